@@ -1,0 +1,118 @@
+"""The Litestar application, built from settings.
+
+``create_app()`` reads the environment (uvicorn calls it as a factory);
+tests call ``create_app(settings)`` once per database.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.logging.config import StructLoggingConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+from litestar.static_files import create_static_files_router
+from piccolo.engine.base import Engine
+
+from clinic.db import DatabaseUnavailable, bind_tables, create_engine
+from clinic.dashboard.controllers import DashboardController
+from clinic.ops.controllers import HealthController
+from clinic.ops.readiness import Readiness, refuse_until_migrated
+from clinic.paths import STATIC_DIR
+from clinic.settings import Settings, load_settings
+from clinic.web.access_log import with_access_log
+from clinic.web.errors import database_unavailable_handler, http_exception_handler, server_error_handler
+from clinic.web.logging import logger_factory, structlog_processors
+from clinic.web.security_headers import security_headers_hook
+from clinic.web.templating import template_config
+
+STATIC_MAX_AGE = 365 * 24 * 3600
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Litestar:
+    settings = settings or load_settings()
+    engine = engine or create_engine(settings)
+    bind_tables(engine)
+    readiness = Readiness(engine)
+
+    async def open_database(app: Litestar) -> None:
+        try:
+            await engine.start_connection_pool()
+            await readiness.refresh()
+        except DatabaseUnavailable:
+            # Serve 503 pages (and an honest /health) until it is back; the
+            # engines reconnect on demand, so no restart is needed.
+            logging.getLogger("clinic").warning("database unavailable at start-up")
+
+    async def close_database(app: Litestar) -> None:
+        await engine.close_connection_pool()
+
+    production = settings.is_production
+    csrf_cookie = "__Host-csrftoken" if production else "csrftoken"
+
+    app = Litestar(
+        route_handlers=[
+            DashboardController,
+            HealthController,
+            create_static_files_router(
+                path="/static",
+                directories=[STATIC_DIR],
+                name="static",
+                cache_control=_long_cache(),
+                include_in_schema=False,
+            ),
+        ],
+        state=State({"settings": settings, "engine": engine, "readiness": readiness, "started": time.monotonic()}),
+        on_startup=[open_database],
+        on_shutdown=[close_database],
+        before_request=refuse_until_migrated,
+        before_send=[security_headers_hook(production)],
+        template_config=template_config(settings),
+        plugins=[
+            HTMXPlugin(),
+            StructlogPlugin(
+                StructlogConfig(
+                    structlog_logging_config=StructLoggingConfig(
+                        processors=structlog_processors(settings),
+                        logger_factory=logger_factory(),
+                        log_exceptions="never",
+                    ),
+                    enable_middleware_logging=False,
+                )
+            ),
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name=csrf_cookie,
+            cookie_secure=production,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            header_name="x-csrftoken",
+            exclude=["/health", "/static"],
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
+        exception_handlers={
+            HTTPException: http_exception_handler,
+            DatabaseUnavailable: database_unavailable_handler,
+            Exception: server_error_handler(debug=not production),
+        },
+        openapi_config=None,
+        debug=False,
+        request_max_body_size=2 * 1024 * 1024,
+    )
+    # Litestar runs middleware only for matched routes; the access log must
+    # see every request, so it wraps the root handler.
+    app.asgi_handler = with_access_log(app.asgi_handler)
+    return app
+
+
+def _long_cache():
+    from litestar.datastructures import CacheControlHeader
+
+    return CacheControlHeader(max_age=STATIC_MAX_AGE, public=True, immutable=True)

@@ -1,0 +1,1 @@
+"""The first screen after sign-in: today at the clinic."""

@@ -1,0 +1,1 @@
+"""Running the clinic: health, readiness, demo data, backups."""

@@ -1,0 +1,156 @@
+"""A realistic, deterministic demo clinic.
+
+The same seed gives the same clinic: staff, a few hundred patients and a week
+of appointments around today (three days back, three ahead), in the clinic's
+time zone and its working hours, with no clinician double-booked. Only the
+dates move with the calendar, so the demo always shows a busy "today".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from clinic.patients.identifiers import new_mrn
+from clinic.patients.tables import Patient
+from clinic.scheduling.tables import Appointment
+from clinic.staff.tables import Staff
+
+SEED = 2026
+PATIENT_COUNT = 300
+
+FIRST_NAMES_F = [
+    "Amara", "Beatriz", "Chloé", "Dana", "Elena", "Fatima", "Grace", "Hana", "Ingrid", "Jasmine", "Keiko",
+    "Leila", "María", "Nadia", "Olivia", "Priya", "Rosa", "Sofía", "Tamar", "Uma", "Valentina", "Wen",
+    "Yasmin", "Zoë", "Aoife", "Brigitte", "Carmen", "Daphne", "Esther", "Francesca", "Greta", "Helena",
+]
+FIRST_NAMES_M = [
+    "Aarav", "Bruno", "Carlos", "Dmitri", "Emeka", "François", "Gabriel", "Hiroshi", "Ibrahim", "Jakub",
+    "Kwame", "Liam", "Mateo", "Noah", "Omar", "Pedro", "Quentin", "Rafael", "Samuel", "Tomás", "Umar",
+    "Viktor", "William", "Xavier", "Yusuf", "Zoltán", "Andrés", "Björn", "Connor", "Diego", "Élie", "Felix",
+]
+LAST_NAMES = [
+    "Okafor", "García", "Nguyen", "Smith", "Johnson", "Müller", "Rossi", "Kowalski", "O'Brien", "Patel",
+    "Kim", "Haddad", "Silva", "Andersson", "Dubois", "Novak", "Tanaka", "Cohen", "Hernández", "Mensah",
+    "Ivanova", "Brown", "Davies", "Fernández", "Lefèvre", "Nakamura", "Popescu", "Santos", "Weber", "Yilmaz",
+    "Zhang", "Chen", "Murphy", "Jensen", "Costa", "Papadopoulos", "Khan", "Ahmed", "Wilson", "Taylor",
+    "Martin", "Lopez", "Moore", "Clark", "Lewis", "Walker", "Hall", "Young", "Allen", "King",
+]
+REASONS = [
+    "Annual physical", "Follow-up", "Blood pressure check", "Vaccination", "Sore throat", "Back pain",
+    "Diabetes review", "Medication review", "Skin rash", "Headache", "Prenatal visit", "Lab results",
+    "Asthma review", "Ear pain", "Well-child visit", "Knee pain", "Fatigue", "Travel consultation",
+]
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    full_name: str
+    display_name: str
+    role: str
+    email: str
+    colour: str
+    sees_patients: bool
+
+
+DEMO_STAFF = [
+    DemoStaff("Dr. Amara Okafor", "Dr. Okafor", "doctor", "amara.okafor@demo.clinic", "teal", True),
+    DemoStaff("Dr. Samuel Reyes", "Dr. Reyes", "doctor", "samuel.reyes@demo.clinic", "indigo", True),
+    DemoStaff("Priya Natarajan, RN", "Nurse Priya", "nurse", "priya.natarajan@demo.clinic", "amber", True),
+    DemoStaff("Tom Becker", "Tom", "receptionist", "tom.becker@demo.clinic", "", False),
+    DemoStaff("Grace Liu", "Grace", "billing", "grace.liu@demo.clinic", "", False),
+    DemoStaff("Alex Morgan", "Alex", "admin", "alex.morgan@demo.clinic", "", False),
+]
+
+
+async def is_empty() -> bool:
+    return await Staff.count() == 0 and await Patient.count() == 0
+
+
+async def load_demo(zone: ZoneInfo, *, today: dt.date | None = None, patient_count: int = PATIENT_COUNT) -> dict:
+    """Fill an empty database with the demo clinic; returns what was created."""
+    rng = random.Random(SEED)
+    today = today or dt.datetime.now(zone).date()
+
+    staff_rows = [
+        Staff(email=person.email, email_key=person.email.lower(), full_name=person.full_name,
+              display_name=person.display_name, role=person.role, colour=person.colour)
+        for person in DEMO_STAFF
+    ]
+    await Staff.insert(*staff_rows)
+    clinicians = [row for row, person in zip(staff_rows, DEMO_STAFF) if person.sees_patients]
+
+    patients = _demo_patients(rng, patient_count, today)
+    await Patient.insert(*patients)
+
+    appointments = _demo_week(rng, zone, today, clinicians, patients)
+    for start in range(0, len(appointments), 200):
+        await Appointment.insert(*appointments[start:start + 200])
+    return {"staff": len(staff_rows), "patients": len(patients), "appointments": len(appointments)}
+
+
+def _demo_patients(rng: random.Random, count: int, today: dt.date) -> list[Patient]:
+    patients, mrns = [], set()
+    for _ in range(count):
+        female = rng.random() < 0.52
+        first = rng.choice(FIRST_NAMES_F if female else FIRST_NAMES_M)
+        last = rng.choice(LAST_NAMES)
+        age_days = int(rng.triangular(30, 95 * 365, 40 * 365))
+        mrn = new_mrn(rng)
+        while mrn in mrns:
+            mrn = new_mrn(rng)
+        mrns.add(mrn)
+        handle = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
+        patients.append(
+            Patient(
+                mrn=mrn,
+                first_name=first,
+                last_name=last,
+                date_of_birth=today - dt.timedelta(days=age_days),
+                sex="female" if female else "male",
+                phone=f"+1 555 {rng.randrange(200, 999)} {rng.randrange(1000, 9999)}",
+                email=f"{handle}{rng.randrange(1, 99)}@example.com" if rng.random() < 0.7 else "",
+            )
+        )
+    return patients
+
+
+def _demo_week(rng, zone, today, clinicians, patients) -> list[Appointment]:
+    appointments = []
+    for offset in range(-3, 4):
+        day = today + dt.timedelta(days=offset)
+        weekend = day.weekday() >= 5
+        for clinician in clinicians:
+            if weekend and clinician.role != "doctor":
+                continue
+            cursor = dt.datetime.combine(day, dt.time(8, 30), tzinfo=zone)
+            closing = dt.datetime.combine(day, dt.time(12, 30) if weekend else dt.time(17, 0), tzinfo=zone)
+            while True:
+                cursor += dt.timedelta(minutes=rng.choice([0, 0, 15, 30, 45]))
+                length = dt.timedelta(minutes=rng.choice([15, 15, 30, 30, 45]) if clinician.role == "doctor" else 15)
+                if cursor + length > closing:
+                    break
+                if rng.random() < 0.55:
+                    appointments.append(
+                        Appointment(
+                            patient=rng.choice(patients).id,
+                            provider=clinician.id,
+                            starts_at=cursor.astimezone(dt.timezone.utc),
+                            ends_at=(cursor + length).astimezone(dt.timezone.utc),
+                            status=_status(rng, offset),
+                            reason=rng.choice(REASONS),
+                        )
+                    )
+                cursor += length
+    return appointments
+
+
+def _status(rng: random.Random, day_offset: int) -> str:
+    if day_offset > 0:
+        return "cancelled" if rng.random() < 0.05 else "booked"
+    if day_offset == 0:
+        return rng.choice(["booked", "booked", "arrived", "completed"])
+    roll = rng.random()
+    return "no_show" if roll < 0.06 else "cancelled" if roll < 0.1 else "completed"

@@ -1,0 +1,1 @@
+"""Patients: registration, search, the chart and its medical history."""

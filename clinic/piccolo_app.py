@@ -1,0 +1,19 @@
+"""The project's one Piccolo app: every table, migrations in piccolo_migrations/."""
+
+from piccolo.conf.apps import AppConfig, table_finder
+
+from clinic.paths import PROJECT_ROOT
+
+TABLE_MODULES = [
+    "clinic.staff.tables",
+    "clinic.patients.tables",
+    "clinic.scheduling.tables",
+]
+
+APP_CONFIG = AppConfig(
+    app_name="clinic",
+    migrations_folder_path=str(PROJECT_ROOT / "piccolo_migrations"),
+    table_classes=table_finder(modules=TABLE_MODULES, exclude_imported=True),
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,1 @@
+"""Scheduling: appointments between patients and clinicians."""

@@ -1,0 +1,18 @@
+from piccolo.columns import ForeignKey, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from clinic.patients.tables import Patient
+from clinic.staff.tables import Staff
+
+
+class Appointment(Table, tablename="appointment"):
+    patient = ForeignKey(Patient, on_delete=OnDelete.restrict, null=False)
+    provider = ForeignKey(Staff, on_delete=OnDelete.restrict, null=False)
+    starts_at = Timestamptz()
+    ends_at = Timestamptz()
+    status = Varchar(length=20, default="booked")
+    reason = Varchar(length=200, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

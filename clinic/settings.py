@@ -1,0 +1,176 @@
+"""Every setting, read once from the environment and validated.
+
+A bad value stops start-up with one line that names the variable and says
+what is wrong (``ConfigError``); nothing else in the app reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from clinic.db.urls import DatabaseURL, DatabaseURLError, parse_database_url
+
+ENVIRONMENTS = ("development", "production")
+MIN_SECRET_LENGTH = 32
+DEV_SECRETS_FILE = "dev-secrets.json"
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or wrong; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    data_dir: Path = Path("data")
+    database: DatabaseURL = field(default_factory=lambda: parse_database_url(None, Path("data")))
+    secret_key: str = ""
+    port: int = 8000
+    timezone: str = "UTC"
+    db_pool_min: int = 1
+    db_pool_max: int = 5
+    db_pool_recycle_seconds: int = 3600
+    db_connect_timeout_seconds: int = 5
+    db_busy_timeout_ms: int = 5000
+    log_level: str = "INFO"
+    log_format: str = "json"
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Filled in with a note for each development secret we generated, so the
+    # command line can warn once.
+    generated_secrets: tuple[str, ...] = ()
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def with_overrides(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the environment. Raises ConfigError with one line."""
+    env_vars = os.environ if environ is None else environ
+
+    env = _choice(env_vars, "CLINIC_ENV", "development", ENVIRONMENTS)
+    data_dir = Path(env_vars.get("CLINIC_DATA_DIR") or "data")
+
+    database_url = env_vars.get("DATABASE_URL") or env_vars.get("MYSQL_URL")
+    try:
+        database = parse_database_url(database_url, data_dir)
+    except DatabaseURLError as error:
+        raise ConfigError(f"DATABASE_URL: {error}") from None
+    if database.is_sqlite or env != "production":
+        # The data folder holds the SQLite file and development secrets.
+        check_data_dir(data_dir)
+
+    generated: list[str] = []
+    secret_key = env_vars.get("CLINIC_SECRET_KEY", "")
+    if secret_key:
+        check_secret("CLINIC_SECRET_KEY", secret_key)
+    elif env == "production":
+        raise ConfigError(
+            "CLINIC_SECRET_KEY is required in production "
+            f"(at least {MIN_SECRET_LENGTH} random characters)"
+        )
+    else:
+        secret_key = dev_secret(data_dir, "secret_key", generated)
+
+    settings = Settings(
+        env=env,
+        data_dir=data_dir,
+        database=database,
+        secret_key=secret_key,
+        port=_integer(env_vars, "PORT", 8000, 1, 65535),
+        timezone=_timezone(env_vars.get("CLINIC_TIMEZONE") or "UTC"),
+        db_pool_min=_integer(env_vars, "CLINIC_DB_POOL_MIN", 1, 1, 50),
+        db_pool_max=_integer(env_vars, "CLINIC_DB_POOL_MAX", 5, 1, 100),
+        db_pool_recycle_seconds=_integer(env_vars, "CLINIC_DB_POOL_RECYCLE", 3600, 5, 86400),
+        db_connect_timeout_seconds=_integer(env_vars, "CLINIC_DB_CONNECT_TIMEOUT", 5, 1, 120),
+        db_busy_timeout_ms=_integer(env_vars, "CLINIC_DB_BUSY_TIMEOUT_MS", 5000, 10, 120000),
+        log_level=_choice(
+            env_vars, "CLINIC_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
+        ),
+        log_format=_choice(env_vars, "CLINIC_LOG_FORMAT", "json", ("json", "console")),
+        forwarded_allow_ips=(env_vars.get("CLINIC_FORWARDED_ALLOW_IPS") or "127.0.0.1").strip(),
+        generated_secrets=tuple(generated),
+    )
+    if settings.db_pool_min > settings.db_pool_max:
+        raise ConfigError("CLINIC_DB_POOL_MIN must not be larger than CLINIC_DB_POOL_MAX")
+    return settings
+
+
+def check_data_dir(data_dir: Path) -> None:
+    """The data folder must be a writable directory (created if missing)."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError(f"CLINIC_DATA_DIR: {data_dir} exists but is not a folder")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"CLINIC_DATA_DIR: cannot create {data_dir}: {error.strerror}") from None
+    if not os.access(data_dir, os.R_OK | os.W_OK | os.X_OK):
+        raise ConfigError(f"CLINIC_DATA_DIR: {data_dir} is not readable and writable by this user")
+
+
+def check_secret(name: str, value: str) -> None:
+    """Refuse secrets that are short or obviously not random."""
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"{name} is too short: use at least {MIN_SECRET_LENGTH} random characters")
+    if len(set(value)) < 12 or value.lower().startswith(("changeme", "change-me", "secret", "password")):
+        raise ConfigError(f"{name} looks weak: generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+
+
+def dev_secret(data_dir: Path, name: str, generated: list[str], factory=None) -> str:
+    """A development secret kept in the data folder so it survives restarts."""
+    path = data_dir / DEV_SECRETS_FILE
+    stored: dict[str, str] = {}
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text())
+        except (OSError, ValueError):
+            raise ConfigError(f"{path} is unreadable; delete it to generate new development secrets") from None
+    if name not in stored:
+        stored[name] = (factory or (lambda: secrets.token_urlsafe(48)))()
+        path.write_text(json.dumps(stored, indent=2))
+        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+        generated.append(f"generated a development {name} in {path}; set it in the environment for production")
+    return stored[name]
+
+
+def _choice(env_vars, name, default, allowed, upper=False) -> str:
+    value = (env_vars.get(name) or default).strip()
+    value = value.upper() if upper else value.lower()
+    if value not in allowed:
+        raise ConfigError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _integer(env_vars, name, default, low, high) -> int:
+    raw = env_vars.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}: {value} is outside {low}..{high}")
+    return value
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"CLINIC_TIMEZONE: {name!r} is not a known time zone (e.g. Europe/London)") from None
+    return name

@@ -1,0 +1,1 @@
+"""Staff accounts: who works at the clinic and what their role lets them do."""

@@ -1,0 +1,1 @@
+"""What every screen shares: page rendering, errors, headers, request logs."""

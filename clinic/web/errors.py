@@ -1,0 +1,87 @@
+"""Error pages: full pages for browsers, fragments for HTMX swaps.
+
+A fragment is retargeted at the page's ``#alerts`` area, so a failed HTMX
+request shows a message instead of a half-swapped screen. Tracebacks are shown
+only in development; elsewhere a 500 says what to do, not what broke.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+from clinic.db.errors import DatabaseUnavailable
+from clinic.web.pages import Page, wants_fragment
+
+logger = structlog.get_logger("clinic.errors")
+
+TITLES = {
+    400: ("Bad request", "The request could not be understood."),
+    401: ("Please sign in", "Your session has ended or you are not signed in."),
+    403: ("Not allowed", "Your role does not allow this. Ask an administrator if you need it."),
+    404: ("Not found", "There is nothing at this address. It may have been moved, or the link is wrong."),
+    405: ("Not allowed here", "This address does not accept that kind of request."),
+    413: ("Too large", "What you sent is larger than the clinic accepts."),
+    429: ("Too many attempts", "Please wait a moment before trying again."),
+    500: ("Something went wrong", "The problem has been logged. Please try again; if it keeps happening, tell your administrator."),
+    503: ("Temporarily unavailable", "The clinic's database is not answering right now. This page will work again as soon as it is back; nothing you saved has been lost."),
+}
+
+
+def error_page(request: Request, status_code: int, *, detail: str | None = None, debug_trace: str | None = None,
+               headers: dict[str, str] | None = None) -> Response:
+    title, message = TITLES.get(status_code, (f"Error {status_code}", "The request failed."))
+    if status_code == 503 and detail:
+        # Up, but not ready (e.g. not migrated): the detail says what to do.
+        title, message, detail = "Not ready", detail, None
+    fragment = wants_fragment(request)
+    response_headers = {"Vary": "HX-Request", **(headers or {})}
+    if fragment:
+        response_headers.update({"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"})
+    if status_code == 503:
+        response_headers.setdefault("Retry-After", "5")
+    return Page(
+        "errors/error.html",
+        block="error" if fragment else None,
+        context={"status_code": status_code, "title": title, "message": message, "detail": detail,
+                 "debug_trace": debug_trace},
+        status_code=status_code,
+        headers=response_headers,
+        media_type="text/html; charset=utf-8",
+    )
+
+
+def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    status_code = exc.status_code
+    detail = exc.detail if status_code in (400, 403, 409, 422, 503) and exc.detail != TITLES.get(status_code, ("",))[0] else None
+    if request.headers.get("accept", "").startswith("application/json"):
+        return Response({"status": status_code, "detail": exc.detail}, status_code=status_code, headers=exc.headers)
+    return error_page(request, status_code, detail=detail, headers=exc.headers)
+
+
+def database_unavailable_handler(request: Request, exc: DatabaseUnavailable) -> Response:
+    logger.warning("database unavailable", reason=exc.reason, route=request.scope.get("path_template"))
+    return error_page(request, 503)
+
+
+def server_error_handler(debug: bool):
+    def handle(request: Request, exc: Exception) -> Response:
+        # The type and the stack go to the log, never the message: messages
+        # can carry form values and other PHI.
+        logger.error(
+            "unhandled error",
+            error=type(exc).__name__,
+            route=request.scope.get("path_template"),
+            # Where it broke (file, line, function), not the source lines.
+            stack=" < ".join(
+                f"{frame.filename.rsplit('/', 2)[-1]}:{frame.lineno} {frame.name}"
+                for frame in reversed(traceback.extract_tb(exc.__traceback__)[-6:])
+            ),
+        )
+        trace = "".join(traceback.format_exception(exc)) if debug else None
+        return error_page(request, 500, debug_trace=trace)
+
+    return handle

@@ -1,0 +1,192 @@
+"""Test harness: every database test runs on SQLite and on MySQL/MariaDB.
+
+The ``backend`` fixture is parametrised, so a test that uses a database (through
+``client``, ``app`` or ``database``) runs once per backend with the same
+assertions. MySQL comes from CLINIC_TEST_MYSQL_URL (default
+mysql://root@127.0.0.1:3306/clinic_test); the database is dropped, created
+and migrated once per run. Without a server the MySQL half is skipped with one
+line, except with CI=true, where it fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pymysql
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from clinic.app import create_app
+from clinic.db import bind_tables, engine_for
+from clinic.db.migrations import migrate
+from clinic.db.schema import raw, table_names
+from clinic.db.urls import DatabaseURL, parse_database_url
+from clinic.settings import Settings, load_settings
+
+MYSQL_URL = os.environ.get("CLINIC_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/clinic_test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TEST_SECRET = "test-secret-3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e"
+TEST_TIMEZONE = "America/New_York"
+# Never emptied between tests: append-only by design (audit), or bookkeeping.
+KEEP_TABLES = {"migration", "audit_event"}
+
+BACKENDS = ["sqlite", "mysql"]
+
+
+def mysql_database() -> DatabaseURL:
+    return parse_database_url(MYSQL_URL, Path("."))
+
+
+def mysql_unreachable_reason() -> str | None:
+    database = mysql_database()
+    try:
+        pymysql.connect(host=database.host, port=database.port, user=database.user,
+                        password=database.password, connect_timeout=3).close()
+    except pymysql.err.MySQLError as error:
+        return f"no MySQL/MariaDB at {database.host}:{database.port} ({error.args[0]})"
+    return None
+
+
+def recreate_mysql_database(database: DatabaseURL) -> None:
+    connection = pymysql.connect(host=database.host, port=database.port, user=database.user,
+                                 password=database.password, autocommit=True)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{database.name}`")
+        cursor.execute(f"CREATE DATABASE `{database.name}` CHARACTER SET utf8mb4")
+    connection.close()
+
+
+def require_mysql() -> None:
+    reason = mysql_unreachable_reason()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"MySQL tests are mandatory in CI: {reason}", pytrace=False)
+        pytest.skip(f"MySQL half skipped: {reason}; set CLINIC_TEST_MYSQL_URL to run it")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    if request.param == "mysql":
+        require_mysql()
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+def settings_for(database_url: str, data_dir: Path, **environ: str) -> Settings:
+    return load_settings(
+        {
+            "CLINIC_ENV": "development",
+            "CLINIC_DATA_DIR": str(data_dir),
+            "DATABASE_URL": database_url,
+            "CLINIC_SECRET_KEY": TEST_SECRET,
+            "CLINIC_TIMEZONE": TEST_TIMEZONE,
+            "CLINIC_LOG_FORMAT": "console",
+            "CLINIC_DB_POOL_MAX": "5",
+            **environ,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url(backend, tmp_path_factory) -> str:
+    """A freshly migrated database for this run, on the backend under test."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'clinic.db'}"
+    else:
+        url = MYSQL_URL
+        recreate_mysql_database(mysql_database())
+
+    async def build():
+        engine = engine_for(parse_database_url(url, Path(".")), create=True)
+        await engine.start_connection_pool()
+        try:
+            await migrate(engine)
+        finally:
+            await engine.close_connection_pool()
+
+    asyncio.run(build())
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url, data_dir) -> Settings:
+    return settings_for(database_url, data_dir)
+
+
+@pytest.fixture(scope="session")
+def app(settings) -> Litestar:
+    return create_app(settings)
+
+
+async def empty_tables(engine) -> None:
+    from clinic.db import is_mysql
+
+    names = [name for name in await table_names(engine) if name not in KEEP_TABLES]
+    if is_mysql(engine):
+        async with engine.transaction():
+            await raw(engine, "SET FOREIGN_KEY_CHECKS = 0")
+            for name in names:
+                await raw(engine, f'DELETE FROM "{name}"')
+            await raw(engine, "SET FOREIGN_KEY_CHECKS = 1")
+    else:
+        async with engine.transaction():
+            await raw(engine, "PRAGMA defer_foreign_keys = ON")
+            for name in names:
+                await raw(engine, f'DELETE FROM "{name}"')
+
+
+@dataclass
+class Harness:
+    """The app under test, its HTTP client and its database, on one event loop."""
+
+    app: Litestar
+    client: TestClient
+    backend: str
+
+    @property
+    def engine(self):
+        return self.app.state.engine
+
+    def run(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run an async function (a service, a factory, a query) on the app's loop."""
+
+        async def call():
+            return await function(*args, **kwargs)
+
+        return self.client.blocking_portal.call(call)
+
+    def sql(self, template: str, *args: Any) -> list[dict]:
+        return self.run(raw, self.engine, template, *args)
+
+
+@pytest.fixture
+def harness(app, backend) -> Harness:
+    bind_tables(app.state.engine)
+    with TestClient(app, base_url="http://testserver.local") as client:
+        test_harness = Harness(app=app, client=client, backend=backend)
+        test_harness.run(empty_tables, app.state.engine)
+        yield test_harness
+
+
+@pytest.fixture
+def client(harness) -> TestClient:
+    return harness.client
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path) -> Callable[..., Litestar]:
+    """Build an app with other settings (production mode, short timeouts...)."""
+
+    def build(**environ: str) -> Litestar:
+        return create_app(settings_for(database_url, tmp_path, **environ))
+
+    return build

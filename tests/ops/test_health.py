@@ -1,0 +1,91 @@
+"""GET /health: reachable or not, and back without a restart."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+
+import pytest
+from litestar.testing import TestClient
+
+from clinic import __version__
+from tests.conftest import mysql_database
+from tests.helpers import html, one
+from tests.outages import TCPProxy, sqlite_file_missing
+
+
+def test_it_reports_ok_with_no_patient_data(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"]["reachable"] is True and body["database"]["migrations_pending"] == 0
+    assert body["version"] == __version__
+    assert body["uptime_seconds"] >= 0 and body["memory_rss_bytes"] > 10_000_000
+    assert set(body) == {"status", "database", "uptime_seconds", "memory_rss_bytes", "version"}
+
+
+def test_it_needs_no_sign_in_and_sets_no_cookies(client):
+    response = client.get("/health")
+    assert "set-cookie" not in response.headers
+
+
+@contextmanager
+def outage_app(backend, make_app, settings):
+    """An app whose database the test can take away: yields (app, cut, restore)."""
+    if backend == "sqlite":
+        app = make_app()
+        state = {}
+
+        def cut():
+            state["lock"] = sqlite_file_missing(settings.database.path)
+            state["lock"].__enter__()
+
+        def restore():
+            state.pop("lock").__exit__(None, None, None)
+
+        yield app, cut, restore
+        state.pop("lock", None) and restore()
+    else:
+        target = mysql_database()
+        proxy = TCPProxy(target.host, target.port).start()
+        url = f"mysql://{target.user}:{target.password}@127.0.0.1:{proxy.port}/{target.name}"
+        app = make_app(DATABASE_URL=url, CLINIC_DB_CONNECT_TIMEOUT="2")
+        try:
+            yield app, proxy.cut, proxy.start
+        finally:
+            proxy.cut()
+
+
+def test_it_answers_503_during_an_outage_and_200_after_without_a_restart(backend, make_app, settings):
+    with outage_app(backend, make_app, settings) as (app, cut, restore):
+        with TestClient(app) as client:
+            assert client.get("/health").status_code == 200
+            cut()
+            down = client.get("/health")
+            assert down.status_code == 503
+            assert down.json()["status"] == "unavailable" and down.json()["database"]["reachable"] is False
+
+            page = client.get("/")
+            assert page.status_code == 503 and page.headers["retry-after"] == "5"
+            assert one(html(page), ".alert-error strong").text() == "Temporarily unavailable"
+            assert page.headers["x-frame-options"] == "DENY"
+
+            fragment = client.get("/", headers={"HX-Request": "true"})
+            assert fragment.status_code == 503 and fragment.headers["hx-retarget"] == "#alerts"
+
+            restore()
+            assert client.get("/health").status_code == 200
+            assert client.get("/").status_code == 200
+
+
+def test_an_unmigrated_database_is_refused_with_a_clear_message(tmp_path, make_app):
+    sqlite3.connect(tmp_path / "empty.db").close()  # a database, but an empty one
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}")
+    with TestClient(app) as client:
+        page = client.get("/")
+        health = client.get("/health")
+    assert page.status_code == 503
+    assert "clinic migrate" in one(html(page), ".alert-error p").text()
+    assert health.status_code == 503 and health.json()["status"] == "unmigrated"
+    assert health.json()["database"]["migrations_pending"] >= 1
