@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 in production)")
     serve.add_argument("--port", type=int, help="port to listen on (default: $PORT or 8000)")
     serve.add_argument("--reload", action="store_true", help="restart when the code changes (development)")
+    serve.add_argument("--migrate", action="store_true",
+                       help="apply pending migrations first (what a deploy does); otherwise refuse to start on an "
+                       "unmigrated database")
     serve.set_defaults(handler=serve_command)
 
     migrate = commands.add_parser("migrate", help="bring the database schema up to date",
@@ -112,6 +115,8 @@ async def require_migrated(engine: Engine) -> None:
 def serve_command(settings: Settings, args) -> int:
     import uvicorn
 
+    if args.migrate:
+        migrate_command(settings, args)
     run_with_database(settings, require_migrated)
     host = args.host or ("0.0.0.0" if settings.is_production else "127.0.0.1")
     port = args.port or settings.port

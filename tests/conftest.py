@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -36,6 +37,25 @@ TEST_TIMEZONE = "America/New_York"
 KEEP_TABLES = {"migration", "audit_event"}
 
 BACKENDS = ["sqlite", "mysql"]
+
+
+def run_async(function: Callable[..., Any], *args: Any) -> Any:
+    """asyncio.run in a thread of its own: Playwright's sync API keeps an event
+    loop running in the main thread while browser tests are active."""
+    outcome: dict[str, Any] = {}
+
+    def target():
+        try:
+            outcome["value"] = asyncio.run(function(*args))
+        except BaseException as error:  # re-raised in the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 def mysql_database() -> DatabaseURL:
@@ -113,7 +133,7 @@ def database_url(backend, tmp_path_factory) -> str:
         finally:
             await engine.close_connection_pool()
 
-    asyncio.run(build())
+    run_async(build)
     return url
 
 

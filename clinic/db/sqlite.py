@@ -217,7 +217,9 @@ class ClinicSQLiteEngine(SQLiteEngine):
             identity = self._file_identity()
             if identity is None and not self.create:
                 await self._close_idle()
-                raise DatabaseUnavailable(f"SQLite: the database file {self.file} is missing")
+                raise DatabaseUnavailable(
+                    f"SQLite: the database file {self.file} is missing (`clinic migrate` creates a new one)"
+                )
             while self._idle:
                 connection = self._idle.pop()
                 if self._opened_file.get(id(connection)) == identity:

@@ -1,0 +1,107 @@
+"""The clinic command, run as a real process against real databases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MYSQL_URL, mysql_database, recreate_mysql_database, require_mysql
+
+
+SECRET = {"CLINIC_SECRET_KEY": "cli-test-secret-4b1e8d2f6a9c3e7b5d1f"}
+
+
+def clinic(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    environ = {key: value for key, value in os.environ.items() if not key.startswith(("CLINIC_", "DATABASE_URL", "MYSQL_URL"))}
+    return subprocess.run(
+        [sys.executable, "-m", "clinic", *args], env={**environ, **SECRET, **env}, capture_output=True, text=True,
+        timeout=120,
+    )
+
+
+def one_error_line(result) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def fresh_database(backend, tmp_path) -> dict[str, str]:
+    """Environment for the command against an empty database of this backend."""
+    env = {"CLINIC_DATA_DIR": str(tmp_path / "data"), "CLINIC_TIMEZONE": "Europe/Lisbon"}
+    if backend == "mysql":
+        url = MYSQL_URL.rsplit("/", 1)[0] + "/clinic_test_cli"
+        database = mysql_database()
+        recreate_mysql_database(type(database)(**{**database.__dict__, "name": "clinic_test_cli"}))
+        env["DATABASE_URL"] = url
+    return env
+
+
+def test_help_explains_each_command():
+    result = clinic("--help", env={})
+    for command in ("serve", "migrate", "check", "demo"):
+        assert command in result.stdout
+    assert result.returncode == 0
+
+
+def test_a_malformed_database_url_is_one_line_and_exit_2(tmp_path):
+    result = clinic("check", env={"CLINIC_DATA_DIR": str(tmp_path), "DATABASE_URL": "mysql://clinic@:3306"})
+    assert result.returncode == 2
+    assert one_error_line(result) == "error: DATABASE_URL: the MySQL URL has no host"
+
+
+def test_an_unusable_data_folder_is_one_line_and_exit_2(tmp_path):
+    not_a_folder = tmp_path / "data"
+    not_a_folder.write_text("oops")
+    result = clinic("check", env={"CLINIC_DATA_DIR": str(not_a_folder)})
+    assert result.returncode == 2
+    assert "CLINIC_DATA_DIR" in one_error_line(result)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder; covered by the not-a-folder case")
+def test_an_unreadable_data_folder_is_one_line_and_exit_2(tmp_path):  # pragma: no cover - non-root machines
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0)
+    result = clinic("check", env={"CLINIC_DATA_DIR": str(locked)})
+    assert result.returncode == 2 and "not readable and writable" in one_error_line(result)
+
+
+def test_an_unreachable_database_is_one_line_and_exit_2(tmp_path):
+    result = clinic("check", env={"CLINIC_DATA_DIR": str(tmp_path), "DATABASE_URL": "mysql://clinic:pw@127.0.0.1:9/clinic"})
+    assert result.returncode == 2
+    line = one_error_line(result)
+    assert line.startswith("error: cannot reach the database (MySQL clinic@127.0.0.1:9/clinic)") and "pw" not in line
+
+
+def test_a_missing_sqlite_file_is_not_created_by_check_or_serve(tmp_path):
+    env = {"CLINIC_DATA_DIR": str(tmp_path)}
+    for command in ("check", "serve", "demo"):
+        result = clinic(command, env=env)
+        assert result.returncode == 2 and "is missing" in one_error_line(result)
+    assert not (tmp_path / "clinic.db").exists()
+
+
+def test_migrate_check_demo_on_a_fresh_database(backend, fresh_database):
+    before = clinic("check", env=fresh_database)
+    # MySQL: reachable but empty (1). SQLite: no file until migrate makes it (2).
+    assert before.returncode == (1 if backend == "mysql" else 2)
+    migrated = clinic("migrate", env=fresh_database)
+    assert migrated.returncode == 0, migrated.stderr
+    assert "database is up to date" in migrated.stdout
+    again = clinic("migrate", env=fresh_database)
+    assert again.returncode == 0 and "(0 migration(s) applied" in again.stdout
+    check = clinic("check", env=fresh_database)
+    assert check.returncode == 0 and "migrations    up to date" in check.stdout
+
+    demo = clinic("demo", env=fresh_database)
+    assert demo.returncode == 0, demo.stderr
+    assert "demo clinic loaded" in demo.stdout
+    refused = clinic("demo", env=fresh_database)
+    assert refused.returncode == 1 and "already has data" in one_error_line(refused)
+    assert clinic("demo", "--if-empty", env=fresh_database).returncode == 0

@@ -1,0 +1,71 @@
+"""The demo clinic: realistic, deterministic, and never double-booked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from clinic.ops.demo import DEMO_STAFF, load_demo
+from clinic.patients.identifiers import is_valid_mrn
+from clinic.patients.tables import Patient
+from clinic.scheduling.tables import Appointment
+from clinic.staff.tables import Staff
+from tests.conftest import empty_tables
+from tests.helpers import html
+
+ZONE = ZoneInfo("America/New_York")
+TODAY = dt.date(2026, 11, 23)
+
+
+async def snapshot():
+    patients = await Patient.select(Patient.mrn, Patient.first_name, Patient.last_name, Patient.date_of_birth).order_by(Patient.mrn)
+    visits = await Appointment.select(
+        Appointment.patient.mrn, Appointment.provider.email, Appointment.starts_at, Appointment.ends_at, Appointment.status
+    ).order_by(Appointment.starts_at).order_by(Appointment.provider.email)
+    return patients, visits
+
+
+def test_the_demo_is_the_same_every_time(harness):
+    harness.run(load_demo, ZONE, today=TODAY)
+    first = harness.run(snapshot)
+    harness.run(empty_tables, harness.engine)
+    harness.run(load_demo, ZONE, today=TODAY)
+    assert harness.run(snapshot) == first
+    assert len(first[0]) == 300 and len(first[1]) > 70
+
+
+def test_the_demo_week_is_realistic(harness):
+    created = harness.run(load_demo, ZONE, today=TODAY)
+    assert created["staff"] == len(DEMO_STAFF)
+    assert {row["role"] for row in harness.run(Staff.select(Staff.role).run)} == {
+        "admin", "doctor", "nurse", "receptionist", "billing"}
+    patients, visits = harness.run(snapshot)
+    assert all(is_valid_mrn(row["mrn"]) for row in patients)
+    assert len({row["mrn"] for row in patients}) == len(patients)
+    assert all(row["date_of_birth"] < TODAY for row in patients)
+
+    days = {row["starts_at"].astimezone(ZONE).date() for row in visits}
+    assert days == {TODAY + dt.timedelta(days=offset) for offset in range(-3, 4)}
+    per_day = [sum(1 for row in visits if row["starts_at"].astimezone(ZONE).date() == day) for day in days]
+    assert max(per_day) <= 30 and min(per_day) >= 3
+    for row in visits:
+        local_start, local_end = row["starts_at"].astimezone(ZONE), row["ends_at"].astimezone(ZONE)
+        assert dt.time(8, 30) <= local_start.time() and local_end.time() <= dt.time(17, 0)
+        assert row["starts_at"].tzinfo is not None
+    by_provider = {}
+    for row in visits:
+        by_provider.setdefault(row["provider.email"], []).append((row["starts_at"], row["ends_at"]))
+    for slots in by_provider.values():
+        slots.sort()
+        assert all(previous[1] <= following[0] for previous, following in zip(slots, slots[1:])), "double-booked"
+
+
+def test_todays_page_lists_the_demo_visits_in_clinic_time(harness):
+    harness.run(load_demo, ZONE)
+    tree = html(harness.client.get("/"))
+    rows = tree.css("tr[data-appointment-id]")
+    today = dt.datetime.now(ZONE).date()
+    expected = [row for row in harness.run(snapshot)[1] if row["starts_at"].astimezone(ZONE).date() == today]
+    assert len(rows) == len(expected) > 0
+    first_time = rows[0].css_first("td").text().split("–")[0]
+    assert first_time == expected[0]["starts_at"].astimezone(ZONE).strftime("%H:%M")

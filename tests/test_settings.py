@@ -1,0 +1,77 @@
+"""Settings: read once from the environment, one clear line for each mistake."""
+
+from __future__ import annotations
+
+import pytest
+
+from clinic.settings import ConfigError, load_settings
+
+STRONG = "k8#Jd2!qLz9@Wm4$Xp7^Rt1&Vb6*Ns3(Hc5)"
+
+
+def load(tmp_path, **environ):
+    return load_settings({"CLINIC_DATA_DIR": str(tmp_path), **environ})
+
+
+def test_sqlite_in_the_data_folder_is_the_default(tmp_path):
+    settings = load(tmp_path)
+    assert settings.database.is_sqlite and settings.database.path == tmp_path / "clinic.db"
+    assert settings.env == "development" and settings.port == 8000 and settings.timezone == "UTC"
+
+
+def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
+    first = load(tmp_path)
+    second = load(tmp_path)
+    assert len(first.secret_key) >= 32 and first.secret_key == second.secret_key
+    assert first.generated_secrets and not second.generated_secrets
+    assert oct((tmp_path / "dev-secrets.json").stat().st_mode)[-3:] == "600"
+
+
+@pytest.mark.parametrize(
+    "environ,message",
+    [
+        ({"CLINIC_ENV": "production"}, "CLINIC_SECRET_KEY is required in production"),
+        ({"CLINIC_ENV": "production", "CLINIC_SECRET_KEY": "short"}, "CLINIC_SECRET_KEY is too short"),
+        ({"CLINIC_ENV": "production", "CLINIC_SECRET_KEY": "a" * 40}, "CLINIC_SECRET_KEY looks weak"),
+        ({"CLINIC_ENV": "staging"}, "CLINIC_ENV: 'staging' is not one of development, production"),
+        ({"PORT": "eighty"}, "PORT: 'eighty' is not a whole number"),
+        ({"PORT": "70000"}, "PORT: 70000 is outside 1..65535"),
+        ({"CLINIC_TIMEZONE": "Mars/Olympus"}, "CLINIC_TIMEZONE: 'Mars/Olympus' is not a known time zone"),
+        ({"DATABASE_URL": "postgres://x@y/z"}, "DATABASE_URL: unsupported scheme 'postgres'"),
+        ({"DATABASE_URL": "mysql://user@/clinic"}, "DATABASE_URL: the MySQL URL has no host"),
+        ({"DATABASE_URL": "mysql://user@db:3306"}, "DATABASE_URL: the MySQL URL must end with the database name"),
+        ({"DATABASE_URL": "mysql://user@db:port/x"}, "DATABASE_URL: malformed URL"),
+        ({"DATABASE_URL": "mysql://u@h/db?ssl=maybe"}, "DATABASE_URL: ssl='maybe' is not true or false"),
+        ({"DATABASE_URL": "mysql://u@h/db?colour=blue"}, "DATABASE_URL: unknown option(s) colour"),
+        ({"CLINIC_DB_POOL_MIN": "6", "CLINIC_DB_POOL_MAX": "5"}, "CLINIC_DB_POOL_MIN must not be larger"),
+    ],
+)
+def test_a_bad_value_gives_one_clear_line(tmp_path, environ, message):
+    with pytest.raises(ConfigError) as error:
+        load(tmp_path, **environ)
+    assert str(error.value).startswith(message)
+    assert "\n" not in str(error.value)
+
+
+def test_a_data_folder_that_is_a_file_is_refused(tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    with pytest.raises(ConfigError, match="exists but is not a folder"):
+        load_settings({"CLINIC_DATA_DIR": str(not_a_folder)})
+
+
+def test_mysql_urls_in_every_accepted_form(tmp_path):
+    for url in ("mysql://clinic:p%40ss@db.internal:3307/clinic", "mysql+aiomysql://clinic:p%40ss@db.internal:3307/clinic"):
+        database = load(tmp_path, DATABASE_URL=url).database
+        assert (database.backend, database.user, database.password, database.host, database.port, database.name) == (
+            "mysql", "clinic", "p@ss", "db.internal", 3307, "clinic")
+        assert "p@ss" not in database.describe()
+    railway = load(tmp_path, MYSQL_URL="mysql://root:pw@mysql.railway.internal:3306/railway").database
+    assert railway.host == "mysql.railway.internal" and not railway.ssl
+    tls = load(tmp_path, DATABASE_URL="mysql://u:p@h/db?ssl=true").database
+    assert tls.ssl and tls.ssl_verify and "TLS" in tls.describe()
+
+
+def test_production_with_a_strong_secret_starts(tmp_path):
+    settings = load(tmp_path, CLINIC_ENV="production", CLINIC_SECRET_KEY=STRONG, PORT="9000")
+    assert settings.is_production and settings.port == 9000
