@@ -163,3 +163,17 @@ def test_mysql_tables_use_innodb_and_a_binary_no_pad_collation():
     rows = run_async(with_engine, fresh_url("mysql", Path("."), "clinic_test_collation"), work)
     assert rows and all(row["e"] == "InnoDB" for row in rows)
     assert {row["c"] for row in rows} == {"utf8mb4_nopad_bin"}
+
+
+def test_app_tables_store_times_as_aware_utc_only():
+    """The MySQL engine returns every DATETIME as UTC-aware, so naive Timestamp
+    columns would read back differently on the two backends: we use none."""
+    from piccolo.columns import Timestamp
+
+    naive = [
+        f"{table._meta.tablename}.{column._meta.name}"
+        for table in APP_CONFIG.table_classes
+        for column in table._meta.columns
+        if type(column) is Timestamp
+    ]
+    assert naive == []

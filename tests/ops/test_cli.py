@@ -105,3 +105,48 @@ def test_migrate_check_demo_on_a_fresh_database(backend, fresh_database):
     refused = clinic("demo", env=fresh_database)
     assert refused.returncode == 1 and "already has data" in one_error_line(refused)
     assert clinic("demo", "--if-empty", env=fresh_database).returncode == 0
+
+
+def test_serve_starts_and_answers_on_a_migrated_database(fresh_database):
+    import http.client
+    import socket
+    import time
+
+    assert clinic("migrate", env=fresh_database).returncode == 0
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    environ = {key: value for key, value in os.environ.items() if not key.startswith(("CLINIC_", "DATABASE_URL"))}
+    server = subprocess.Popen([sys.executable, "-m", "clinic", "serve", "--port", str(port)],
+                              env={**environ, **SECRET, **fresh_database}, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        status = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and status != 200:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                connection.request("GET", "/health")
+                status = connection.getresponse().status
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        assert response.status == 200 and response.getheader("server") is None
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=10)
+    assert f"open http://127.0.0.1:{port}" in output
+
+
+def test_serve_refuses_an_unmigrated_database(backend, fresh_database):
+    if backend == "sqlite":
+        import sqlite3
+
+        Path(fresh_database["CLINIC_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+        sqlite3.connect(Path(fresh_database["CLINIC_DATA_DIR"]) / "clinic.db").close()
+    result = clinic("serve", env=fresh_database)
+    assert result.returncode == 2
+    assert "run `clinic migrate` first" in one_error_line(result)

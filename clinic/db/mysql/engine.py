@@ -69,7 +69,11 @@ SESSION_SETUP = (
 # Idle longer than this, a pooled connection is pinged before use.
 PING_AFTER_SECONDS = 10.0
 # Client-side codes (2xxx) and server codes that mean "the database is gone".
-UNAVAILABLE_CODES = {1040, 1045, 1049, 1053, 1077, 1129, 2002, 2003, 2005, 2006, 2013, 2055}
+UNAVAILABLE_CODES = {1040, 1045, 1049, 1053, 1077, 1129, 1927, 2002, 2003, 2005, 2006, 2013, 2055, 4031}
+# The server had already dropped the connection before our statement reached
+# it (killed, timed out, gone away on send): running it again cannot apply it
+# twice, so outside a transaction we retry once on a fresh connection.
+RETRYABLE_CODES = {1927, 2006, 4031}
 _FK_MESSAGE = re.compile(r"`([^`]+)`, CONSTRAINT `([^`]+)` FOREIGN KEY \(([^)]*)\)")
 _DUPLICATE_KEY = re.compile(r"for key '(?:[^'.]+\.)?([^']+)'")
 _CREATE_INDEX = re.compile(
@@ -494,7 +498,7 @@ class MySQLEngine(Engine[MySQLTransaction]):
         broken = False
         try:
             yield connection
-        except DatabaseUnavailable:
+        except (DatabaseUnavailable, pymysql.err.OperationalError, pymysql.err.InterfaceError):
             broken = True
             raise
         finally:
@@ -538,17 +542,28 @@ class MySQLEngine(Engine[MySQLTransaction]):
     async def fetch(self, sql: str, args: list[Any] | None = None, *, table: str | None = None,
                     use_transaction: bool = True) -> list[dict]:
         """Run one statement; rows as dicts (for SELECT) or [] for other statements."""
-        if use_transaction:
-            connection_context = self.connection()
-        else:
-            connection_context = self._pooled_connection()
-        async with connection_context as connection:
-            async with self.translated_errors(table):
-                async with connection.cursor() as cursor:
-                    await cursor.execute(sql, args or None)
-                    if cursor.description:
-                        return decode_rows(cursor.description, await cursor.fetchall())
-                    return []
+        in_transaction = use_transaction and self.current_transaction.get() is not None
+        for attempt in (1, 2):
+            connection_context = self.connection() if use_transaction else self._pooled_connection()
+            try:
+                async with connection_context as connection:
+                    async with connection.cursor() as cursor:
+                        await cursor.execute(sql, args or None)
+                        if cursor.description:
+                            return decode_rows(cursor.description, await cursor.fetchall())
+                        return []
+            except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as error:
+                code = error.args[0] if error.args and isinstance(error.args[0], int) else 0
+                retryable = code in RETRYABLE_CODES or isinstance(error, pymysql.err.InterfaceError)
+                if attempt == 1 and retryable and not in_transaction:
+                    continue
+                raise await self._errors.translate(error, table) from None
+            except (pymysql.err.MySQLError, asyncio.TimeoutError, OSError) as error:
+                translated = await self._errors.translate(error, table)
+                if translated is error:
+                    raise
+                raise translated from None
+        raise AssertionError("unreachable")
 
     @asynccontextmanager
     async def _pooled_connection(self):

@@ -1,0 +1,530 @@
+"""Our database engines: the same behaviour on SQLite and MySQL/MariaDB.
+
+Every test in the first part runs on both backends with the same assertions;
+the MariaDB-only cases at the end cover what only a server can do (pools,
+killed connections, strict mode, the no-RETURNING path of MySQL 8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import piccolo
+import pytest
+from piccolo.columns import JSON, Boolean, Date, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from clinic.db import DatabaseUnavailable, IntegrityViolation, UnsupportedQuery, engine_for, is_mysql
+from clinic.db.mysql.engine import MySQLEngine, check_piccolo_version
+from clinic.db.schema import raw
+from clinic.db.transactions import for_update
+from clinic.db.urls import parse_database_url
+from tests.conftest import MYSQL_URL, mysql_database, recreate_mysql_database, require_mysql, run_async
+
+UTC = dt.timezone.utc
+
+
+class Supplier(Table, tablename="engine_supplier"):
+    name = Varchar(length=60, unique=True)
+    active = Boolean(default=True)
+
+
+class Item(Table, tablename="engine_item"):
+    name = Varchar(length=40, unique=True)
+    code = Varchar(length=10, default="", index=True)
+    supplier = ForeignKey(Supplier, on_delete=OnDelete.restrict, null=True)
+    price = Numeric(digits=(10, 2), default=Decimal("0"))
+    in_stock = Boolean(default=False)
+    received_on = Date(null=True, default=None)
+    checked_at = Timestamptz(null=True, default=None)
+    details = JSON(default="{}")
+    notes = Text(default="")
+    quantity = Integer(default=0)
+
+
+TABLES = [Supplier, Item]
+
+
+@pytest.fixture(scope="module")
+def engine_url(backend, tmp_path_factory) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('engine') / 'engine.db'}"
+    database = mysql_database()
+    recreate_mysql_database(type(database)(**{**database.__dict__, "name": "clinic_test_engine"}))
+    return MYSQL_URL.rsplit("/", 1)[0] + "/clinic_test_engine"
+
+
+def with_tables(url: str, work, **engine_options):
+    """Run ``work(engine)`` on fresh test tables, on a loop of its own."""
+
+    async def run():
+        engine = engine_for(parse_database_url(url, Path(".")), create=True, **engine_options)
+        await engine.start_connection_pool()
+        try:
+            for table in TABLES:
+                table._meta.db = engine
+            for table in reversed(TABLES):  # children first: MySQL ignores CASCADE
+                await table.alter().drop_table(if_exists=True)
+            for table in TABLES:
+                await table.create_table()
+            return await work(engine)
+        finally:
+            await engine.close_connection_pool()
+
+    return run_async(run)
+
+
+# -- the same on both backends ---------------------------------------------------
+
+
+def test_insert_returns_new_ids_and_select_reads_them_back(engine_url):
+    async def work(engine):
+        acme = Supplier(name="Acme Medical")
+        await acme.save()
+        rows = await Item.insert(
+            Item(name="gauze", supplier=acme.id, price=Decimal("3.50")),
+            Item(name="saline", supplier=acme.id, price=Decimal("12.25")),
+            Item(name="splint", price=Decimal("40.00")),
+        )
+        ids = [row["id"] for row in rows]
+        stored = await Item.select(Item.id, Item.name, Item.price).order_by(Item.id)
+        return acme.id, ids, stored
+
+    supplier_id, ids, stored = with_tables(engine_url, work)
+    assert supplier_id == 1
+    assert ids == [1, 2, 3] == [row["id"] for row in stored]
+    assert [(row["name"], row["price"]) for row in stored] == [
+        ("gauze", Decimal("3.50")), ("saline", Decimal("12.25")), ("splint", Decimal("40.00"))]
+
+
+def test_joins_order_limit_offset_count_exists(engine_url):
+    async def work(engine):
+        suppliers = [Supplier(name=name) for name in ("Beta", "Alpha")]
+        await Supplier.insert(*suppliers)
+        await Item.insert(*[Item(name=f"item {n:02d}", supplier=suppliers[n % 2].id, quantity=n) for n in range(12)])
+        joined = await (
+            Item.select(Item.name, Item.supplier.name.as_alias("supplier_name"))
+            .where(Item.supplier.name == "Alpha")
+            .order_by(Item.quantity, ascending=False)
+            .limit(3)
+            .offset(1)
+        )
+        nested = await Item.select(Item.name, Item.supplier.all_columns()).where(Item.name == "item 03").output(nested=True).first()
+        return (
+            joined,
+            nested,
+            await Item.count(),
+            await Item.count().where(Item.quantity >= 10),
+            await Item.exists().where(Item.name == "item 05"),
+            await Item.exists().where(Item.name == "nothing"),
+            await Item.select(Item.name).order_by(Item.name).offset(10).limit(5),
+        )
+
+    joined, nested, total, big, present, absent, tail = with_tables(engine_url, work)
+    assert [row["name"] for row in joined] == ["item 09", "item 07", "item 05"]
+    assert {row["supplier_name"] for row in joined} == {"Alpha"}
+    assert nested["supplier"]["name"] == "Alpha"
+    assert (total, big, present, absent) == (12, 2, True, False)
+    assert [row["name"] for row in tail] == ["item 10", "item 11"]
+
+
+def test_update_delete_and_objects(engine_url):
+    async def work(engine):
+        await Item.insert(Item(name="gloves", quantity=5), Item(name="masks", quantity=1))
+        await Item.update({Item.quantity: Item.quantity + 10, Item.in_stock: True}).where(Item.name == "gloves")
+        await Item.delete().where(Item.name == "masks")
+        gloves = await Item.objects().get(Item.name == "gloves")
+        gloves.notes = "box of 100"
+        await gloves.save()
+        again = await Item.objects().where(Item.id == gloves.id).first()
+        created = await Item.objects().get_or_create(Item.name == "tape", defaults={Item.quantity: 2})
+        return again, created, await Item.select(Item.name).order_by(Item.name)
+
+    gloves, tape, names = with_tables(engine_url, work)
+    assert (gloves.quantity, gloves.in_stock, gloves.notes) == (15, True, "box of 100")
+    assert tape.quantity == 2 and tape.id is not None
+    assert [row["name"] for row in names] == ["gloves", "tape"]
+
+
+def test_raw_queries_keep_parameters_and_literal_percent_signs(engine_url):
+    async def work(engine):
+        await Item.insert(Item(name="100% cotton"), Item(name="50% off"), Item(name="cotton"))
+        # Raw SQL avoids backslashes: MySQL reads them as escapes inside literals.
+        literal = await Item.raw("SELECT name FROM engine_item WHERE name LIKE '%!% cotton' ESCAPE '!' AND id > {}", 0)
+        parameter = await Item.raw("SELECT name FROM engine_item WHERE name LIKE {} ESCAPE '!' ORDER BY name", "%!%%")
+        injection = await Item.select(Item.name).where(Item.name == "x' OR '1'='1")
+        like = await Item.select(Item.name).where(Item.name.like("%cot%")).order_by(Item.name)
+        return literal, parameter, injection, like
+
+    literal, parameter, injection, like = with_tables(engine_url, work)
+    assert [row["name"] for row in literal] == ["100% cotton"]
+    assert [row["name"] for row in parameter] == ["100% cotton", "50% off"]
+    assert injection == []
+    assert [row["name"] for row in like] == ["100% cotton", "cotton"]
+
+
+def test_values_round_trip_with_their_types(engine_url):
+    moment = dt.datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=ZoneInfo("Europe/Berlin"))  # +01:00, DST day
+
+    async def work(engine):
+        await Item.insert(
+            Item(name="Zoë 🩺 Müller", price=Decimal("12345678.91"), in_stock=True, received_on=dt.date(2026, 2, 28),
+                 checked_at=moment, details='{"lot": "A-17", "cold": true}', notes="line1\nline2 — ü"),
+        )
+        return await Item.select().first()
+
+    row = with_tables(engine_url, work)
+    assert row["name"] == "Zoë 🩺 Müller"
+    assert row["price"] == Decimal("12345678.91") and isinstance(row["price"], Decimal)
+    assert row["in_stock"] is True
+    assert row["received_on"] == dt.date(2026, 2, 28)
+    assert row["checked_at"] == moment and row["checked_at"].tzinfo is not None
+    assert row["checked_at"].utcoffset() == dt.timedelta(0)  # stored and returned in UTC
+    assert row["checked_at"].microsecond == 123456
+    assert row["notes"] == "line1\nline2 — ü"
+    import json
+
+    assert json.loads(row["details"]) == {"lot": "A-17", "cold": True}
+
+
+def test_timestamps_compare_in_utc_across_offsets(engine_url):
+    async def work(engine):
+        base = dt.datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+        await Item.insert(*[Item(name=f"t{n}", checked_at=base + dt.timedelta(minutes=n)) for n in range(5)])
+        new_york = base.astimezone(ZoneInfo("America/New_York")) + dt.timedelta(minutes=2)  # 10:02-05:00
+        return await Item.select(Item.name).where(Item.checked_at >= new_york).order_by(Item.checked_at)
+
+    assert [row["name"] for row in with_tables(engine_url, work)] == ["t2", "t3", "t4"]
+
+
+def test_transactions_commit_roll_back_and_nest_with_savepoints(engine_url):
+    async def work(engine):
+        async with engine.transaction():
+            await Item.insert(Item(name="committed"))
+        try:
+            async with engine.transaction():
+                await Item.insert(Item(name="rolled back"))
+                raise RuntimeError("boom")
+        except RuntimeError:
+            pass
+        async with engine.transaction() as transaction:
+            await Item.insert(Item(name="outer"))
+            async with engine.transaction():  # nested: joins the outer one
+                await Item.insert(Item(name="joined"))
+            savepoint = await transaction.savepoint()
+            await Item.insert(Item(name="undone by savepoint"))
+            await savepoint.rollback_to()
+            second = await transaction.savepoint("keep_me")
+            await Item.insert(Item(name="kept"))
+            await second.release()
+        outside = engine.current_transaction.get()
+        return [row["name"] for row in await Item.select(Item.name).order_by(Item.id)], outside
+
+    names, outside = with_tables(engine_url, work)
+    assert names == ["committed", "outer", "joined", "kept"]
+    assert outside is None
+
+
+def test_writes_outside_a_transaction_are_committed_at_once(engine_url):
+    """aiomysql's default (autocommit off) would leave this write uncommitted and lose it."""
+
+    async def work(engine):
+        await Item.insert(Item(name="durable"))
+        # A brand-new engine (new connections) must see it.
+        other = engine_for(parse_database_url(engine_url, Path(".")))
+        await other.start_connection_pool()
+        try:
+            rows = await raw(other, "SELECT name FROM engine_item")
+        finally:
+            await other.close_connection_pool()
+        return rows
+
+    assert with_tables(engine_url, work) == [{"name": "durable"}]
+
+
+def test_unique_and_foreign_key_violations_raise_one_exception_type(engine_url):
+    async def work(engine):
+        await Item.insert(Item(name="unique name"))
+        caught = []
+        for attempt in (
+            lambda: Item.insert(Item(name="unique name")),
+            lambda: Item.insert(Item(name="orphan", supplier=999)),
+        ):
+            try:
+                await attempt()
+            except IntegrityViolation as error:
+                caught.append(error)
+        acme = Supplier(name="Acme")
+        await acme.save()
+        await Item.insert(Item(name="child", supplier=acme.id))
+        try:
+            await Supplier.delete().where(Supplier.id == acme.id)
+        except IntegrityViolation as error:
+            caught.append(error)
+        return caught
+
+    unique, orphan, parent = with_tables(engine_url, work)
+    assert unique.kind == IntegrityViolation.UNIQUE and unique.involves("name") and unique.table == "engine_item"
+    assert "unique name" not in str(unique)  # the offending value (maybe PHI) is never in the message
+    assert orphan.kind == IntegrityViolation.FOREIGN_KEY
+    assert parent.kind == IntegrityViolation.FOREIGN_KEY
+
+
+def test_comparisons_are_exact_on_both_backends(engine_url):
+    """Decided on purpose: '=' and ORDER BY are binary and no-pad everywhere.
+
+    MySQL's default collations would make 'Cafe' = 'café' and 'a ' = 'a' true;
+    SQLite would not. Case-insensitive search goes through normalised columns.
+    """
+
+    async def work(engine):
+        await Item.insert(*[Item(name=name) for name in ("café", "Cafe", "cafe ", "B", "a")])
+
+        async def names(condition):
+            return sorted(row["name"] for row in await Item.select(Item.name).where(condition))
+
+        return (
+            await names(Item.name == "cafe"),
+            await names(Item.name == "café"),
+            await names(Item.name == "Cafe"),
+            await names(Item.name == "cafe "),
+            [row["name"] for row in await Item.select(Item.name).order_by(Item.name)],
+            sorted(row["name"] for row in await Item.select(Item.name).where(Item.name.ilike("caf%"))),
+        )
+
+    plain, accented, upper, padded, ordered, insensitive = with_tables(engine_url, work)
+    assert plain == [] and accented == ["café"] and upper == ["Cafe"] and padded == ["cafe "]
+    assert ordered == ["B", "Cafe", "a", "cafe ", "café"]
+    assert insensitive == ["Cafe", "cafe ", "café"]
+
+
+def test_row_locks_serialise_writers(engine_url):
+    """for_update(): the second transaction waits until the first commits."""
+
+    async def work(engine):
+        await Item.insert(Item(name="counter", quantity=0))
+        order = []
+
+        async def bump(label, hold):
+            async with engine.transaction():
+                row = await for_update(Item.select(Item.quantity).where(Item.name == "counter")).first()
+                order.append(f"{label} locked")
+                await asyncio.sleep(hold)
+                await Item.update({Item.quantity: row["quantity"] + 1}).where(Item.name == "counter")
+                order.append(f"{label} done")
+
+        first = asyncio.create_task(bump("first", 0.3))
+        await asyncio.sleep(0.05)
+        await asyncio.gather(first, bump("second", 0))
+        return order, await Item.select(Item.quantity).first()
+
+    order, counter = with_tables(engine_url, work)
+    assert order == ["first locked", "first done", "second locked", "second done"]
+    assert counter["quantity"] == 2
+
+
+def test_twenty_concurrent_transactions_stay_isolated(engine_url):
+    async def work(engine):
+        await Item.insert(Item(name="counter", quantity=0))
+
+        async def one(n):
+            try:
+                async with engine.transaction():
+                    await Item.insert(*[Item(name=f"t{n}-{k}", code=f"t{n}") for k in range(3)])
+                    mine = await Item.count().where(Item.code == f"t{n}")
+                    row = await for_update(Item.select(Item.quantity).where(Item.name == "counter")).first()
+                    await Item.update({Item.quantity: row["quantity"] + 1}).where(Item.name == "counter")
+                    if n % 4 == 0:
+                        raise RuntimeError("abandon")
+                    return mine
+            except RuntimeError:
+                return "rolled back"
+
+        results = await asyncio.gather(*[one(n) for n in range(20)])
+        counter = await Item.select(Item.quantity).where(Item.name == "counter").first()
+        return results, counter["quantity"], await Item.count().where(Item.name != "counter")
+
+    results, counter, stored = with_tables(engine_url, work)
+    assert results.count("rolled back") == 5 and all(r == 3 for r in results if r != "rolled back")
+    assert counter == 15 and stored == 45
+
+
+def test_batches_stream_rows(engine_url):
+    async def work(engine):
+        await Item.insert(*[Item(name=f"row {n:03d}") for n in range(250)])
+        seen = []
+        async with await Item.select(Item.name).order_by(Item.name).batch(batch_size=100) as batch:
+            async for rows in batch:
+                seen.append(len(rows))
+        return seen
+
+    assert with_tables(engine_url, work) == [100, 100, 50]
+
+
+def test_ddl_is_idempotent_and_table_exists_looks_at_this_database(engine_url):
+    async def work(engine):
+        await Item.create_table(if_not_exists=True)
+        return await Item.table_exists(), await Supplier.table_exists()
+
+    assert with_tables(engine_url, work) == (True, True)
+
+
+# -- MySQL/MariaDB only -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mysql_url() -> str:
+    """A database of its own for the cases only a MySQL/MariaDB server has."""
+    require_mysql()
+    database = mysql_database()
+    recreate_mysql_database(type(database)(**{**database.__dict__, "name": "clinic_test_engine_mysql"}))
+    return MYSQL_URL.rsplit("/", 1)[0] + "/clinic_test_engine_mysql"
+
+
+def test_postgres_only_sql_is_refused_not_sent(mysql_url):
+    async def work(engine):
+        refused = []
+        for query in (
+            lambda: Item.raw("SELECT 1::int AS x"),
+            lambda: Item.select(Item.name).distinct(on=[Item.name]).order_by(Item.name),
+            lambda: raw(engine, "SELECT * FROM pg_tables"),
+        ):
+            try:
+                await query()
+            except UnsupportedQuery as error:
+                refused.append(str(error))
+        return refused
+
+    refused = with_tables(mysql_url, work)
+    assert len(refused) == 3 and all("untranslated Postgres syntax" in message for message in refused)
+
+
+def test_a_piccolo_upgrade_fails_loudly(monkeypatch):
+    monkeypatch.setattr(piccolo, "__VERSION__", "1.39.0")
+    with pytest.raises(RuntimeError, match="tested with Piccolo 1.38"):
+        check_piccolo_version()
+    monkeypatch.undo()
+    assert piccolo.__VERSION__.startswith("1.38.")
+
+
+def test_the_no_returning_path_gives_the_same_ids(mysql_url):
+    """MySQL 8 has no INSERT ... RETURNING: ids come from lastrowid, row by row."""
+
+    async def work(engine):
+        assert engine.use_returning is False
+        acme = Supplier(name="Acme")
+        await acme.save()
+        rows = await Item.insert(*[Item(name=f"n{n}", supplier=acme.id) for n in range(5)])
+        stored = await Item.select(Item.id, Item.name).order_by(Item.id)
+        try:
+            await Item.insert(Item(name="n5"), Item(name="n0"))  # second row collides
+        except IntegrityViolation:
+            pass
+        return acme.id, [row["id"] for row in rows], stored, await Item.count()
+
+    supplier_id, ids, stored, count = with_tables(mysql_url, work, use_returning=False)
+    assert supplier_id == 1
+    assert ids == [row["id"] for row in stored] == [1, 2, 3, 4, 5]
+    assert count == 5  # the failed multi-row insert left nothing behind
+
+
+def test_mariadb_uses_returning_when_it_has_it(mysql_url):
+    async def work(engine):
+        return engine.is_mariadb, engine.use_returning, engine.server_version
+
+    is_mariadb, use_returning, version = with_tables(mysql_url, work)
+    assert use_returning == (is_mariadb and version >= (10, 5))
+
+
+def test_strict_mode_refuses_over_long_strings_and_bad_dates(mysql_url):
+    async def work(engine):
+        failures = []
+        for statement in (
+            "INSERT INTO engine_item (name, code, price, in_stock, details, notes, quantity) "
+            "VALUES ('x', 'much-too-long-code', 0, 0, '{}', '', 0)",
+            "INSERT INTO engine_item (name, code, price, in_stock, received_on, details, notes, quantity) "
+            "VALUES ('y', '', 0, 0, '2026-02-30', '{}', '', 0)",
+            "INSERT INTO engine_item (name, code, price, in_stock, details, notes, quantity) "
+            "VALUES ('z', '', 0, 0, '{}', '', 'many')",
+        ):
+            try:
+                await raw(engine, statement)
+            except Exception as error:
+                failures.append(type(error).__name__)
+        session = await raw(engine, "SELECT @@SESSION.sql_mode AS mode, @@SESSION.time_zone AS tz")
+        return failures, session[0], await Item.count()
+
+    failures, session, count = with_tables(mysql_url, work)
+    assert len(failures) == 3 and count == 0
+    assert {"STRICT_ALL_TABLES", "ANSI_QUOTES", "PIPES_AS_CONCAT"} <= set(session["mode"].split(","))
+    assert session["tz"] == "+00:00"
+
+
+def test_the_pool_survives_wait_timeout(mysql_url):
+    """The server closes idle connections after wait_timeout; the pool replaces them."""
+
+    async def work(engine):
+        await Item.insert(Item(name="before"))
+        await raw(engine, "SET SESSION wait_timeout = 1")  # on the connection that goes back to the pool
+        await asyncio.sleep(2.5)
+        await Item.insert(Item(name="after"))
+        return [row["name"] for row in await Item.select(Item.name).order_by(Item.id)]
+
+    assert with_tables(mysql_url, work, pool_min=1, pool_max=1) == ["before", "after"]
+
+
+async def kill(url: str, connection_ids) -> None:
+    killer = engine_for(parse_database_url(url, Path(".")))
+    await killer.start_connection_pool()
+    try:
+        for connection_id in connection_ids:
+            await raw(killer, f"KILL CONNECTION {int(connection_id)}")
+    finally:
+        await killer.close_connection_pool()
+
+
+def test_the_pool_survives_killed_connections(mysql_url):
+    async def work(engine):
+        await Item.insert(Item(name="before"))
+        await kill(mysql_url, [row["id"] for row in await raw(engine, "SELECT CONNECTION_ID() AS id")])
+        survived = await Item.count()  # the dead pooled connection is replaced
+        outcome = "no error"
+        try:
+            async with engine.transaction():
+                (victim,) = await raw(engine, "SELECT CONNECTION_ID() AS id")
+                await kill(mysql_url, [victim["id"]])
+                await Item.insert(Item(name="lost with the connection"))
+        except DatabaseUnavailable:
+            outcome = "unavailable"  # a clear error, never a hang or a silent success
+        await Item.insert(Item(name="after"))
+        return survived, outcome, [row["name"] for row in await Item.select(Item.name).order_by(Item.id)]
+
+    survived, outcome, names = with_tables(mysql_url, work, pool_min=1, pool_max=2)
+    assert survived == 1 and outcome == "unavailable"
+    assert names == ["before", "after"]
+
+
+def test_ddl_inside_a_transaction_is_refused_on_mysql(mysql_url):
+    async def work(engine):
+        async with engine.transaction():
+            await Item.create_table(if_not_exists=True)
+
+    from piccolo.engine.exceptions import TransactionError
+
+    with pytest.raises(TransactionError, match="silently commit"):
+        with_tables(mysql_url, work)
+
+
+def test_connections_use_utf8mb4_and_tls_settings_from_the_url(mysql_url):
+    database = parse_database_url(mysql_url + "?ssl=true&ssl-verify=false", Path("."))
+    engine = MySQLEngine(database)
+    options = engine.connection_options()
+    assert options["charset"] == "utf8mb4" and options["autocommit"] is True
+    assert options["ssl"] is not None and options["ssl"].verify_mode.name == "CERT_NONE"
+    assert "time_zone = '+00:00'" in options["init_command"] and "SET GLOBAL" not in options["init_command"]
+    assert is_mysql(engine)
