@@ -6,39 +6,64 @@ tests call ``create_app(settings)`` once per database.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException
 from litestar.logging.config import StructLoggingConfig
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.static_files import create_static_files_router
 from piccolo.engine.base import Engine
 
-from clinic.db import DatabaseUnavailable, bind_tables, create_engine
+from clinic.accounts.account_controllers import AccountController
+from clinic.accounts.controllers import SessionController, SignInController
+from clinic.audit import services as audit
+from clinic.audit.controllers import AuditController
 from clinic.dashboard.controllers import DashboardController
+from clinic.db import DatabaseUnavailable, bind_tables, create_engine
 from clinic.ops.controllers import HealthController
 from clinic.ops.readiness import Readiness, refuse_until_migrated
 from clinic.paths import STATIC_DIR
+from clinic.security.controllers import SecurityController
+from clinic.security.guards import RedirectRequired, authorize
+from clinic.security.middleware import session_middleware
+from clinic.security.sessions import SessionPolicy
+from clinic.security.store import DatabaseStore
 from clinic.settings import Settings, load_settings
+from clinic.staff.controllers import StaffController, StaffRedirects
 from clinic.web.access_log import with_access_log
-from clinic.web.errors import database_unavailable_handler, http_exception_handler, server_error_handler
+from clinic.web.errors import (
+    database_unavailable_handler,
+    http_exception_handler,
+    redirect_handler,
+    server_error_handler,
+)
 from clinic.web.logging import logger_factory, structlog_processors
 from clinic.web.security_headers import security_headers_hook
 from clinic.web.templating import template_config
 
 STATIC_MAX_AGE = 365 * 24 * 3600
+# Attempts per client address per minute on the forms that take a password or code.
+SIGN_IN_RATE = ("minute", 20)
+RATE_LIMITED_PATHS = {"/signin", "/signin/mfa", "/account/confirm"}
+
+
+def is_credential_attempt(request: Request) -> bool:
+    return request.method == "POST" and request.url.path in RATE_LIMITED_PATHS
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Litestar:
     settings = settings or load_settings()
     engine = engine or create_engine(settings)
     bind_tables(engine)
+    audit.configure(settings.audit_key)
     readiness = Readiness(engine)
 
     async def open_database(app: Litestar) -> None:
@@ -60,19 +85,44 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         route_handlers=[
             DashboardController,
             HealthController,
+            SignInController,
+            SessionController,
+            AccountController,
+            StaffController,
+            StaffRedirects,
+            SecurityController,
+            AuditController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
                 name="static",
-                cache_control=_long_cache(),
+                cache_control=CacheControlHeader(max_age=STATIC_MAX_AGE, public=True, immutable=True),
                 include_in_schema=False,
+                opt={"public": True, "sessionless": True},
             ),
         ],
-        state=State({"settings": settings, "engine": engine, "readiness": readiness, "started": time.monotonic()}),
+        state=State({
+            "settings": settings,
+            "engine": engine,
+            "readiness": readiness,
+            "started": time.monotonic(),
+            "session_policy": SessionPolicy(
+                idle=dt.timedelta(minutes=settings.session_idle_minutes),
+                lifetime=dt.timedelta(hours=settings.session_max_hours),
+                reauth=dt.timedelta(minutes=settings.reauth_minutes),
+            ),
+        }),
         on_startup=[open_database],
         on_shutdown=[close_database],
         before_request=refuse_until_migrated,
         before_send=[security_headers_hook(production)],
+        guards=[authorize],
+        middleware=[
+            RateLimitConfig(rate_limit=SIGN_IN_RATE, check_throttle_handler=is_credential_attempt,
+                            store="rate_limit").middleware,
+            session_middleware,
+        ],
+        stores={"rate_limit": DatabaseStore("rate_limit")},
         template_config=template_config(settings),
         plugins=[
             HTMXPlugin(),
@@ -98,6 +148,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         exception_handlers={
+            RedirectRequired: redirect_handler,
             HTTPException: http_exception_handler,
             DatabaseUnavailable: database_unavailable_handler,
             Exception: server_error_handler(debug=not production),
@@ -110,9 +161,3 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # see every request, so it wraps the root handler.
     app.asgi_handler = with_access_log(app.asgi_handler)
     return app
-
-
-def _long_cache():
-    from litestar.datastructures import CacheControlHeader
-
-    return CacheControlHeader(max_age=STATIC_MAX_AGE, public=True, immutable=True)

@@ -81,6 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Load a realistic, deterministic demo clinic into an empty database.")
     demo.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) if the database has data")
     demo.set_defaults(handler=demo_command)
+
+    createadmin = commands.add_parser(
+        "createadmin", help="create an administrator account (the first one, or another)",
+        description="Create an administrator. Interactive by default; with --email and --name the password is "
+        "read from CLINIC_ADMIN_PASSWORD (for scripts). Administrators set up two-step sign-in at first sign-in.")
+    createadmin.add_argument("--email", help="their email address (sign-in name)")
+    createadmin.add_argument("--name", help="their full name")
+    createadmin.set_defaults(handler=createadmin_command)
+
+    audit = commands.add_parser("audit", help="work with the audit trail")
+    audit_commands = audit.add_subparsers(title="audit commands", metavar="ACTION")
+    verify = audit_commands.add_parser("verify", help="check the audit trail's hash chain",
+                                       description="Walk the audit trail and report the first entry that was "
+                                       "changed, removed or inserted. Exit 0 when intact, 1 when broken.")
+    verify.set_defaults(handler=audit_verify_command)
     return parser
 
 
@@ -90,8 +105,11 @@ def run_with_database(settings: Settings, work: Callable[[Engine], Awaitable[int
     from clinic.db import DatabaseUnavailable, bind_tables, create_engine
 
     async def run() -> int:
+        from clinic.audit import services as audit
+
         engine = create_engine(settings, create=create)
         bind_tables(engine)
+        audit.configure(settings.audit_key)
         try:
             await engine.start_connection_pool()
             return await work(engine) or EXIT_OK
@@ -117,11 +135,19 @@ def serve_command(settings: Settings, args) -> int:
 
     if args.migrate:
         migrate_command(settings, args)
-    run_with_database(settings, require_migrated)
+    hints: list[str] = []
+
+    async def check_and_explain(engine: Engine) -> None:
+        await require_migrated(engine)
+        hints.extend(await sign_in_hints())
+
+    run_with_database(settings, check_and_explain)
     host = args.host or ("0.0.0.0" if settings.is_production else "127.0.0.1")
     port = args.port or settings.port
     shown_host = "127.0.0.1" if host == "0.0.0.0" else host
     print(f"Clinic {__version__}: open http://{shown_host}:{port} in a browser  ({settings.database.describe()})")
+    for line in hints:
+        print(line)
     uvicorn.run(
         "clinic.app:create_app",
         factory=True,
@@ -135,6 +161,18 @@ def serve_command(settings: Settings, args) -> int:
         log_level="warning",
     )
     return EXIT_OK
+
+
+async def sign_in_hints() -> list[str]:
+    """How to sign in: the demo accounts if present, or how to make the first one."""
+    from clinic.ops.demo import DEMO_STAFF, demo_sign_ins
+    from clinic.staff.tables import Staff
+
+    if await Staff.count() == 0:
+        return ["No accounts yet: create the first administrator with `clinic createadmin`."]
+    if await Staff.exists().where(Staff.email_key == DEMO_STAFF[0].email):
+        return ["Demo clinic. Sign in as (email / password):", *(f"  {line}" for line in demo_sign_ins())]
+    return []
 
 
 def migrate_command(settings: Settings, args) -> int:
@@ -182,6 +220,60 @@ def demo_command(settings: Settings, args) -> int:
             f"demo clinic loaded: {created['staff']} staff, {created['patients']} patients, "
             f"{created['appointments']} appointments"
         )
+        from clinic.ops.demo import demo_sign_ins
+
+        print("sign in as (email / password):")
+        for line in demo_sign_ins():
+            print(f"  {line}")
         return EXIT_OK
+
+    return run_with_database(settings, work)
+
+
+def createadmin_command(settings: Settings, args) -> int:
+    import getpass
+    import os
+
+    from clinic.staff.services import create_administrator
+    from clinic.web.forms import Invalid
+
+    if args.email or args.name:
+        if not (args.email and args.name):
+            raise Abort("give both --email and --name (or neither, to be asked)")
+        password = os.environ.get("CLINIC_ADMIN_PASSWORD", "")
+        if not password:
+            raise Abort("set CLINIC_ADMIN_PASSWORD to the new administrator's password")
+        name, email = args.name, args.email
+    else:
+        name = input("Full name: ").strip()
+        email = input("Email: ").strip()
+        password = getpass.getpass("Password (at least 12 characters): ")
+        if getpass.getpass("Password again: ") != password:
+            raise Abort("the two passwords are not the same")
+
+    async def work(engine: Engine) -> int:
+        await require_migrated(engine)
+        try:
+            staff_id = await create_administrator(name, email, password)
+        except Invalid as invalid:
+            raise Abort("; ".join(invalid.errors.values())) from None
+        print(f"administrator {email} created (id {staff_id}); they set up two-step sign-in when they first sign in")
+        return EXIT_OK
+
+    return run_with_database(settings, work)
+
+
+def audit_verify_command(settings: Settings, args) -> int:
+    from clinic.audit.services import verify_chain
+
+    async def work(engine: Engine) -> int:
+        await require_migrated(engine)
+        result = await verify_chain()
+        if result.ok:
+            print(f"audit trail intact: {result.checked} entries verified")
+            return EXIT_OK
+        print(f"audit trail BROKEN at entry {result.broken_at}: it {result.problem} "
+              f"({result.checked} entries before it verified)", file=sys.stderr)
+        return EXIT_PROBLEM
 
     return run_with_database(settings, work)

@@ -8,6 +8,8 @@ TABLE_MODULES = [
     "clinic.staff.tables",
     "clinic.patients.tables",
     "clinic.scheduling.tables",
+    "clinic.security.tables",
+    "clinic.audit.tables",
 ]
 
 APP_CONFIG = AppConfig(

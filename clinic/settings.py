@@ -16,6 +16,7 @@ from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from clinic.db.urls import DatabaseURL, DatabaseURLError, parse_database_url
+from clinic.security.crypto import KeyError_, Keyring, new_key_setting
 
 ENVIRONMENTS = ("development", "production")
 MIN_SECRET_LENGTH = 32
@@ -42,6 +43,13 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
     forwarded_allow_ips: str = "127.0.0.1"
+    audit_key: str = ""
+    encryption_keys: str = ""
+    session_idle_minutes: int = 15
+    session_max_hours: int = 12
+    session_warning_seconds: int = 60
+    reauth_minutes: int = 10
+    break_glass_minutes: int = 60
     # Filled in with a note for each development secret we generated, so the
     # command line can warn once.
     generated_secrets: tuple[str, ...] = ()
@@ -53,6 +61,10 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def keyring(self) -> Keyring:
+        return Keyring.parse(self.encryption_keys)
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)
@@ -86,6 +98,27 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     else:
         secret_key = dev_secret(data_dir, "secret_key", generated)
 
+    audit_key = env_vars.get("CLINIC_AUDIT_KEY", "")
+    if audit_key:
+        check_secret("CLINIC_AUDIT_KEY", audit_key)
+    elif env == "production":
+        raise ConfigError("CLINIC_AUDIT_KEY is required in production (it signs the audit trail; keep it out of the database)")
+    else:
+        audit_key = dev_secret(data_dir, "audit_key", generated)
+
+    encryption_keys = env_vars.get("CLINIC_ENCRYPTION_KEYS", "")
+    if not encryption_keys:
+        if env == "production":
+            raise ConfigError(
+                "CLINIC_ENCRYPTION_KEYS is required in production "
+                "(id:base64key, e.g. from `python -m clinic.security.newkey`)"
+            )
+        encryption_keys = dev_secret(data_dir, "encryption_keys", generated, factory=lambda: new_key_setting("dev1"))
+    try:
+        Keyring.parse(encryption_keys)
+    except KeyError_ as error:
+        raise ConfigError(str(error)) from None
+
     settings = Settings(
         env=env,
         data_dir=data_dir,
@@ -103,8 +136,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         log_format=_choice(env_vars, "CLINIC_LOG_FORMAT", "json", ("json", "console")),
         forwarded_allow_ips=(env_vars.get("CLINIC_FORWARDED_ALLOW_IPS") or "127.0.0.1").strip(),
+        audit_key=audit_key,
+        encryption_keys=encryption_keys,
+        session_idle_minutes=_integer(env_vars, "CLINIC_SESSION_IDLE_MINUTES", 15, 2, 240),
+        session_max_hours=_integer(env_vars, "CLINIC_SESSION_MAX_HOURS", 12, 1, 24),
+        session_warning_seconds=_integer(env_vars, "CLINIC_SESSION_WARNING_SECONDS", 60, 10, 600),
+        reauth_minutes=_integer(env_vars, "CLINIC_REAUTH_MINUTES", 10, 1, 60),
+        break_glass_minutes=_integer(env_vars, "CLINIC_BREAK_GLASS_MINUTES", 60, 5, 24 * 60),
         generated_secrets=tuple(generated),
     )
+    if settings.session_warning_seconds >= settings.session_idle_minutes * 60:
+        raise ConfigError("CLINIC_SESSION_WARNING_SECONDS must be shorter than CLINIC_SESSION_IDLE_MINUTES")
     if settings.db_pool_min > settings.db_pool_max:
         raise ConfigError("CLINIC_DB_POOL_MIN must not be larger than CLINIC_DB_POOL_MAX")
     return settings

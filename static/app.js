@@ -33,3 +33,87 @@
     }
   });
 })();
+
+// A button with data-confirm asks before its (non-htmx) form is sent.
+document.addEventListener("submit", function (event) {
+  var button = event.submitter;
+  if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+
+// Automatic sign-out after a period without activity, with a warning first.
+// The server enforces the limit; this only tells the person in time and lets
+// them stay. Asking the server how long is left does not count as activity,
+// so another tab's work keeps this one signed in too.
+(function () {
+  var body = document.body;
+  var idle = parseInt(body.dataset.idleSeconds || "0", 10);
+  var warnBefore = parseInt(body.dataset.warningSeconds || "60", 10);
+  var dialog = document.getElementById("idle-warning");
+  if (!idle || !dialog) return;
+  var countdown = document.getElementById("idle-countdown");
+  var csrf = document.querySelector('meta[name="csrf-token"]');
+  var warnTimer = null, endTimer = null, tick = null, deadline = 0;
+
+  function signInAgain() {
+    var next = encodeURIComponent(window.location.pathname);
+    window.location.assign("/signin?reason=idle&next=" + next);
+  }
+
+  function schedule(secondsLeft) {
+    clearTimeout(warnTimer); clearTimeout(endTimer); clearInterval(tick);
+    deadline = Date.now() + secondsLeft * 1000;
+    warnTimer = setTimeout(checkThenWarn, Math.max(0, secondsLeft - warnBefore) * 1000);
+    endTimer = setTimeout(checkThenLeave, secondsLeft * 1000 + 500);
+  }
+
+  function serverSecondsLeft() {
+    return fetch("/session/status", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : { seconds_left: 0 }; })
+      .then(function (data) { return data.seconds_left; })
+      .catch(function () { return null; });
+  }
+
+  function checkThenWarn() {
+    serverSecondsLeft().then(function (left) {
+      if (left !== null && left > warnBefore + 5) { schedule(left); return; }  // active in another tab
+      showWarning();
+    });
+  }
+
+  function checkThenLeave() {
+    serverSecondsLeft().then(function (left) {
+      if (left !== null && left > 5) { hideWarning(); schedule(left); return; }
+      signInAgain();
+    });
+  }
+
+  function showWarning() {
+    if (!dialog.open) dialog.showModal();
+    clearInterval(tick);
+    tick = setInterval(function () {
+      var seconds = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      countdown.textContent = seconds + " second" + (seconds === 1 ? "" : "s");
+    }, 1000);
+  }
+
+  function hideWarning() {
+    clearInterval(tick);
+    if (dialog.open) dialog.close();
+  }
+
+  document.getElementById("idle-stay").addEventListener("click", function () {
+    fetch("/session/keepalive", {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf ? csrf.getAttribute("content") : "" }
+    }).then(function (response) {
+      if (response.status === 204) { hideWarning(); schedule(idle); } else { signInAgain(); }
+    });
+  });
+  dialog.addEventListener("cancel", function (event) { event.preventDefault(); });
+
+  // Any request to the server counts as activity: restart the clock.
+  document.body.addEventListener("htmx:afterRequest", function () { hideWarning(); schedule(idle); });
+  schedule(idle);
+})();

@@ -32,9 +32,11 @@ from clinic.settings import Settings, load_settings
 MYSQL_URL = os.environ.get("CLINIC_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/clinic_test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_SECRET = "test-secret-3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e"
+TEST_AUDIT_KEY = "test-audit-key-9d8c7b6a5f4e3d2c1b0a9f8e7d"
+TEST_ENCRYPTION_KEYS = "test1:" + "A" * 42 + "g"  # 32 bytes of base64url
 TEST_TIMEZONE = "America/New_York"
 # Never emptied between tests: append-only by design (audit), or bookkeeping.
-KEEP_TABLES = {"migration", "audit_event"}
+KEEP_TABLES = {"migration", "audit_event", "audit_chain_head"}
 
 BACKENDS = ["sqlite", "mysql"]
 
@@ -108,6 +110,8 @@ def settings_for(database_url: str, data_dir: Path, **environ: str) -> Settings:
             "CLINIC_DATA_DIR": str(data_dir),
             "DATABASE_URL": database_url,
             "CLINIC_SECRET_KEY": TEST_SECRET,
+            "CLINIC_AUDIT_KEY": TEST_AUDIT_KEY,
+            "CLINIC_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
             "CLINIC_TIMEZONE": TEST_TIMEZONE,
             "CLINIC_LOG_FORMAT": "console",
             "CLINIC_DB_POOL_MAX": "5",
@@ -171,6 +175,9 @@ class Harness:
     app: Litestar
     client: TestClient
     backend: str
+    # Audit entries outlive each test (the table is append-only); tests look
+    # only at entries written after this id.
+    audit_start: int = 0
 
     @property
     def engine(self):
@@ -187,6 +194,11 @@ class Harness:
     def sql(self, template: str, *args: Any) -> list[dict]:
         return self.run(raw, self.engine, template, *args)
 
+    def audit(self, where: str = "1 = 1", *args: Any, columns: str = "*") -> list[dict]:
+        """Audit entries written during this test, oldest first."""
+        return self.sql(f"SELECT {columns} FROM audit_event WHERE id > {{}} AND ({where}) ORDER BY id",
+                        self.audit_start, *args)
+
 
 @pytest.fixture
 def harness(app, backend) -> Harness:
@@ -194,6 +206,7 @@ def harness(app, backend) -> Harness:
     with TestClient(app, base_url="http://testserver.local") as client:
         test_harness = Harness(app=app, client=client, backend=backend)
         test_harness.run(empty_tables, app.state.engine)
+        test_harness.audit_start = test_harness.sql("SELECT COALESCE(MAX(id), 0) AS n FROM audit_event")[0]["n"]
         yield test_harness
 
 

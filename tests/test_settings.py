@@ -73,5 +73,6 @@ def test_mysql_urls_in_every_accepted_form(tmp_path):
 
 
 def test_production_with_a_strong_secret_starts(tmp_path):
-    settings = load(tmp_path, CLINIC_ENV="production", CLINIC_SECRET_KEY=STRONG, PORT="9000")
+    settings = load(tmp_path, CLINIC_ENV="production", CLINIC_SECRET_KEY=STRONG, PORT="9000",
+                    CLINIC_AUDIT_KEY=STRONG[::-1], CLINIC_ENCRYPTION_KEYS="k1:" + "C" * 42 + "g")
     assert settings.is_production and settings.port == 9000

@@ -11,7 +11,7 @@ from clinic.web.pages import render
 class DashboardController(Controller):
     path = "/"
 
-    @get(name="dashboard:today")
+    @get(name="dashboard:today", opt={"permission": "appointments.read"})
     async def today(self, request: Request) -> Response:
         zone = request.app.state.settings.tz
         today = dt.datetime.now(zone).date()

@@ -12,7 +12,7 @@ from clinic.ops.health import database_check, resident_memory_bytes
 class HealthController(Controller):
     path = "/health"
 
-    @get(name="ops:health", cache=False)
+    @get(name="ops:health", cache=False, opt={"public": True, "sessionless": True})
     async def health(self, request: Request) -> Response:
         state = request.app.state
         database = await database_check(state.engine)

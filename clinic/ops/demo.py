@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from clinic.patients.identifiers import new_mrn
+from clinic.security.passwords import hash_password
 from clinic.patients.tables import Patient
 from clinic.scheduling.tables import Appointment
 from clinic.staff.tables import Staff
@@ -65,6 +66,18 @@ DEMO_STAFF = [
 ]
 
 
+def demo_password(person: DemoStaff) -> str:
+    return f"demo-{person.role}-password-2026"
+
+
+def demo_sign_ins() -> list[str]:
+    lines = []
+    for person in DEMO_STAFF:
+        note = "  (sets up two-step sign-in first)" if person.role == "admin" else ""
+        lines.append(f"{person.role:<13} {person.email} / {demo_password(person)}{note}")
+    return lines
+
+
 async def is_empty() -> bool:
     return await Staff.count() == 0 and await Patient.count() == 0
 
@@ -76,7 +89,8 @@ async def load_demo(zone: ZoneInfo, *, today: dt.date | None = None, patient_cou
 
     staff_rows = [
         Staff(email=person.email, email_key=person.email.lower(), full_name=person.full_name,
-              display_name=person.display_name, role=person.role, colour=person.colour)
+              display_name=person.display_name, role=person.role, colour=person.colour,
+              password_hash=hash_password(demo_password(person)))
         for person in DEMO_STAFF
     ]
     await Staff.insert(*staff_rows)

@@ -1,4 +1,4 @@
-from piccolo.columns import Boolean, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -16,3 +16,14 @@ class Staff(Table, tablename="staff"):
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # Sign-in
+    password_hash = Varchar(length=255, default="")
+    must_change_password = Boolean(default=False)
+    password_changed_at = Timestamptz(null=True, default=None)
+    last_sign_in_at = Timestamptz(null=True, default=None)
+    deactivated_at = Timestamptz(null=True, default=None)
+    # TOTP: the secret is encrypted (see clinic/security/crypto.py); the last
+    # accepted time step makes every code single-use.
+    mfa_enabled = Boolean(default=False)
+    totp_secret = Text(default="")
+    totp_last_step = BigInt(null=True, default=None)

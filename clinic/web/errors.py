@@ -12,6 +12,7 @@ import traceback
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+from litestar.response import Redirect
 
 from clinic.db.errors import DatabaseUnavailable
 from clinic.web.pages import Page, wants_fragment
@@ -52,6 +53,18 @@ def error_page(request: Request, status_code: int, *, detail: str | None = None,
         headers=response_headers,
         media_type="text/html; charset=utf-8",
     )
+
+
+def redirect_handler(request: Request, exc) -> Response:
+    """Sign-in, a step still owed, or a password confirmation: go there.
+
+    A page gets a 303; an HTMX request gets HX-Redirect (with 401 when not
+    signed in), so htmx navigates instead of swapping a login form into a
+    fragment.
+    """
+    if request.headers.get("hx-request") == "true":
+        return Response(b"", status_code=exc.htmx_status, headers={"HX-Redirect": exc.location})
+    return Redirect(exc.location, status_code=303)
 
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:

@@ -14,6 +14,8 @@ from litestar import Request
 from litestar.response import Template
 from litestar.response.base import ASGIResponse
 
+from clinic.web.navigation import navigation
+
 FRAGMENT_VARY = {"Vary": "HX-Request"}
 
 
@@ -39,6 +41,16 @@ class Page(Template):
     def __init__(self, template_name: str, *, block: str | None = None, **kwargs: Any):
         super().__init__(template_name, **kwargs)
         self.block = block
+
+    def create_template_context(self, request: Request) -> dict[str, Any]:
+        context = super().create_template_context(request)
+        user = request.scope.get("user")
+        settings = request.app.state.settings
+        context.setdefault("current_user", user)
+        context.setdefault("nav", navigation(user, request.url.path))
+        context.setdefault("idle_seconds", settings.session_idle_minutes * 60)
+        context.setdefault("warning_seconds", settings.session_warning_seconds)
+        return context
 
     def to_asgi_response(self, app, request, **kwargs) -> ASGIResponse:  # type: ignore[override]
         if self.block is None:

@@ -6,19 +6,14 @@ instead. Each runs on both database backends, like every other database test.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from clinic.app import create_app
 from tests.conftest import IN_CI
+from tests.live import live_server as start_live_server
 
 CHROMIUM = os.environ.get("CLINIC_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,46 +30,11 @@ def require_chromium() -> None:
         pytest.skip(f"browser tests skipped: {CHROMIUM} not found (apt-get install chromium)")
 
 
-@dataclass
-class LiveServer:
-    url: str
-    app: object
-    loop: asyncio.AbstractEventLoop
-
-    def run(self, function, *args, **kwargs):
-        """Run an async function (a factory, a service) on the server's own loop."""
-        return asyncio.run_coroutine_threadsafe(function(*args, **kwargs), self.loop).result(timeout=60)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def live_server(settings) -> LiveServer:
+def live_server(settings):
     require_chromium()
-    app = create_app(settings)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    loops: list[asyncio.AbstractEventLoop] = []
-
-    def serve():
-        loop = asyncio.new_event_loop()
-        loops.append(loop)
-        loop.run_until_complete(server.serve())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield LiveServer(url=f"http://127.0.0.1:{port}", app=app, loop=loops[0])
-    server.should_exit = True
-    thread.join(timeout=10)
+    with start_live_server(settings) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.flows import sign_in
+from tests.factories import make_staff
+
 pytestmark = pytest.mark.browser
 
 
 def test_the_app_loads_without_console_errors(browser_page, live_server, screenshots):
     page = browser_page.page
     response = page.goto(live_server.url + "/")
-    assert response.status == 200
+    assert response.status == 200 and page.url.startswith(live_server.url + "/signin")
     page.wait_for_load_state("networkidle")
-    assert page.locator("h1").inner_text() == "Today"
+    assert page.locator("h1").inner_text() == "Sign in"
     assert page.evaluate("typeof htmx") == "object"
     assert page.evaluate("htmx.config.historyCacheSize") == 0
     assert page.evaluate("htmx.config.selfRequestsOnly") is True
-    page.screenshot(path=str(screenshots / "today.png"), full_page=True)
-    assert (screenshots / "today.png").stat().st_size > 1000
+    page.screenshot(path=str(screenshots / "signin.png"), full_page=True)
+    assert (screenshots / "signin.png").stat().st_size > 1000
     assert browser_page.console_errors == []
 
 
 def test_it_fits_a_360px_phone_and_the_skip_link_works(browser_page, live_server, screenshots):
+    staff = live_server.run(make_staff, "receptionist")
     page = browser_page.page
     page.set_viewport_size({"width": 360, "height": 740})
-    page.goto(live_server.url + "/")
+    sign_in(page, live_server.url, staff["email"])
+    assert page.locator("h1").inner_text() == "Today"
     # Nothing wider than the screen: no sideways scrolling of the whole page.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.keyboard.press("Tab")
@@ -36,8 +41,9 @@ def test_it_fits_a_360px_phone_and_the_skip_link_works(browser_page, live_server
 
 
 def test_an_htmx_error_lands_in_the_alert_area(browser_page, live_server):
+    staff = live_server.run(make_staff, "receptionist")
     page = browser_page.page
-    page.goto(live_server.url + "/")
+    sign_in(page, live_server.url, staff["email"])
     page.evaluate("htmx.ajax('GET', '/no-such-fragment', {target: '#visits'})")
     page.wait_for_selector("#alerts [role=alert]")
     assert page.locator("#alerts strong").inner_text() == "Not found"

@@ -12,7 +12,11 @@ import pytest
 from tests.conftest import MYSQL_URL, mysql_database, recreate_mysql_database, require_mysql
 
 
-SECRET = {"CLINIC_SECRET_KEY": "cli-test-secret-4b1e8d2f6a9c3e7b5d1f"}
+SECRET = {
+    "CLINIC_SECRET_KEY": "cli-test-secret-4b1e8d2f6a9c3e7b5d1f",
+    "CLINIC_AUDIT_KEY": "cli-test-audit-key-8e2d4f6a1c3b5e7d9f0a",
+    "CLINIC_ENCRYPTION_KEYS": "cli1:" + "B" * 42 + "g",
+}
 
 
 def clinic(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -134,7 +138,11 @@ def test_serve_starts_and_answers_on_a_migrated_database(fresh_database):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         connection.request("GET", "/")
         response = connection.getresponse()
-        assert response.status == 200 and response.getheader("server") is None
+        assert response.status == 303 and response.getheader("location").startswith("/signin")
+        assert response.getheader("server") is None
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", "/signin")
+        assert connection.getresponse().status == 200
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=10)
@@ -150,3 +158,21 @@ def test_serve_refuses_an_unmigrated_database(backend, fresh_database):
     result = clinic("serve", env=fresh_database)
     assert result.returncode == 2
     assert "run `clinic migrate` first" in one_error_line(result)
+
+
+def test_createadmin_makes_the_first_account_from_a_script(fresh_database):
+    assert clinic("migrate", env=fresh_database).returncode == 0
+    weak = clinic("createadmin", "--email", "boss@riverside-clinic.org", "--name", "Bea Boss",
+                  env={**fresh_database, "CLINIC_ADMIN_PASSWORD": "password1234"})
+    assert weak.returncode == 2 and "too common" in one_error_line(weak)
+    missing = clinic("createadmin", "--email", "boss@riverside-clinic.org", "--name", "Bea Boss", env=fresh_database)
+    assert missing.returncode == 2 and "CLINIC_ADMIN_PASSWORD" in one_error_line(missing)
+    made = clinic("createadmin", "--email", "Boss@Riverside-Clinic.org", "--name", "Bea Boss",
+                  env={**fresh_database, "CLINIC_ADMIN_PASSWORD": "quiet river lantern 7"})
+    assert made.returncode == 0, made.stderr
+    assert "two-step sign-in" in made.stdout
+    again = clinic("createadmin", "--email", "boss@riverside-clinic.org", "--name", "Bea Again",
+                   env={**fresh_database, "CLINIC_ADMIN_PASSWORD": "quiet river lantern 7"})
+    assert again.returncode == 2 and "already exists" in one_error_line(again)
+    verify = clinic("audit", "verify", env=fresh_database)
+    assert verify.returncode == 0 and "1 entries verified" in verify.stdout

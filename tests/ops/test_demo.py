@@ -11,6 +11,7 @@ from clinic.patients.tables import Patient
 from clinic.scheduling.tables import Appointment
 from clinic.staff.tables import Staff
 from tests.conftest import empty_tables
+from tests.factories import sign_in_as
 from tests.helpers import html
 
 ZONE = ZoneInfo("America/New_York")
@@ -62,6 +63,7 @@ def test_the_demo_week_is_realistic(harness):
 
 def test_todays_page_lists_the_demo_visits_in_clinic_time(harness):
     harness.run(load_demo, ZONE)
+    sign_in_as(harness, "receptionist")
     tree = html(harness.client.get("/"))
     rows = tree.css("tr[data-appointment-id]")
     today = dt.datetime.now(ZONE).date()

@@ -8,7 +8,14 @@ import pytest
 from litestar import get
 from litestar.testing import TestClient
 
+from tests.factories import sign_in_as
 from tests.helpers import html, is_fragment, one
+
+PRODUCTION = {
+    "CLINIC_ENV": "production",
+    "CLINIC_SECRET_KEY": "Zq8#mK2$vL9@pR4!tW7^yB3&nC6*xF1(hJ5)",
+    "CLINIC_AUDIT_KEY": "Au8#dK2$vL9@pR4!tW7^yB3&nC6*xF1(hJ5)",
+}
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -25,7 +32,8 @@ def assert_security_headers(response, *, hsts: bool = False) -> None:
     assert ("strict-transport-security" in response.headers) is hsts
 
 
-def test_it_serves_the_today_page_as_a_full_page(client):
+def test_it_serves_the_today_page_as_a_full_page(harness, client):
+    sign_in_as(harness, "receptionist")
     response = client.get("/")
     assert response.status_code == 200
     tree = html(response)
@@ -35,19 +43,22 @@ def test_it_serves_the_today_page_as_a_full_page(client):
     assert "HX-Request" in response.headers["vary"]
 
 
-def test_it_serves_only_the_named_block_to_htmx(client):
+def test_it_serves_only_the_named_block_to_htmx(harness, client):
+    sign_in_as(harness, "receptionist")
     response = client.get("/", headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert is_fragment(response)
     assert html(response).css_first(".empty").text() == "No appointments today."
 
 
-def test_a_boosted_request_gets_the_full_page(client):
+def test_a_boosted_request_gets_the_full_page(harness, client):
+    sign_in_as(harness, "receptionist")
     response = client.get("/", headers={"HX-Request": "true", "HX-Boosted": "true"})
     assert not is_fragment(response)
 
 
-def test_pages_load_no_inline_script_and_configure_htmx_safely(client):
+def test_pages_load_no_inline_script_and_configure_htmx_safely(harness, client):
+    sign_in_as(harness, "receptionist")
     tree = html(client.get("/"))
     scripts = tree.css("script")
     assert scripts and all(node.attributes.get("src", "").startswith("/static/") for node in scripts)
@@ -58,9 +69,10 @@ def test_pages_load_no_inline_script_and_configure_htmx_safely(client):
     assert tree.css_first("body").attributes.get("hx-history") == "false"
 
 
-@pytest.mark.parametrize("path,status", [("/", 200), ("/health", 200), ("/no-such-page", 404), ("/static/app.css", 200)])
+@pytest.mark.parametrize("path,status", [("/signin", 200), ("/", 303), ("/health", 200), ("/no-such-page", 404),
+                                         ("/static/app.css", 200)])
 def test_every_response_has_the_security_headers(client, path, status):
-    response = client.get(path)
+    response = client.get(path, follow_redirects=False)
     assert response.status_code == status
     assert_security_headers(response)
 
@@ -72,9 +84,9 @@ def test_a_wrong_method_is_refused_with_headers(client):
 
 
 def test_production_adds_hsts_and_a_secure_csrf_cookie(make_app):
-    app = make_app(CLINIC_ENV="production", CLINIC_SECRET_KEY="p" * 10 + "roduction-secret-0123456789abcdef")
+    app = make_app(**PRODUCTION)
     with TestClient(app, base_url="https://clinic.example") as client:
-        response = client.get("/")
+        response = client.get("/signin")
     assert_security_headers(response, hsts=True)
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("__Host-csrftoken=") and "Secure" in cookie and "HttpOnly" in cookie
@@ -94,7 +106,7 @@ def test_a_missing_page_is_a_full_page_or_an_htmx_fragment(client):
 def _broken_app(make_app, **environ):
     app = make_app(**environ)
 
-    @get("/boom", name="test:boom", sync_to_thread=False)
+    @get("/boom", name="test:boom", sync_to_thread=False, opt={"public": True})
     def boom() -> str:
         raise RuntimeError("patient Jane Doe exploded")  # a message with PHI in it
 
@@ -103,8 +115,7 @@ def _broken_app(make_app, **environ):
 
 
 def test_a_500_in_production_shows_no_traceback(make_app, capsys):
-    app = _broken_app(make_app, CLINIC_ENV="production",
-                      CLINIC_SECRET_KEY="Zq8#mK2$vL9@pR4!tW7^yB3&nC6*xF1(hJ5)")
+    app = _broken_app(make_app, **PRODUCTION)
     with TestClient(app) as client:
         response = client.get("/boom")
         fragment = client.get("/boom", headers={"HX-Request": "true"})
@@ -125,7 +136,7 @@ def test_a_500_in_development_shows_the_traceback(make_app):
 
 
 def test_static_files_are_cached_for_a_year_behind_content_hashes(client):
-    tree = html(client.get("/"))
+    tree = html(client.get("/signin"))
     css_url = tree.css_first("link[rel=stylesheet]").attributes["href"]
     assert re.fullmatch(r"/static/app\.css\?v=[0-9a-f]{12}", css_url)
     response = client.get(css_url)
@@ -135,7 +146,7 @@ def test_static_files_are_cached_for_a_year_behind_content_hashes(client):
 
 
 def test_htmx_is_vendored_with_its_version_and_licence(client):
-    script = [node.attributes["src"] for node in html(client.get("/")).css("script")]
+    script = [node.attributes["src"] for node in html(client.get("/signin")).css("script")]
     assert any(src.startswith("/static/vendor/htmx-2.0.11.min.js") for src in script)
     assert client.get("/static/vendor/htmx-LICENSE.txt").text.startswith("Zero-Clause BSD")
 
@@ -145,11 +156,13 @@ def test_responses_are_compressed(client):
     assert response.headers.get("content-encoding") == "gzip"
 
 
-def test_pages_are_never_cached_by_the_browser(client):
+def test_pages_are_never_cached_by_the_browser(harness, client):
+    sign_in_as(harness, "receptionist")
     assert client.get("/").headers["cache-control"] == "no-store"
 
 
-def test_one_log_line_per_request_without_query_strings(client, capsys):
+def test_one_log_line_per_request_without_query_strings(harness, client, capsys):
+    staff = sign_in_as(harness, "receptionist")
     capsys.readouterr()
     client.get("/?name=Jane+Doe&dob=1980-01-01")
     client.get("/patients/Jane-Doe")
@@ -157,4 +170,5 @@ def test_one_log_line_per_request_without_query_strings(client, capsys):
     assert len(lines) == 2
     assert "Jane" not in "".join(lines) and "1980" not in "".join(lines)
     assert "route=/ " in lines[0] + " " and "status=200" in lines[0] and "duration_ms=" in lines[0]
+    assert f"user_id={staff['id']}" in lines[0]
     assert "route=(unmatched)" in lines[1] and "status=404" in lines[1]

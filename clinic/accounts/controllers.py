@@ -1,0 +1,172 @@
+"""Signing in (password, then MFA), signing out, the idle-session heartbeat."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+from litestar.params import FromQuery
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Redirect
+
+from clinic.accounts import services
+from clinic.audit.services import record
+from clinic.security import mfa, sessions
+from clinic.security.crypto import derive_key
+from clinic.security.guards import STEP_PAGES
+from clinic.security.middleware import expired_cookie
+from clinic.security.permissions import SIGNED_IN
+from clinic.web.actors import actor_of
+from clinic.web.forms import Form, read_form, without_secrets
+from clinic.web.pages import render
+
+UTC = dt.timezone.utc
+ALL_STAGES = (sessions.STAGE_MFA, sessions.STAGE_MFA_ENROL, sessions.STAGE_PASSWORD)
+SIGN_IN_REASONS = {
+    "idle": "You were signed out after a period without activity. Sign in again to continue.",
+    "expired": "Your session reached its maximum length. Sign in again to continue.",
+    "signed_out": "You have signed out.",
+}
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path on this site (no scheme, no //host, no backslashes)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or "\n" in value:
+        return "/"
+    return value
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> Response:
+    settings = request.app.state.settings
+    response.set_cookie(
+        key=sessions.cookie_name(settings.is_production),
+        value=token,
+        path="/",
+        secure=settings.is_production,
+        httponly=True,
+        samesite="lax",
+        max_age=settings.session_max_hours * 3600,
+    )
+    return response
+
+
+def after_sign_in_step(stage: str, next_path: str) -> str:
+    if stage == sessions.ACTIVE:
+        return next_path
+    return STEP_PAGES[stage] + "?next=" + quote(next_path, safe="/")
+
+
+class SignInController(Controller):
+    path = "/signin"
+
+    @get(name="accounts:signin", opt={"public": True})
+    async def form(self, request: Request, next: FromQuery[str | None] = None, reason: FromQuery[str | None] = None) -> Response:
+        user = request.scope.get("user")
+        if user and user.stage == sessions.ACTIVE:
+            return Redirect(safe_next(next), status_code=303)
+        return render(request, "accounts/signin.html", {
+            "form": Form(values={"next": safe_next(next)}),
+            "notice": SIGN_IN_REASONS.get(reason or ""),
+            "failure": None,
+        })
+
+    @post(name="accounts:signin_submit", opt={"public": True}, status_code=200)
+    async def submit(self, request: Request) -> Response:
+        form = await read_form(request)
+        next_path = safe_next(form.get("next"))
+        errors = {}
+        if not form.get("email"):
+            errors["email"] = "Enter your email address."
+        if not form.values.get("password"):
+            errors["password"] = "Enter your password."
+        if errors:
+            form.errors = errors
+            return render(request, "accounts/signin.html", {"form": without_secrets(form), "notice": None,
+                                                            "failure": None}, status_code=422)
+        outcome = await services.sign_in(form.get("email"), form.values["password"], actor_of(request),
+                                         request.app.state.session_policy)
+        if outcome.token is None:
+            return render(request, "accounts/signin.html", {"form": without_secrets(form), "notice": None,
+                                                            "failure": outcome.message}, status_code=422)
+        response = Redirect(after_sign_in_step(outcome.stage, next_path), status_code=303)
+        return set_session_cookie(response, request, outcome.token)
+
+    @get("/mfa", name="accounts:mfa", opt={"permission": SIGNED_IN, "stages": (sessions.STAGE_MFA,)})
+    async def mfa_form(self, request: Request, next: FromQuery[str | None] = None) -> Response:
+        return render(request, "accounts/mfa.html", {"form": Form(values={"next": safe_next(next)})})
+
+    @post("/mfa", name="accounts:mfa_submit", status_code=200,
+          opt={"permission": SIGNED_IN, "stages": (sessions.STAGE_MFA,)})
+    async def mfa_submit(self, request: Request) -> Response:
+        user = request.scope["user"]
+        if user.stage != sessions.STAGE_MFA:
+            return Redirect("/", status_code=303)
+        form = await read_form(request)
+        state = request.app.state
+        actor = actor_of(request)
+        code, recovery = form.values.get("code", ""), form.get("recovery_code")
+        accepted = False
+        if recovery:
+            accepted = await mfa.use_recovery_code(user.id, recovery, recovery_key(request))
+            if accepted:
+                left = await mfa.recovery_codes_left(user.id)
+                await record("auth.mfa_recovery_used", actor, entity_type="staff", entity_id=user.id,
+                             detail=f"{left} recovery codes left")
+        elif code:
+            accepted = await mfa.accept_code(user.id, code, state.settings.keyring)
+        if not accepted:
+            await record("auth.mfa_failed", actor, entity_type="staff", entity_id=user.id, outcome="failure",
+                         detail="recovery code" if recovery else "authenticator code")
+            form.errors = {"recovery_code" if recovery else "code": "That code did not work. Codes can be used once; "
+                           "wait for the next one if you just used this one."}
+            return render(request, "accounts/mfa.html", {"form": without_secrets(form)}, status_code=422)
+        stage = await services.next_stage(user.id, mfa_verified=True)
+        token = await sessions.rotate(user.session_id, stage=stage, confirmed=True)
+        await record("auth.mfa_passed", actor, entity_type="staff", entity_id=user.id,
+                     detail="recovery code" if recovery else "authenticator code")
+        response = Redirect(after_sign_in_step(stage, safe_next(form.get("next"))), status_code=303)
+        return set_session_cookie(response, request, token)
+
+
+def recovery_key(request: Request) -> bytes:
+    return derive_key(request.app.state.settings.secret_key, "mfa-recovery-codes")
+
+
+class SessionController(Controller):
+    path = "/"
+
+    @post("/signout", name="accounts:signout", status_code=303,
+          opt={"permission": SIGNED_IN, "stages": ALL_STAGES})
+    async def sign_out(self, request: Request) -> Response:
+        user = request.scope["user"]
+        await sessions.end(user.session_id, "signed out")
+        await record("auth.logout", actor_of(request), entity_type="staff", entity_id=user.id)
+        settings = request.app.state.settings
+        response = Redirect("/signin?reason=signed_out", status_code=303)
+        response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+        response.headers["Set-Cookie"] = expired_cookie(sessions.cookie_name(settings.is_production),
+                                                        settings.is_production)
+        if request.headers.get("hx-request") == "true":
+            response = Response(b"", status_code=200, headers={
+                "HX-Redirect": "/signin?reason=signed_out",
+                "Clear-Site-Data": '"cache", "cookies", "storage"',
+                "Set-Cookie": response.headers["Set-Cookie"],
+            })
+        return response
+
+    @get("/session/status", name="accounts:session_status", cache=False,
+         opt={"permission": SIGNED_IN, "stages": ALL_STAGES, "passive": True})
+    async def status(self, request: Request) -> dict:
+        """Seconds left before idle sign-out; asking does not count as activity."""
+        user = request.scope["user"]
+        policy = request.app.state.session_policy
+        now = dt.datetime.now(UTC)
+        idle_left = policy.idle - (now - user.last_seen_at)
+        absolute_left = user.expires_at - now
+        return {"seconds_left": max(0, int(min(idle_left, absolute_left).total_seconds()))}
+
+    @post("/session/keepalive", name="accounts:keepalive", status_code=204,
+          opt={"permission": SIGNED_IN, "stages": ALL_STAGES})
+    async def keep_alive(self, request: Request) -> None:
+        """"Stay signed in" on the idle warning."""
+        await sessions.touch(request.scope["user"], force=True)

@@ -1,0 +1,144 @@
+"""Sign-in rules: passwords, throttling, the steps a session owes, password changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from clinic.audit.services import Actor, record
+from clinic.security import sessions, throttle
+from clinic.security.passwords import hash_password, needs_rehash, password_problem, verify_password
+from clinic.security.permissions import Role
+from clinic.security.tables import ClinicSetting
+from clinic.staff.tables import Staff
+from clinic.web.forms import Invalid
+
+UTC = dt.timezone.utc
+MFA_POLICY_KEY = "mfa_required_for"
+MFA_ADMINS_ONLY = "admins"
+MFA_EVERYONE = "everyone"
+GENERIC_FAILURE = (
+    "That email and password did not work. After several failed attempts, signing in pauses for a few minutes."
+)
+
+
+async def mfa_policy() -> str:
+    row = await ClinicSetting.select(ClinicSetting.value).where(ClinicSetting.key == MFA_POLICY_KEY).first()
+    return row["value"] if row and row["value"] in (MFA_ADMINS_ONLY, MFA_EVERYONE) else MFA_ADMINS_ONLY
+
+
+async def set_mfa_policy(value: str, actor: Actor) -> None:
+    if value not in (MFA_ADMINS_ONLY, MFA_EVERYONE):
+        raise Invalid({"mfa_required_for": "Choose who must use two-step sign-in."})
+    engine = ClinicSetting._meta.db
+    async with engine.transaction():
+        existing = await ClinicSetting.select(ClinicSetting.id).where(ClinicSetting.key == MFA_POLICY_KEY).first()
+        now = dt.datetime.now(UTC)
+        if existing:
+            await ClinicSetting.update(
+                {ClinicSetting.value: value, ClinicSetting.updated_at: now, ClinicSetting.updated_by: actor.staff_id}
+            ).where(ClinicSetting.id == existing["id"])
+        else:
+            await ClinicSetting.insert(ClinicSetting(key=MFA_POLICY_KEY, value=value, updated_at=now,
+                                                     updated_by=actor.staff_id))
+        await record("security.mfa_policy", actor, entity_type="setting", entity_id=MFA_POLICY_KEY, detail=value)
+
+
+async def mfa_required(role: str) -> bool:
+    return role == Role.ADMIN or await mfa_policy() == MFA_EVERYONE
+
+
+async def next_stage(staff_id: int, *, mfa_verified: bool) -> str:
+    """The next step a signed-in session owes, or "active"."""
+    staff = await Staff.select(Staff.role, Staff.mfa_enabled, Staff.must_change_password).where(
+        Staff.id == staff_id
+    ).first()
+    if staff["mfa_enabled"] and not mfa_verified:
+        return sessions.STAGE_MFA
+    if staff["must_change_password"]:
+        return sessions.STAGE_PASSWORD
+    if not staff["mfa_enabled"] and await mfa_required(staff["role"]):
+        return sessions.STAGE_MFA_ENROL
+    return sessions.ACTIVE
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    token: str | None
+    stage: str = ""
+    message: str = ""
+
+
+async def sign_in(email: str, password: str, actor: Actor, policy: sessions.SessionPolicy) -> SignInOutcome:
+    email_key = email.strip().lower()
+    account, address = throttle.account_key(email_key), throttle.address_key(actor.client_address)
+    staff = await Staff.select(Staff.id, Staff.role, Staff.active, Staff.password_hash).where(
+        Staff.email_key == email_key
+    ).first() if email_key else None
+    staff_id = staff["id"] if staff else None
+    audit_actor = Actor(staff_id=staff_id, role=staff["role"] if staff else "",
+                        client_address=actor.client_address, user_agent=actor.user_agent)
+
+    if await throttle.locked_until(account) or await throttle.locked_until(address):
+        verify_password(None, password)  # same time as any other answer
+        await record("auth.login_failed", audit_actor, entity_type="staff", entity_id=staff_id,
+                     outcome="denied", detail="paused after repeated failures")
+        return SignInOutcome(None, message=GENERIC_FAILURE)
+
+    password_ok = verify_password(staff["password_hash"] if staff else None, password)
+    if not (staff and staff["active"] and password_ok):
+        await throttle.note_failure(account, throttle.ACCOUNT_FREE_FAILURES)
+        await throttle.note_failure(address, throttle.ADDRESS_FREE_FAILURES)
+        reason = "unknown email" if not staff else "inactive account" if not staff["active"] else "wrong password"
+        await record("auth.login_failed", audit_actor, entity_type="staff", entity_id=staff_id, outcome="failure",
+                     detail=reason)
+        return SignInOutcome(None, message=GENERIC_FAILURE)
+
+    await throttle.clear(account)
+    changes = {Staff.last_sign_in_at: dt.datetime.now(UTC)}
+    if needs_rehash(staff["password_hash"]):
+        changes[Staff.password_hash] = hash_password(password)
+    await Staff.update(changes).where(Staff.id == staff_id)
+    stage = await next_stage(staff_id, mfa_verified=False)
+    token = await sessions.start_session(staff_id, stage=stage, policy=policy,
+                                         client_address=actor.client_address, user_agent=actor.user_agent)
+    await record("auth.login", audit_actor, entity_type="staff", entity_id=staff_id,
+                 detail="signed in" if stage == sessions.ACTIVE else f"password accepted; next: {stage}")
+    return SignInOutcome(token, stage=stage)
+
+
+async def change_password(staff_id: int, current: str, new: str, confirm: str, actor: Actor) -> None:
+    staff = await Staff.select(Staff.email, Staff.full_name, Staff.password_hash).where(Staff.id == staff_id).first()
+    errors = {}
+    if not verify_password(staff["password_hash"], current):
+        errors["current_password"] = "That is not your current password."
+    problem = password_problem(new, email=staff["email"], name=staff["full_name"])
+    if problem:
+        errors["new_password"] = problem
+    elif new != confirm:
+        errors["confirm_password"] = "The two new passwords are not the same."
+    elif new == current:
+        errors["new_password"] = "Choose a password you have not used here before."
+    if errors:
+        raise Invalid(errors)
+    await Staff.update(
+        {Staff.password_hash: hash_password(new), Staff.must_change_password: False,
+         Staff.password_changed_at: dt.datetime.now(UTC)}
+    ).where(Staff.id == staff_id)
+    await record("auth.password_changed", actor, entity_type="staff", entity_id=staff_id)
+
+
+async def confirm_identity(staff_id: int, password: str, code: str, keyring, actor: Actor) -> None:
+    """Re-authentication before sensitive actions: password, and a code if MFA is on."""
+    from clinic.security import mfa
+
+    staff = await Staff.select(Staff.password_hash, Staff.mfa_enabled).where(Staff.id == staff_id).first()
+    errors = {}
+    if not verify_password(staff["password_hash"], password):
+        errors["password"] = "That is not your password."
+    elif staff["mfa_enabled"] and not await mfa.accept_code(staff_id, code, keyring):
+        errors["code"] = "That code did not work. Use the current code from your authenticator app."
+    if errors:
+        await record("auth.confirm_failed", actor, entity_type="staff", entity_id=staff_id, outcome="failure")
+        raise Invalid(errors)
+    await record("auth.confirmed", actor, entity_type="staff", entity_id=staff_id)

@@ -1,0 +1,138 @@
+"""Recording and verifying the audit trail.
+
+``record()`` writes inside the caller's transaction, so an entry exists if and
+only if the change it describes was committed. Writers lock the chain head
+(``SELECT ... FOR UPDATE`` on MySQL; SQLite's write lock), which serialises
+them: every entry's ``prev_mac`` is the MAC of the entry before it, and
+concurrent requests never fork the chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from clinic.audit.tables import AuditChainHead, AuditEvent
+from clinic.db.transactions import for_update
+
+UTC = dt.timezone.utc
+FIELDS = (
+    "occurred_at", "staff_id", "role", "action", "entity_type", "entity_id", "patient_id",
+    "client_address", "user_agent", "outcome", "detail",
+)
+_key: bytes | None = None
+
+
+def configure(audit_key: str) -> None:
+    """Set the chain's key (from CLINIC_AUDIT_KEY); it never goes to the database."""
+    global _key
+    _key = hashlib.sha256(b"clinic-audit-chain|" + audit_key.encode()).digest()
+
+
+def _chain_key() -> bytes:
+    if _key is None:
+        raise RuntimeError("the audit trail has no key: call clinic.audit.services.configure()")
+    return _key
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, and from where (ids and network facts only)."""
+
+    staff_id: int | None = None
+    role: str = ""
+    client_address: str = ""
+    user_agent: str = ""
+
+    @classmethod
+    def system(cls, name: str = "system") -> "Actor":
+        return cls(role=name)
+
+
+def _timestamp(value: dt.datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def compute_mac(entry: dict, prev_mac: str) -> str:
+    parts = []
+    for name in FIELDS:
+        value = entry.get(name)
+        if name == "occurred_at":
+            value = _timestamp(value)
+        parts.append("" if value is None else str(value))
+    message = "\x1f".join(parts) + "\x1e" + prev_mac
+    return hmac.new(_chain_key(), message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+async def record(
+    action: str,
+    actor: Actor,
+    *,
+    entity_type: str = "",
+    entity_id: int | str | None = None,
+    patient_id: int | None = None,
+    outcome: str = "success",
+    detail: str = "",
+) -> int:
+    """Append one entry; returns its id. Joins the caller's transaction."""
+    engine = AuditEvent._meta.db
+    entry = {
+        "occurred_at": dt.datetime.now(UTC),
+        "staff_id": actor.staff_id,
+        "role": actor.role[:20],
+        "action": action[:60],
+        "entity_type": entity_type[:40],
+        "entity_id": "" if entity_id is None else str(entity_id)[:40],
+        "patient_id": patient_id,
+        "client_address": actor.client_address[:64],
+        "user_agent": actor.user_agent[:200],
+        "outcome": outcome[:20],
+        "detail": detail[:200],
+    }
+    async with engine.transaction():
+        head = await for_update(
+            AuditChainHead.select(AuditChainHead.last_mac).where(AuditChainHead.id == 1)
+        ).first()
+        prev_mac = head["last_mac"] if head else ""
+        mac = compute_mac(entry, prev_mac)
+        inserted = await AuditEvent.insert(AuditEvent(**entry, prev_mac=prev_mac, mac=mac))
+        event_id = inserted[0]["id"]
+        await AuditChainHead.update({AuditChainHead.last_event_id: event_id, AuditChainHead.last_mac: mac}).where(
+            AuditChainHead.id == 1
+        )
+    return event_id
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    broken_at: int | None = None
+    problem: str = ""
+
+
+async def verify_chain(batch_size: int = 1000) -> Verification:
+    """Walk the whole chain; report the first entry that does not check out."""
+    previous_mac = ""
+    last_id = 0
+    checked = 0
+    while True:
+        rows = await (
+            AuditEvent.select().where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch_size)
+        )
+        if not rows:
+            break
+        for row in rows:
+            if row["prev_mac"] != previous_mac:
+                return Verification(False, checked, row["id"], "does not follow the entry before it (a row was removed or inserted)")
+            if not hmac.compare_digest(compute_mac(row, row["prev_mac"]), row["mac"]):
+                return Verification(False, checked, row["id"], "its contents were changed after it was written")
+            previous_mac = row["mac"]
+            last_id = row["id"]
+            checked += 1
+    head = await AuditChainHead.select().where(AuditChainHead.id == 1).first()
+    if head and (head["last_mac"] != previous_mac or head["last_event_id"] != last_id):
+        return Verification(False, checked, last_id or None, "the newest entries are missing (the chain head points further)")
+    return Verification(True, checked)

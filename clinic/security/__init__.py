@@ -1,0 +1,1 @@
+"""Safeguards: permissions, passwords, MFA, sessions, field encryption."""

@@ -1,0 +1,204 @@
+"""Server-side sessions, stored in the database so app instances share them.
+
+Litestar's server-side session backend accepts whatever id a cookie carries,
+even one it never issued (session fixation), so we do not use it. Here:
+
+- a session token is 256 random bits; the database keeps only its SHA-256,
+  so a copy of the database holds no usable session;
+- a cookie with a token we did not issue, or one that has ended, is ignored
+  (and cleared);
+- the token changes at sign-in, at MFA completion and whenever the user's
+  privileges change (role changes and deactivation end all their sessions);
+- sessions end after an idle period (15 minutes by default) and after an
+  absolute lifetime (12 hours), whatever the activity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from clinic.security.permissions import permissions_of
+from clinic.security.tables import StaffSession
+
+UTC = dt.timezone.utc
+ACTIVE = "active"
+# Steps a session may still owe before it is fully signed in.
+STAGE_MFA = "mfa"
+STAGE_MFA_ENROL = "mfa_enrol"
+STAGE_PASSWORD = "password_change"
+# Don't write last_seen_at on every request; idle accuracy of a few seconds is plenty.
+TOUCH_EVERY = dt.timedelta(seconds=20)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def cookie_name(production: bool) -> str:
+    return "__Host-clinic_session" if production else "clinic_session"
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle: dt.timedelta
+    lifetime: dt.timedelta
+    reauth: dt.timedelta
+
+
+@dataclass
+class CurrentUser:
+    """The signed-in member of staff, as the request sees them."""
+
+    id: int
+    email: str
+    full_name: str
+    display_name: str
+    role: str
+    mfa_enabled: bool
+    session_id: int
+    stage: str
+    confirmed_at: dt.datetime
+    last_seen_at: dt.datetime
+    expires_at: dt.datetime
+    permissions: frozenset[str] = field(default_factory=frozenset)
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.full_name
+
+
+async def start_session(staff_id: int, *, stage: str, policy: SessionPolicy, client_address: str,
+                        user_agent: str) -> str:
+    """A new session (a new token): used at every sign-in."""
+    now = dt.datetime.now(UTC)
+    token = new_token()
+    await StaffSession.insert(
+        StaffSession(
+            token_hash=token_digest(token),
+            staff=staff_id,
+            stage=stage,
+            created_at=now,
+            last_seen_at=now,
+            confirmed_at=now,
+            expires_at=now + policy.lifetime,
+            client_address=client_address[:64],
+            user_agent=user_agent[:200],
+        )
+    )
+    return token
+
+
+async def rotate(session_id: int, *, stage: str | None = None, confirmed: bool = False) -> str:
+    """Give a live session a new token (and maybe a new stage); the old token stops working."""
+    token = new_token()
+    changes: dict = {StaffSession.token_hash: token_digest(token)}
+    if stage is not None:
+        changes[StaffSession.stage] = stage
+    if confirmed:
+        changes[StaffSession.confirmed_at] = dt.datetime.now(UTC)
+    await StaffSession.update(changes).where(StaffSession.id == session_id)
+    return token
+
+
+async def load(token: str, policy: SessionPolicy) -> tuple[CurrentUser | None, str]:
+    """The user behind a cookie token, or (None, why): unknown, idle, expired, inactive."""
+    row = await (
+        StaffSession.select(
+            StaffSession.id, StaffSession.stage, StaffSession.last_seen_at, StaffSession.expires_at,
+            StaffSession.confirmed_at, StaffSession.ended_at,
+            StaffSession.staff.id.as_alias("staff_id"), StaffSession.staff.email.as_alias("email"),
+            StaffSession.staff.full_name.as_alias("full_name"),
+            StaffSession.staff.display_name.as_alias("display_name"), StaffSession.staff.role.as_alias("role"),
+            StaffSession.staff.active.as_alias("active"), StaffSession.staff.mfa_enabled.as_alias("mfa_enabled"),
+        )
+        .where(StaffSession.token_hash == token_digest(token))
+        .first()
+    )
+    if row is None or row["ended_at"] is not None:
+        return None, "unknown"
+    now = dt.datetime.now(UTC)
+    reason = ""
+    if not row["active"]:
+        reason = "deactivated"
+    elif now >= row["expires_at"]:
+        reason = "expired"
+    elif now - row["last_seen_at"] >= policy.idle:
+        reason = "idle"
+    if reason:
+        await end(row["id"], reason)
+        return None, reason
+    user = CurrentUser(
+        id=row["staff_id"],
+        email=row["email"],
+        full_name=row["full_name"],
+        display_name=row["display_name"],
+        role=row["role"],
+        mfa_enabled=row["mfa_enabled"],
+        session_id=row["id"],
+        stage=row["stage"],
+        confirmed_at=row["confirmed_at"],
+        last_seen_at=row["last_seen_at"],
+        expires_at=row["expires_at"],
+        permissions=permissions_of(row["role"]) if row["stage"] == ACTIVE else frozenset(),
+    )
+    return user, ""
+
+
+async def touch(user: CurrentUser, *, force: bool = False) -> None:
+    now = dt.datetime.now(UTC)
+    if force or now - user.last_seen_at >= TOUCH_EVERY:
+        await StaffSession.update({StaffSession.last_seen_at: now}).where(StaffSession.id == user.session_id)
+        user.last_seen_at = now
+
+
+async def confirm(session_id: int) -> None:
+    await StaffSession.update({StaffSession.confirmed_at: dt.datetime.now(UTC)}).where(StaffSession.id == session_id)
+
+
+async def end(session_id: int, reason: str) -> None:
+    await StaffSession.update({StaffSession.ended_at: dt.datetime.now(UTC), StaffSession.end_reason: reason}).where(
+        (StaffSession.id == session_id) & StaffSession.ended_at.is_null()
+    )
+
+
+async def end_all(staff_id: int, reason: str, *, except_session: int | None = None) -> None:
+    condition = (StaffSession.staff == staff_id) & StaffSession.ended_at.is_null()
+    if except_session is not None:
+        condition &= StaffSession.id != except_session
+    await StaffSession.update({StaffSession.ended_at: dt.datetime.now(UTC), StaffSession.end_reason: reason}).where(
+        condition
+    )
+
+
+async def live_sessions(staff_id: int, policy: SessionPolicy) -> list[dict]:
+    now = dt.datetime.now(UTC)
+    rows = await (
+        StaffSession.select(
+            StaffSession.id, StaffSession.created_at, StaffSession.last_seen_at, StaffSession.expires_at,
+            StaffSession.client_address, StaffSession.user_agent, StaffSession.stage,
+        )
+        .where((StaffSession.staff == staff_id) & StaffSession.ended_at.is_null())
+        .order_by(StaffSession.last_seen_at, ascending=False)
+    )
+    return [row for row in rows if row["expires_at"] > now and now - row["last_seen_at"] < policy.idle]
+
+
+
+async def set_pending_totp(session_id: int, encrypted_secret: str) -> None:
+    """Keep an MFA secret being enrolled with the session until a code confirms it."""
+    await StaffSession.update({StaffSession.pending_totp_secret: encrypted_secret}).where(StaffSession.id == session_id)
+
+
+async def pending_totp(session_id: int) -> str:
+    row = await StaffSession.select(StaffSession.pending_totp_secret).where(StaffSession.id == session_id).first()
+    return row["pending_totp_secret"] if row else ""

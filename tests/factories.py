@@ -1,0 +1,73 @@
+"""Small factories: real rows in the real database, built the way the app builds them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from functools import lru_cache
+
+from clinic.security import mfa, sessions
+from clinic.security.passwords import hash_password
+from clinic.security.permissions import CLINICIAN_ROLES
+from clinic.staff.tables import Staff
+
+PASSWORD = "correct horse battery staple"
+_numbers = itertools.count(1)
+
+
+@lru_cache(maxsize=8)
+def password_hash(password: str) -> str:
+    return hash_password(password)  # argon2 is slow on purpose; hash each test password once
+
+
+async def make_staff(role: str = "doctor", *, email: str | None = None, name: str | None = None,
+                     password: str = PASSWORD, active: bool = True, must_change_password: bool = False,
+                     totp_secret: str | None = None, keyring=None) -> dict:
+    number = next(_numbers)
+    email = email or f"{role}{number}@riverside-clinic.org"
+    name = name or f"{role.capitalize()} Person{number}"
+    rows = await Staff.insert(
+        Staff(email=email, email_key=email.lower(), full_name=name, display_name=name.split()[0], role=role,
+              colour="teal" if role in CLINICIAN_ROLES else "", active=active,
+              password_hash=password_hash(password), must_change_password=must_change_password)
+    )
+    staff_id = rows[0]["id"]
+    if totp_secret:
+        await mfa.enable(staff_id, totp_secret, 0, keyring)
+    return {"id": staff_id, "email": email, "full_name": name, "role": role, "password": password,
+            "totp_secret": totp_secret}
+
+
+async def open_session(staff_id: int, policy, *, stage: str = sessions.ACTIVE) -> str:
+    return await sessions.start_session(staff_id, stage=stage, policy=policy, client_address="testclient",
+                                        user_agent="pytest")
+
+
+def sign_in_as(harness, role: str = "receptionist", **options) -> dict:
+    """A member of staff with an open session; the client carries its cookie."""
+    staff = harness.run(make_staff, role, **options)
+    token = harness.run(open_session, staff["id"], harness.app.state.session_policy)
+    harness.client.cookies.set("clinic_session", token, domain="testserver.local")
+    staff["token"] = token
+    return staff
+
+
+def csrf_token(client) -> str:
+    """The double-submit CSRF token: the cookie Litestar set, echoed in the request."""
+    token = client.cookies.get("csrftoken")
+    if not token:
+        client.get("/signin")
+        token = client.cookies.get("csrftoken")
+    return token
+
+
+def post(client, url: str, data: dict | None = None, *, htmx: bool = False, **kwargs):
+    headers = {"X-CSRFToken": csrf_token(client), **kwargs.pop("headers", {})}
+    if htmx:
+        headers["HX-Request"] = "true"
+        headers.setdefault("HX-Current-URL", "http://testserver.local/")
+    return client.post(url, data=data or {}, headers=headers, follow_redirects=False, **kwargs)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
