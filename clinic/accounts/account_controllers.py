@@ -32,7 +32,7 @@ class AccountController(Controller):
     # -- password --------------------------------------------------------------
 
     @get("/password", name="accounts:password",
-         opt={"permission": SIGNED_IN, "stages": (sessions.STAGE_PASSWORD,)})
+         opt={"permission": SIGNED_IN, "stages": (sessions.STAGE_PASSWORD,), "recent_auth": True})
     async def password_form(self, request: Request, next: FromQuery[str | None] = None) -> Response:
         return render(request, "accounts/password.html", {
             "form": Form(values={"next": safe_next(next)}),
@@ -40,7 +40,7 @@ class AccountController(Controller):
         })
 
     @post("/password", name="accounts:password_submit", status_code=200,
-          opt={"permission": SIGNED_IN, "stages": (sessions.STAGE_PASSWORD,)})
+          opt={"permission": SIGNED_IN, "stages": (sessions.STAGE_PASSWORD,), "recent_auth": True})
     async def password_submit(self, request: Request) -> Response:
         user = request.scope["user"]
         form = await read_form(request)

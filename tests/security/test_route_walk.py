@@ -85,3 +85,9 @@ def test_each_role_is_refused_what_it_may_not_do(harness, role):
 
 def test_everyone_signed_in_has_the_basic_permission():
     assert all(SIGNED_IN in permissions for permissions in MATRIX.values())
+
+
+def test_there_is_no_openapi_schema_to_browse(harness, client):
+    sign_in_as(harness, "admin")
+    for path in ("/schema", "/schema/openapi.json", "/schema/swagger"):
+        assert client.get(path).status_code == 404
