@@ -26,11 +26,15 @@ from clinic.accounts.account_controllers import AccountController
 from clinic.accounts.controllers import SessionController, SignInController
 from clinic.audit import services as audit
 from clinic.audit.controllers import AuditController
+from clinic.clinical.controllers import ClinicalController
 from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable, bind_tables, create_engine
 from clinic.ops.controllers import HealthController
 from clinic.ops.readiness import Readiness, refuse_until_migrated
+from clinic.patients.chart_controllers import ChartController
+from clinic.patients.controllers import PatientsController
 from clinic.paths import STATIC_DIR
+from clinic.security import fields
 from clinic.security.controllers import SecurityController
 from clinic.security.guards import RedirectRequired, authorize
 from clinic.security.middleware import session_middleware
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     engine = engine or create_engine(settings)
     bind_tables(engine)
     audit.configure(settings.audit_key)
+    fields.configure(settings.keyring, settings.index_key)
     readiness = Readiness(engine)
 
     async def open_database(app: Litestar) -> None:
@@ -92,6 +97,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             StaffRedirects,
             SecurityController,
             AuditController,
+            PatientsController,
+            ChartController,
+            ClinicalController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     createadmin.add_argument("--name", help="their full name")
     createadmin.set_defaults(handler=createadmin_command)
 
+    rotate = commands.add_parser(
+        "rotate-keys", help="re-encrypt sensitive fields under the newest key",
+        description="Re-encrypt every encrypted value that is not under the first key of CLINIC_ENCRYPTION_KEYS. "
+        "Put the new key first and keep the old ones after it until this has finished. Safe to run again.")
+    rotate.set_defaults(handler=rotate_keys_command)
+
     audit = commands.add_parser("audit", help="work with the audit trail")
     audit_commands = audit.add_subparsers(title="audit commands", metavar="ACTION")
     verify = audit_commands.add_parser("verify", help="check the audit trail's hash chain",
@@ -106,10 +112,12 @@ def run_with_database(settings: Settings, work: Callable[[Engine], Awaitable[int
 
     async def run() -> int:
         from clinic.audit import services as audit
+        from clinic.security import fields
 
         engine = create_engine(settings, create=create)
         bind_tables(engine)
         audit.configure(settings.audit_key)
+        fields.configure(settings.keyring, settings.index_key)
         try:
             await engine.start_connection_pool()
             return await work(engine) or EXIT_OK
@@ -275,5 +283,20 @@ def audit_verify_command(settings: Settings, args) -> int:
         print(f"audit trail BROKEN at entry {result.broken_at}: it {result.problem} "
               f"({result.checked} entries before it verified)", file=sys.stderr)
         return EXIT_PROBLEM
+
+    return run_with_database(settings, work)
+
+
+def rotate_keys_command(settings: Settings, args) -> int:
+    from clinic.audit.services import Actor, record
+    from clinic.security.fields import rotate_keys
+
+    async def work(engine: Engine) -> int:
+        await require_migrated(engine)
+        counts = await rotate_keys(report=print)
+        await record("crypto.rotate_keys", Actor.system("command line"), entity_type="key",
+                     entity_id=settings.keyring.current_id, detail=f"{sum(counts.values())} values re-encrypted")
+        print(f"done: every encrypted value is under key {settings.keyring.current_id}")
+        return EXIT_OK
 
     return run_with_database(settings, work)

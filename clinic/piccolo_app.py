@@ -10,12 +10,13 @@ TABLE_MODULES = [
     "clinic.scheduling.tables",
     "clinic.security.tables",
     "clinic.audit.tables",
+    "clinic.clinical.tables",
 ]
 
 APP_CONFIG = AppConfig(
     app_name="clinic",
     migrations_folder_path=str(PROJECT_ROOT / "piccolo_migrations"),
-    table_classes=table_finder(modules=TABLE_MODULES, exclude_imported=True),
+    table_classes=table_finder(modules=TABLE_MODULES, exclude_imported=True, exclude_tags=["abstract"]),
     migration_dependencies=[],
     commands=[],
 )

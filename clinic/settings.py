@@ -50,6 +50,10 @@ class Settings:
     session_warning_seconds: int = 60
     reauth_minutes: int = 10
     break_glass_minutes: int = 60
+    index_key: str = ""
+    country: str = "US"
+    date_order: str = "MDY"
+    units: str = "us"
     # Filled in with a note for each development secret we generated, so the
     # command line can warn once.
     generated_secrets: tuple[str, ...] = ()
@@ -119,6 +123,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     except KeyError_ as error:
         raise ConfigError(str(error)) from None
 
+    index_key = env_vars.get("CLINIC_INDEX_KEY", "")
+    if index_key:
+        check_secret("CLINIC_INDEX_KEY", index_key)
+    elif env == "production":
+        raise ConfigError("CLINIC_INDEX_KEY is required in production (it keys look-ups of encrypted identifiers)")
+    else:
+        index_key = dev_secret(data_dir, "index_key", generated)
+
+    country = (env_vars.get("CLINIC_COUNTRY") or "US").strip().upper()
+    import phonenumbers
+
+    if country not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(f"CLINIC_COUNTRY: {country!r} is not a two-letter country code (e.g. US, GB, DE)")
+    date_order = _choice(env_vars, "CLINIC_DATE_ORDER", "MDY" if country in ("US", "PH", "FM") else "DMY",
+                         ("MDY", "DMY", "YMD"), upper=True)
+    units = _choice(env_vars, "CLINIC_UNITS", "us" if country in ("US", "LR", "MM") else "metric", ("us", "metric"))
+
     settings = Settings(
         env=env,
         data_dir=data_dir,
@@ -143,6 +164,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_warning_seconds=_integer(env_vars, "CLINIC_SESSION_WARNING_SECONDS", 60, 10, 600),
         reauth_minutes=_integer(env_vars, "CLINIC_REAUTH_MINUTES", 10, 1, 60),
         break_glass_minutes=_integer(env_vars, "CLINIC_BREAK_GLASS_MINUTES", 60, 5, 24 * 60),
+        index_key=index_key,
+        country=country,
+        date_order=date_order,
+        units=units,
         generated_secrets=tuple(generated),
     )
     if settings.session_warning_seconds >= settings.session_idle_minutes * 60:

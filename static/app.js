@@ -117,3 +117,58 @@ document.addEventListener("submit", function (event) {
   document.body.addEventListener("htmx:afterRequest", function () { hideWarning(); schedule(idle); });
   schedule(idle);
 })();
+
+// The header patient search: results as a listbox under the box; arrows move,
+// Enter opens the chart, Escape closes. The server answers POSTs (typed names
+// never go into URLs), and hx-sync makes the newest answer win.
+(function () {
+  var input = document.getElementById("patient-search");
+  var results = document.getElementById("search-results");
+  if (!input || !results) return;
+  var active = -1;
+
+  function options() { return Array.prototype.slice.call(results.querySelectorAll("[role=option][href]")); }
+
+  function setActive(index) {
+    var list = options();
+    list.forEach(function (el) { el.classList.remove("active"); el.removeAttribute("aria-selected"); });
+    if (!list.length) { active = -1; input.removeAttribute("aria-activedescendant"); return; }
+    active = (index + list.length) % list.length;
+    list[active].classList.add("active");
+    list[active].setAttribute("aria-selected", "true");
+    input.setAttribute("aria-activedescendant", list[active].id);
+    list[active].scrollIntoView({ block: "nearest" });
+  }
+
+  function close() {
+    results.innerHTML = "";
+    input.setAttribute("aria-expanded", "false");
+    active = -1;
+  }
+
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target !== results) return;
+    var open = results.children.length > 0 && input.value.trim().length >= 2;
+    input.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open && options().length) setActive(0);
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "ArrowDown") { event.preventDefault(); setActive(active + 1); }
+    else if (event.key === "ArrowUp") { event.preventDefault(); setActive(active - 1); }
+    else if (event.key === "Enter") {
+      var list = options();
+      if (active >= 0 && list[active]) { event.preventDefault(); window.location.assign(list[active].href); }
+    } else if (event.key === "Escape") { close(); }
+  });
+
+  input.addEventListener("input", function () { if (input.value.trim().length < 2) close(); });
+  document.addEventListener("click", function (event) {
+    if (!results.contains(event.target) && event.target !== input) close();
+  });
+})();
+
+// Print buttons (no inline onclick: CSP).
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest("[data-print]")) window.print();
+});

@@ -34,6 +34,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_SECRET = "test-secret-3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e"
 TEST_AUDIT_KEY = "test-audit-key-9d8c7b6a5f4e3d2c1b0a9f8e7d"
 TEST_ENCRYPTION_KEYS = "test1:" + "A" * 42 + "g"  # 32 bytes of base64url
+TEST_INDEX_KEY = "test-index-key-5e4d3c2b1a0f9e8d7c6b5a49"
 TEST_TIMEZONE = "America/New_York"
 # Never emptied between tests: append-only by design (audit), or bookkeeping.
 KEEP_TABLES = {"migration", "audit_event", "audit_chain_head"}
@@ -112,6 +113,8 @@ def settings_for(database_url: str, data_dir: Path, **environ: str) -> Settings:
             "CLINIC_SECRET_KEY": TEST_SECRET,
             "CLINIC_AUDIT_KEY": TEST_AUDIT_KEY,
             "CLINIC_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
+            "CLINIC_INDEX_KEY": TEST_INDEX_KEY,
+            "CLINIC_COUNTRY": "US",
             "CLINIC_TIMEZONE": TEST_TIMEZONE,
             "CLINIC_LOG_FORMAT": "console",
             "CLINIC_DB_POOL_MAX": "5",

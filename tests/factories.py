@@ -71,3 +71,34 @@ def post(client, url: str, data: dict | None = None, *, htmx: bool = False, **kw
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+DEFAULT_PATIENT = {
+    "first_name": "Maria", "last_name": "Garcia", "date_of_birth": "1980-03-15", "sex": "female",
+    "phone": "(415) 555-0123", "email": "", "national_id": "",
+}
+
+
+def locale():
+    from clinic.patients.validation import Locale
+
+    return Locale(country="US", date_order="MDY", today=dt.datetime.now(dt.timezone.utc).date())
+
+
+async def make_patient(actor_id: int | None = None, **values) -> int:
+    """A patient registered through the real service (validation, keys, encryption, audit)."""
+    from clinic.audit.services import Actor
+    from clinic.patients.services import register
+
+    data = {**DEFAULT_PATIENT, **values}
+    return await register(data, Actor(staff_id=actor_id, role="test"), locale(), accept_duplicates=True)
+
+
+async def add_chart_entry(section_key: str, patient_id: int, **values) -> int:
+    from clinic.audit.services import Actor
+    from clinic.clinical.sections import SECTIONS
+    from clinic.clinical.services import add_entry
+
+    loc = locale()
+    return await add_entry(SECTIONS[section_key], patient_id, values, Actor(role="test"), date_order=loc.date_order,
+                           today=loc.today)

@@ -44,6 +44,14 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
         ({"DATABASE_URL": "mysql://u@h/db?ssl=maybe"}, "DATABASE_URL: ssl='maybe' is not true or false"),
         ({"DATABASE_URL": "mysql://u@h/db?colour=blue"}, "DATABASE_URL: unknown option(s) colour"),
         ({"CLINIC_DB_POOL_MIN": "6", "CLINIC_DB_POOL_MAX": "5"}, "CLINIC_DB_POOL_MIN must not be larger"),
+        ({"CLINIC_COUNTRY": "Narnia"}, "CLINIC_COUNTRY: 'NARNIA' is not a two-letter country code"),
+        ({"CLINIC_DATE_ORDER": "YDM"}, "CLINIC_DATE_ORDER: 'YDM' is not one of MDY, DMY, YMD"),
+        ({"CLINIC_ENCRYPTION_KEYS": "k1:tooshort"}, "CLINIC_ENCRYPTION_KEYS: key 'k1' must be 32 bytes"),
+        ({"CLINIC_ENCRYPTION_KEYS": "nocolon"}, "CLINIC_ENCRYPTION_KEYS: each key is id:base64key"),
+        ({"CLINIC_ENV": "production", "CLINIC_SECRET_KEY": "k8#Jd2!qLz9@Wm4$Xp7^Rt1&Vb6*Ns3(Hc5)"},
+         "CLINIC_AUDIT_KEY is required in production"),
+        ({"CLINIC_SESSION_IDLE_MINUTES": "2", "CLINIC_SESSION_WARNING_SECONDS": "200"},
+         "CLINIC_SESSION_WARNING_SECONDS must be shorter"),
     ],
 )
 def test_a_bad_value_gives_one_clear_line(tmp_path, environ, message):
@@ -72,7 +80,14 @@ def test_mysql_urls_in_every_accepted_form(tmp_path):
     assert tls.ssl and tls.ssl_verify and "TLS" in tls.describe()
 
 
+def test_the_country_decides_dates_and_units(tmp_path):
+    us, gb = load(tmp_path), load(tmp_path, CLINIC_COUNTRY="gb")
+    assert (us.country, us.date_order, us.units) == ("US", "MDY", "us")
+    assert (gb.country, gb.date_order, gb.units) == ("GB", "DMY", "metric")
+
+
 def test_production_with_a_strong_secret_starts(tmp_path):
     settings = load(tmp_path, CLINIC_ENV="production", CLINIC_SECRET_KEY=STRONG, PORT="9000",
-                    CLINIC_AUDIT_KEY=STRONG[::-1], CLINIC_ENCRYPTION_KEYS="k1:" + "C" * 42 + "g")
+                    CLINIC_AUDIT_KEY=STRONG[::-1], CLINIC_ENCRYPTION_KEYS="k1:" + "C" * 42 + "g",
+                    CLINIC_INDEX_KEY=STRONG[1:] + "Q")
     assert settings.is_production and settings.port == 9000

@@ -156,14 +156,19 @@ async def add_column(table: type[Table], column: Column) -> None:
     table._meta.db = engine
     name = column._meta.db_column_name
     if name in await column_names(engine, table._meta.tablename):
+        if is_mysql(engine) and hasattr(column, "_foreign_key_meta"):
+            await _ensure_mysql_foreign_key(engine, table, column)
         return
+    tablename = table._meta.tablename
     if is_mysql(engine):
-        from clinic.db.mysql.ddl import column_ddl
+        from clinic.db.mysql.ddl import column_ddl, foreign_key_clause
 
-        definition = column_ddl(column)
+        await engine.run_ddl(f'ALTER TABLE "{tablename}" ADD COLUMN {column_ddl(column)}')
+        if hasattr(column, "_foreign_key_meta"):
+            # MySQL 8 ignores inline REFERENCES: add the constraint by name.
+            await engine.run_ddl(f'ALTER TABLE "{tablename}" ADD {foreign_key_clause(tablename, column)}')
     else:
-        definition = column.ddl
-    await engine.run_ddl(f'ALTER TABLE "{table._meta.tablename}" ADD COLUMN {definition}')
+        await engine.run_ddl(f'ALTER TABLE "{tablename}" ADD COLUMN {column.ddl}')
 
 
 async def execute(*, sqlite: list[str] | None = None, mysql: list[str] | None = None) -> None:
@@ -171,3 +176,20 @@ async def execute(*, sqlite: list[str] | None = None, mysql: list[str] | None = 
     engine = migration_engine()
     for statement in (mysql if is_mysql(engine) else sqlite) or []:
         await engine.run_ddl(statement)
+
+
+async def _ensure_mysql_foreign_key(engine: Engine, table: type[Table], column: Column) -> None:
+    """Finish a column added by an interrupted migration: its constraint may be missing."""
+    from clinic.db.mysql.ddl import foreign_key_clause
+    from clinic.db.schema import raw
+
+    tablename = table._meta.tablename
+    rows = await raw(
+        engine,
+        "SELECT COUNT(*) AS n FROM information_schema.table_constraints WHERE constraint_schema = DATABASE() "
+        "AND table_name = {} AND constraint_name = {}",
+        tablename,
+        f"{tablename}_{column._meta.db_column_name}_fkey",
+    )
+    if rows[0]["n"] == 0:
+        await engine.run_ddl(f'ALTER TABLE "{tablename}" ADD {foreign_key_clause(tablename, column)}')

@@ -13,7 +13,9 @@ import random
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from clinic.ops.demo_history import add_histories, add_identifiers_and_insurance, demo_phone, registration_details
 from clinic.patients.identifiers import new_mrn
+from clinic.patients.normalise import name_key, phone_search_key
 from clinic.security.passwords import hash_password
 from clinic.patients.tables import Patient
 from clinic.scheduling.tables import Appointment
@@ -96,16 +98,21 @@ async def load_demo(zone: ZoneInfo, *, today: dt.date | None = None, patient_cou
     await Staff.insert(*staff_rows)
     clinicians = [row for row, person in zip(staff_rows, DEMO_STAFF) if person.sees_patients]
 
-    patients = _demo_patients(rng, patient_count, today)
-    await Patient.insert(*patients)
+    patients = _demo_patients(rng, patient_count, today, clinicians)
+    for start in range(0, len(patients), 200):
+        await Patient.insert(*patients[start:start + 200])
+    await add_identifiers_and_insurance(rng, patients)
+    chart_entries = await add_histories(rng, patients, clinicians, today)
 
     appointments = _demo_week(rng, zone, today, clinicians, patients)
     for start in range(0, len(appointments), 200):
         await Appointment.insert(*appointments[start:start + 200])
-    return {"staff": len(staff_rows), "patients": len(patients), "appointments": len(appointments)}
+    await _note_last_visits(appointments)
+    return {"staff": len(staff_rows), "patients": len(patients), "appointments": len(appointments),
+            "chart_entries": chart_entries}
 
 
-def _demo_patients(rng: random.Random, count: int, today: dt.date) -> list[Patient]:
+def _demo_patients(rng: random.Random, count: int, today: dt.date, clinicians: list) -> list[Patient]:
     patients, mrns = [], set()
     for _ in range(count):
         female = rng.random() < 0.52
@@ -116,19 +123,44 @@ def _demo_patients(rng: random.Random, count: int, today: dt.date) -> list[Patie
         while mrn in mrns:
             mrn = new_mrn(rng)
         mrns.add(mrn)
-        handle = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
+        handle = name_key(f"{first}.{last}").replace(" ", "")
+        preferred = rng.choice(["", "", "", "", first[:3]]) if len(first) > 4 else ""
+        phone = demo_phone(rng)
+        visited = rng.random() < 0.85
         patients.append(
             Patient(
                 mrn=mrn,
                 first_name=first,
                 last_name=last,
+                preferred_name=preferred,
                 date_of_birth=today - dt.timedelta(days=age_days),
                 sex="female" if female else "male",
-                phone=f"+1 555 {rng.randrange(200, 999)} {rng.randrange(1000, 9999)}",
+                phone=phone,
                 email=f"{handle}{rng.randrange(1, 99)}@example.com" if rng.random() < 0.7 else "",
+                emergency_contact_name=f"{rng.choice(FIRST_NAMES_F + FIRST_NAMES_M)} {last}" if rng.random() < 0.6 else "",
+                emergency_contact_relation=rng.choice(["spouse", "parent", "sibling", "child"]),
+                emergency_contact_phone=demo_phone(rng),
+                primary_provider=rng.choice(clinicians).id,
+                last_visit_at=dt.datetime.combine(today - dt.timedelta(days=rng.randrange(10, 900)), dt.time(16),
+                                                  tzinfo=dt.timezone.utc) if visited else None,
+                last_name_key=name_key(last),
+                first_name_key=name_key(first),
+                preferred_name_key=name_key(preferred),
+                phone_key=phone_search_key(phone),
+                **registration_details(rng),
             )
         )
     return patients
+
+
+async def _note_last_visits(appointments: list[Appointment]) -> None:
+    latest: dict[int, dt.datetime] = {}
+    for appointment in appointments:
+        if appointment.status == "completed":
+            latest[appointment.patient] = max(latest.get(appointment.patient, appointment.starts_at),
+                                              appointment.starts_at)
+    for patient_id, when in latest.items():
+        await Patient.update({Patient.last_visit_at: when}).where(Patient.id == patient_id)
 
 
 def _demo_week(rng, zone, today, clinicians, patients) -> list[Appointment]:

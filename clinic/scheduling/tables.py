@@ -3,6 +3,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from clinic.patients.merge import move_rows, register_merge_step
 from clinic.patients.tables import Patient
 from clinic.staff.tables import Staff
 
@@ -16,3 +17,7 @@ class Appointment(Table, tablename="appointment"):
     reason = Varchar(length=200, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+# A merged duplicate's appointments move to the surviving record.
+register_merge_step("appointments", move_rows(Appointment))

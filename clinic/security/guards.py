@@ -79,9 +79,10 @@ async def authorize(connection: ASGIConnection, route_handler: BaseRouteHandler)
         from clinic.audit.services import record
         from clinic.web.actors import actor_of
 
+        patient_id = connection.path_params.get("patient_id")
         await record("access.denied", actor_of(connection), entity_type="route",
                      entity_id=connection.scope.get("path_template", "")[:40], outcome="denied",
-                     detail=permission)
+                     detail=permission, patient_id=patient_id if isinstance(patient_id, int) else None)
         raise PermissionDeniedException()
     if opt.get("recent_auth"):
         window = connection.app.state.session_policy.reauth

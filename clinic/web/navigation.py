@@ -15,6 +15,7 @@ class NavItem:
 
 ITEMS = [
     ("Today", "/", "appointments.read"),
+    ("Patients", "/patients", "patients.read"),
     ("Staff", "/admin/staff", "staff.manage"),
     ("Audit", "/admin/audit", "audit.read"),
 ]

@@ -12,6 +12,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from clinic import __version__
+from clinic.patients.identifiers import format_mrn
 from clinic.paths import STATIC_DIR, TEMPLATES_DIR
 from clinic.settings import Settings
 
@@ -56,6 +57,14 @@ def template_config(settings: Settings) -> TemplateConfig:
         value = local(value)
         return value.strftime("%H:%M") if value else ""
 
+    def clinic_date(value: dt.date | dt.datetime | None) -> str:
+        """A date (or a stored time's local date) in the clinic's usual order."""
+        from clinic.patients.normalise import format_date
+
+        if isinstance(value, dt.datetime):
+            value = local(value).date()
+        return format_date(value, settings.date_order)
+
     def long_date(value: dt.date | dt.datetime | None) -> str:
         if value is None:
             return ""
@@ -74,7 +83,8 @@ def template_config(settings: Settings) -> TemplateConfig:
             clinic_timezone=settings.timezone,
             is_production=settings.is_production,
         )
-        env.filters.update(local=local, time_of_day=time_of_day, long_date=long_date)
+        env.filters.update(local=local, time_of_day=time_of_day, long_date=long_date, clinic_date=clinic_date,
+                           mrn=format_mrn)
         # Macros as globals: a block rendered alone for HTMX does not run the
         # page's top-level {% import %} lines, so imports there would vanish.
         for name, path in MACRO_MODULES.items():

@@ -16,6 +16,7 @@ SECRET = {
     "CLINIC_SECRET_KEY": "cli-test-secret-4b1e8d2f6a9c3e7b5d1f",
     "CLINIC_AUDIT_KEY": "cli-test-audit-key-8e2d4f6a1c3b5e7d9f0a",
     "CLINIC_ENCRYPTION_KEYS": "cli1:" + "B" * 42 + "g",
+    "CLINIC_INDEX_KEY": "cli-test-index-key-3c5e7a9b1d2f4e6a8c0b",
 }
 
 

@@ -1,0 +1,1 @@
+"""Medical history: allergies, medications, problems, history, immunisations, vitals."""

@@ -1,0 +1,66 @@
+"""A patient's timeline: registration, appointments, chart entries, newest first.
+
+Clinical entries appear only for someone allowed to read them; everyone who
+may open the chart sees registration, insurance and appointments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from clinic.clinical.sections import SECTIONS
+from clinic.clinical.tables import VitalSigns
+from clinic.patients.tables import Patient, PatientInsurance
+from clinic.scheduling.tables import Appointment
+
+PER_KIND = 200
+
+
+@dataclass(frozen=True)
+class Event:
+    at: dt.datetime
+    kind: str
+    title: str
+    detail: str = ""
+
+
+async def timeline(patient_id: int, *, clinical: bool, limit: int = 100) -> list[Event]:
+    events: list[Event] = []
+    patient = await Patient.select(Patient.created_at, Patient.archived_at).where(Patient.id == patient_id).first()
+    if patient:
+        events.append(Event(patient["created_at"], "registration", "Registered"))
+        if patient["archived_at"]:
+            events.append(Event(patient["archived_at"], "registration", "Record archived"))
+    for row in await Appointment.select(
+        Appointment.starts_at, Appointment.status, Appointment.reason, Appointment.provider.display_name.as_alias("with")
+    ).where(Appointment.patient == patient_id).order_by(Appointment.starts_at, ascending=False).limit(PER_KIND):
+        status = row["status"].replace("_", " ")
+        events.append(Event(row["starts_at"], "appointment", f"Appointment with {row['with']} ({status})",
+                            row["reason"]))
+    for row in await PatientInsurance.select(PatientInsurance.created_at, PatientInsurance.payer_name).where(
+            PatientInsurance.patient == patient_id).limit(PER_KIND):
+        events.append(Event(row["created_at"], "insurance", f"Insurance added: {row['payer_name']}"))
+    if clinical:
+        for section in SECTIONS.values():
+            table = section.table
+            for row in await table.select(table.recorded_at, table.updated_at, table.status,
+                                          getattr(table, section.headline)).where(
+                    table.patient == patient_id).order_by(table.recorded_at, ascending=False).limit(PER_KIND):
+                name = section.describe(row)
+                events.append(Event(row["recorded_at"], section.key, f"{section.singular.capitalize()} recorded", name))
+                if row["status"] != "active" and row["updated_at"] > row["recorded_at"]:
+                    status = dict(section.statuses).get(row["status"], row["status"]).lower()
+                    events.append(Event(row["updated_at"], section.key, f"{section.singular.capitalize()} marked {status}",
+                                        name))
+        for row in await VitalSigns.select(VitalSigns.measured_at, VitalSigns.systolic, VitalSigns.diastolic,
+                                           VitalSigns.pulse).where(
+                (VitalSigns.patient == patient_id) & (VitalSigns.status != "entered_in_error")).limit(PER_KIND):
+            parts = []
+            if row["systolic"]:
+                parts.append(f"BP {row['systolic']}/{row['diastolic']}")
+            if row["pulse"]:
+                parts.append(f"pulse {row['pulse']}")
+            events.append(Event(row["measured_at"], "vitals", "Vital signs", ", ".join(parts)))
+    events.sort(key=lambda event: event.at, reverse=True)
+    return events[:limit]

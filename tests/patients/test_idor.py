@@ -1,0 +1,89 @@
+"""Every patient route, with another patient's ids and ids that do not exist, as every role.
+
+The answer is always 403 (the role may not) or 404 (no such thing for this
+patient), and nothing in the database changes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from litestar.routes import HTTPRoute
+
+from clinic.clinical.sections import SECTIONS
+from clinic.security.permissions import MATRIX, Role
+from tests.factories import add_chart_entry, csrf_token, make_patient, post, sign_in_as
+
+MISSING = 987654
+PLAUSIBLE_FORM = {"status": "inactive", "substance": "Changed", "name": "Changed", "description": "Changed",
+                  "vaccine": "Changed", "given_on": "2024-01-01", "kind": "medical", "reason": "Reading the chart now",
+                  "survivor_mrn": "1000009", "confirm": "1", "payer_name": "X", "member_number": "ABC123",
+                  "first_name": "Changed", "last_name": "Changed", "date_of_birth": "1980-01-01", "sex": "male",
+                  "version": "1", "pulse": "70"}
+DATA_TABLES = ("patient", "patient_insurance", "allergy", "medication", "problem", "history_item", "immunization",
+               "vital_signs", "appointment", "break_glass_grant")
+
+
+def patient_routes(app):
+    for route in app.routes:
+        if isinstance(route, HTTPRoute) and route.path.startswith("/patients/{patient_id"):
+            for handler in route.route_handlers:
+                for method in handler.http_methods - {"HEAD", "OPTIONS"}:
+                    yield route.path, method, handler
+
+
+def snapshot(harness) -> dict:
+    return {table: harness.sql(f"SELECT * FROM {table} ORDER BY id") for table in DATA_TABLES}
+
+
+def urls_for(path: str, owner_ids: dict, patient_id: int) -> list[str]:
+    """Concrete URLs: sub-resource ids belong to patient A, the patient id is someone else."""
+    urls = []
+    keys = [None]
+    if "{section_key" in path:
+        keys = list(SECTIONS)
+    for key in keys:
+        url = path.replace("{patient_id:int}", str(patient_id))
+        if key:
+            url = url.replace("{section_key:str}", key)
+            url = url.replace("{entry_id:int}", str(owner_ids[key]))
+        url = url.replace("{insurance_id:int}", str(owner_ids["insurance"]))
+        url = url.replace("{vitals_id:int}", str(owner_ids["vitals"]))
+        assert not re.search(r"\{", url), url
+        urls.append(url)
+    return urls
+
+
+@pytest.mark.parametrize("role", [role.value for role in Role])
+def test_other_patients_ids_and_missing_ids_change_nothing(harness, client, role):
+    sign_in_as(harness, "doctor")
+    owner = harness.run(make_patient, first_name="Owner")
+    intruder_target = harness.run(make_patient, first_name="Other")
+    owner_ids = {key: harness.run(add_chart_entry, key, owner, **values) for key, values in {
+        "allergies": {"substance": "Latex"}, "medications": {"name": "Metformin"},
+        "problems": {"description": "Asthma"}, "history": {"kind": "social", "description": "Non-smoker"},
+        "immunizations": {"vaccine": "Influenza", "given_on": "2025-01-01"}}.items()}
+    post(client, f"/patients/{owner}/insurance", {"payer_name": "Aetna", "member_number": "W123"}, htmx=True)
+    post(client, f"/patients/{owner}/vitals", {"pulse": "70"}, htmx=True)
+    owner_ids["insurance"] = harness.sql("SELECT id FROM patient_insurance")[0]["id"]
+    owner_ids["vitals"] = harness.sql("SELECT id FROM vital_signs")[0]["id"]
+
+    sign_in_as(harness, role)
+    token = csrf_token(client)
+    before = snapshot(harness)
+    checked = 0
+    for path, method, handler in patient_routes(harness.app):
+        has_sub_ids = any(part in path for part in ("{entry_id", "{insurance_id", "{vitals_id"))
+        targets = [MISSING] + ([intruder_target] if has_sub_ids else [])
+        for patient_id in targets:
+            for url in urls_for(path, owner_ids, patient_id):
+                response = client.request(method, url, data=PLAUSIBLE_FORM if method == "POST" else None,
+                                          headers={"X-CSRFToken": token}, follow_redirects=False)
+                allowed = handler.opt.get("permission") in MATRIX[Role(role)]
+                expected = {404} if allowed else {403}
+                assert response.status_code in expected, (role, method, url, response.status_code)
+                assert "Owner" not in response.text and "Latex" not in response.text
+                checked += 1
+    assert checked > 40
+    assert snapshot(harness) == before
