@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import engines, pages
+from bench import engines, pages, search
 
-SUITES = {"engines": engines.main, "pages": pages.main}
+SUITES = {"engines": engines.main, "pages": pages.main, "search": search.main}
 
 
 def main(argv: list[str]) -> None:

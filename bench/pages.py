@@ -12,6 +12,11 @@ from bench.common import Server, clinic, data_dir, load
 from clinic.db.urls import parse_database_url
 
 MYSQL_URL = os.environ.get("CLINIC_BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306/clinic_bench")
+BENCH_SECRETS = {
+    "CLINIC_SECRET_KEY": "bench-secret-8c1f4e7a2b9d6f3e0a5c", "CLINIC_TIMEZONE": "America/New_York",
+    "CLINIC_AUDIT_KEY": "bench-audit-key-3e8a1c5f7b9d2e4a6c8b", "CLINIC_INDEX_KEY": "bench-index-key-7d1e5b3a9c2f8e4a6b0d",
+    "CLINIC_ENCRYPTION_KEYS": "b1:" + "D" * 42 + "g",
+}
 
 
 def backends(tmp: Path) -> list[tuple[str, dict[str, str]]]:
@@ -33,7 +38,7 @@ def backends(tmp: Path) -> list[tuple[str, dict[str, str]]]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for backend, env in backends(Path(tmp)):
-            env = {**env, "CLINIC_SECRET_KEY": "bench-secret-8c1f4e7a2b9d6f3e0a5c", "CLINIC_TIMEZONE": "America/New_York"}
+            env = {**env, **BENCH_SECRETS}
             clinic("migrate", env=env)
             clinic("demo", env=env)
             with Server(env) as server:
@@ -44,6 +49,13 @@ def main() -> None:
 
 
 def scenarios(port: int):
+    from bench.search import signed_in_cookies
+
+    cookies, _ = signed_in_cookies(port, "tom.becker@demo.clinic", "demo-receptionist-password-2026")
     yield load(port, "GET /health", ["/health"])
-    yield load(port, "GET / (today, full page)", ["/"])
-    yield load(port, "GET / (today, fragment)", ["/"], headers={"HX-Request": "true"})
+    yield load(port, "GET /signin", ["/signin"])
+    yield load(port, "GET / (today, full page)", ["/"], cookies=cookies)
+    yield load(port, "GET / (today, fragment)", ["/"], headers={"HX-Request": "true"}, cookies=cookies)
+    yield load(port, "GET /patients (list)", ["/patients", "/patients?page=2", "/patients?sort=-last_visit"],
+               cookies=cookies)
+    yield load(port, "GET /patients/{id} (chart)", [f"/patients/{n}" for n in range(1, 60)], cookies=cookies)

@@ -31,9 +31,9 @@ from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable, bind_tables, create_engine
 from clinic.ops.controllers import HealthController
 from clinic.ops.readiness import Readiness, refuse_until_migrated
+from clinic.paths import STATIC_DIR
 from clinic.patients.chart_controllers import ChartController
 from clinic.patients.controllers import PatientsController
-from clinic.paths import STATIC_DIR
 from clinic.security import fields
 from clinic.security.controllers import SecurityController
 from clinic.security.guards import RedirectRequired, authorize

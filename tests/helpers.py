@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
 
 
 def html(response) -> HTMLParser:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
-from litestar.params import FromQuery
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from clinic.accounts import services

@@ -7,8 +7,8 @@ import datetime as dt
 import io
 from urllib.parse import urlencode
 
-from litestar.params import FromQuery
 from litestar import Controller, Request, Response, get
+from litestar.params import FromQuery
 from litestar.response import Stream
 
 from clinic.audit import break_glass, queries

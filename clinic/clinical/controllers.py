@@ -9,8 +9,8 @@ from litestar.params import FromPath
 from clinic.clinical import services
 from clinic.clinical.sections import SECTIONS, Section
 from clinic.clinical.vitals import add_vitals, mark_vitals_in_error, measures, unit_labels, vitals_history
-from clinic.patients.controllers import require_patient
 from clinic.patients.chart_controllers import audit_read, require_clinical_read
+from clinic.patients.controllers import require_patient
 from clinic.patients.normalise import format_date
 from clinic.patients.services import today_in
 from clinic.web.actors import actor_of

@@ -30,7 +30,7 @@ from piccolo.engine.base import Engine
 from piccolo.table import Table
 
 from clinic.db import is_mysql
-from clinic.db.schema import column_names, table_exists, index_exists
+from clinic.db.schema import column_names, index_exists, table_exists
 from clinic.paths import PROJECT_ROOT
 
 APP_NAME = "clinic"

@@ -27,10 +27,10 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from pathlib import Path
-from urllib.parse import quote
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiosqlite
 from piccolo.engine.sqlite import (

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from clinic.ops.demo_history import add_histories, add_identifiers_and_insurance, demo_phone, registration_details
 from clinic.patients.identifiers import new_mrn
 from clinic.patients.normalise import name_key, phone_search_key
-from clinic.security.passwords import hash_password
 from clinic.patients.tables import Patient
 from clinic.scheduling.tables import Appointment
+from clinic.security.passwords import hash_password
 from clinic.staff.tables import Staff
 
 SEED = 2026
@@ -84,10 +84,15 @@ async def is_empty() -> bool:
     return await Staff.count() == 0 and await Patient.count() == 0
 
 
-async def load_demo(zone: ZoneInfo, *, today: dt.date | None = None, patient_count: int = PATIENT_COUNT) -> dict:
-    """Fill an empty database with the demo clinic; returns what was created."""
+async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_count: int = PATIENT_COUNT) -> dict:
+    """Fill an empty database with the demo clinic; returns what was created.
+
+    ``now`` places the demo week (and today's statuses: earlier visits done,
+    later ones booked); the same seed and ``now`` give the same clinic.
+    """
     rng = random.Random(SEED)
-    today = today or dt.datetime.now(zone).date()
+    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(zone)
+    today = now.date()
 
     staff_rows = [
         Staff(email=person.email, email_key=person.email.lower(), full_name=person.full_name,
@@ -104,7 +109,7 @@ async def load_demo(zone: ZoneInfo, *, today: dt.date | None = None, patient_cou
     await add_identifiers_and_insurance(rng, patients)
     chart_entries = await add_histories(rng, patients, clinicians, today)
 
-    appointments = _demo_week(rng, zone, today, clinicians, patients)
+    appointments = _demo_week(rng, zone, now, clinicians, patients)
     for start in range(0, len(appointments), 200):
         await Appointment.insert(*appointments[start:start + 200])
     await _note_last_visits(appointments)
@@ -127,6 +132,8 @@ def _demo_patients(rng: random.Random, count: int, today: dt.date, clinicians: l
         preferred = rng.choice(["", "", "", "", first[:3]]) if len(first) > 4 else ""
         phone = demo_phone(rng)
         visited = rng.random() < 0.85
+        registered = dt.datetime.combine(today - dt.timedelta(days=rng.randrange(950, 3000)), dt.time(14),
+                                         tzinfo=dt.timezone.utc)
         patients.append(
             Patient(
                 mrn=mrn,
@@ -147,6 +154,8 @@ def _demo_patients(rng: random.Random, count: int, today: dt.date, clinicians: l
                 first_name_key=name_key(first),
                 preferred_name_key=name_key(preferred),
                 phone_key=phone_search_key(phone),
+                created_at=registered,
+                updated_at=registered,
                 **registration_details(rng),
             )
         )
@@ -163,8 +172,9 @@ async def _note_last_visits(appointments: list[Appointment]) -> None:
         await Patient.update({Patient.last_visit_at: when}).where(Patient.id == patient_id)
 
 
-def _demo_week(rng, zone, today, clinicians, patients) -> list[Appointment]:
+def _demo_week(rng, zone, now, clinicians, patients) -> list[Appointment]:
     appointments = []
+    today = now.date()
     for offset in range(-3, 4):
         day = today + dt.timedelta(days=offset)
         weekend = day.weekday() >= 5
@@ -185,7 +195,7 @@ def _demo_week(rng, zone, today, clinicians, patients) -> list[Appointment]:
                             provider=clinician.id,
                             starts_at=cursor.astimezone(dt.timezone.utc),
                             ends_at=(cursor + length).astimezone(dt.timezone.utc),
-                            status=_status(rng, offset),
+                            status=_status(rng, cursor + length <= now, cursor <= now),
                             reason=rng.choice(REASONS),
                         )
                     )
@@ -193,10 +203,10 @@ def _demo_week(rng, zone, today, clinicians, patients) -> list[Appointment]:
     return appointments
 
 
-def _status(rng: random.Random, day_offset: int) -> str:
-    if day_offset > 0:
-        return "cancelled" if rng.random() < 0.05 else "booked"
-    if day_offset == 0:
-        return rng.choice(["booked", "booked", "arrived", "completed"])
+def _status(rng: random.Random, over: bool, started: bool) -> str:
     roll = rng.random()
-    return "no_show" if roll < 0.06 else "cancelled" if roll < 0.1 else "completed"
+    if over:
+        return "no_show" if roll < 0.06 else "cancelled" if roll < 0.1 else "completed"
+    if started:
+        return "arrived"
+    return "cancelled" if roll < 0.05 else "booked"

@@ -19,7 +19,6 @@ from clinic.audit import break_glass
 from clinic.audit.services import record
 from clinic.clinical import services as clinical
 from clinic.clinical.timeline import timeline
-from clinic.clinical.vitals import vitals_history
 from clinic.patients import services
 from clinic.patients.controllers import require_patient
 from clinic.patients.export import complete_record, fhir_bundle
@@ -191,5 +190,3 @@ async def require_clinical_read(request: Request, patient_id: int) -> None:
         raise PermissionDeniedException(detail="Your role cannot see clinical information. "
                                                "If you need it now, break the glass on the chart and give a reason.")
 
-
-__all__ = ["ChartController", "require_clinical_read", "vitals_history"]

@@ -11,7 +11,7 @@ from litestar.response import Redirect
 
 from clinic.patients import listing, services
 from clinic.patients.merge import MergeRefused, merge
-from clinic.patients.normalise import date_hint, format_date, format_phone
+from clinic.patients.normalise import date_hint, format_phone
 from clinic.patients.search import search_patients
 from clinic.patients.tables import Patient
 from clinic.patients.validation import RELATIONS, SEXES
@@ -174,5 +174,3 @@ def redirect(request: Request, location: str) -> Response:
         return Response(b"", status_code=200, headers={"HX-Redirect": location})
     return Redirect(location, status_code=303)
 
-
-__all__ = ["PatientsController", "format_date"]

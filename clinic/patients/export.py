@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from clinic.clinical import services as clinical
 from clinic.clinical.sections import SECTIONS
-from clinic.clinical.vitals import bmi
 from clinic.clinical.tables import VitalSigns
+from clinic.clinical.vitals import bmi
 from clinic.patients import services
 from clinic.patients.tables import Patient, PatientInsurance
 from clinic.scheduling.tables import Appointment

@@ -15,7 +15,13 @@ from clinic.audit.services import Actor, record
 from clinic.db.errors import IntegrityViolation
 from clinic.db.transactions import for_update
 from clinic.patients.identifiers import new_mrn
-from clinic.patients.normalise import format_national_id, mask_identifier, name_key, normalise_national_id, phone_search_key
+from clinic.patients.normalise import (
+    format_national_id,
+    mask_identifier,
+    name_key,
+    normalise_national_id,
+    phone_search_key,
+)
 from clinic.patients.tables import Patient, PatientInsurance
 from clinic.patients.validation import Locale, clean_insurance, clean_patient
 from clinic.security import fields

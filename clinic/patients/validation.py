@@ -67,7 +67,7 @@ def clean_patient(values: dict, locale: Locale) -> dict:
         errors["sex"] = "Choose one."
     clean["sex"] = sex
 
-    for name, required in (("phone", False), ("phone_alt", False), ("emergency_contact_phone", False)):
+    for name in ("phone", "phone_alt", "emergency_contact_phone"):
         raw = str(values.get(name, "")).strip()
         clean[name] = ""
         if raw:

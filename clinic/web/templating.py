@@ -12,11 +12,12 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from clinic import __version__
-from clinic.patients.identifiers import format_mrn
 from clinic.paths import STATIC_DIR, TEMPLATES_DIR
+from clinic.patients.identifiers import format_mrn
 from clinic.settings import Settings
 
 MACRO_MODULES = {"ui": "macros/ui.html", "forms": "macros/forms.html"}
+TWELVE_HOUR_COUNTRIES = {"US", "CA", "AU", "NZ", "PH", "IN", "EG", "SA", "PK", "BD", "MY", "CO"}
 
 
 class StaticFiles:
@@ -53,9 +54,21 @@ def template_config(settings: Settings) -> TemplateConfig:
             value = value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(zone)
 
+    twelve_hour = settings.country in TWELVE_HOUR_COUNTRIES
+
     def time_of_day(value: dt.datetime | None) -> str:
+        """A time as the clinic reads clocks: 2:15 PM in the US, 14:15 elsewhere."""
         value = local(value)
-        return value.strftime("%H:%M") if value else ""
+        if not value:
+            return ""
+        if twelve_hour:
+            return value.strftime("%I:%M %p").lstrip("0")
+        return value.strftime("%H:%M")
+
+    def phone(value: str) -> str:
+        from clinic.patients.normalise import format_phone
+
+        return format_phone(value or "", settings.country)
 
     def clinic_date(value: dt.date | dt.datetime | None) -> str:
         """A date (or a stored time's local date) in the clinic's usual order."""
@@ -84,7 +97,7 @@ def template_config(settings: Settings) -> TemplateConfig:
             is_production=settings.is_production,
         )
         env.filters.update(local=local, time_of_day=time_of_day, long_date=long_date, clinic_date=clinic_date,
-                           mrn=format_mrn)
+                           mrn=format_mrn, phone=phone)
         # Macros as globals: a block rendered alone for HTMX does not run the
         # page's top-level {% import %} lines, so imports there would vanish.
         for name, path in MACRO_MODULES.items():

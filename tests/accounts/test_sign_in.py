@@ -10,7 +10,7 @@ from clinic.security import throttle
 from clinic.security.passwords import HASHER
 from clinic.security.sessions import token_digest
 from clinic.staff.tables import Staff
-from tests.factories import PASSWORD, csrf_token, make_staff, post, sign_in_as
+from tests.factories import PASSWORD, make_staff, post, sign_in_as
 from tests.helpers import html, one
 
 GENERIC = "That email and password did not work."

@@ -8,7 +8,7 @@ import pytest
 
 from clinic.audit.services import Actor
 from tests.browser.flows import sign_in
-from tests.factories import add_chart_entry, make_staff, make_patient
+from tests.factories import add_chart_entry, make_patient, make_staff
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +37,7 @@ def test_register_find_open_chart_add_allergy_and_vitals(browser_page, live_serv
     page.fill("#f-date_of_birth", "1988-04-21")
     page.select_option("#f-sex", "female")
     page.fill("#f-phone", "(415) 555-0166")
+    page.fill("#f-email", "evelyn.okonkwo-adebayo.family@riverside-clinic.org")  # long: must wrap, not widen
     page.click("#patient-form button[type=submit]:has-text('Register patient')")
     page.wait_for_url(re.compile(r".*/patients/\d+$"))
     assert page.locator("h1").inner_text().startswith(f"Okonkwo{suffix}, Evelyn")

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MYSQL_URL, mysql_database, recreate_mysql_database, require_mysql
-
+from tests.conftest import MYSQL_URL, mysql_database, recreate_mysql_database
 
 SECRET = {
     "CLINIC_SECRET_KEY": "cli-test-secret-4b1e8d2f6a9c3e7b5d1f",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 
-import pytest
 from litestar.testing import TestClient
 
 from clinic import __version__

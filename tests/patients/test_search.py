@@ -101,7 +101,6 @@ def explain(harness, condition) -> str:
         literal = sql % tuple(f"'{arg}'" if isinstance(arg, str) else str(arg) for arg in args)
         rows = harness.run(harness.engine.fetch, "EXPLAIN " + literal)
         return " | ".join(f"{row['table']}:{row['type']}:{row['key']}" for row in rows)
-    from clinic.db.schema import raw
 
     sql, args = querystring.compile_string(engine_type="sqlite")
     rows = harness.run(harness.engine._run, "EXPLAIN QUERY PLAN " + sql, list(args))
@@ -119,7 +118,7 @@ async def many_patients(count: int) -> None:
     syllables = ["an", "bel", "cor", "dan", "el", "fer", "gal", "hol", "ing", "jon", "kal", "lor", "mar", "nor",
                  "ost", "par", "quin", "ros", "sal", "tor", "ul", "var", "wes", "yor", "zan"]
     rows, mrns = [], set()
-    for n in range(count):
+    for _ in range(count):
         mrn = new_mrn(rng)
         while mrn in mrns:
             mrn = new_mrn(rng)
