@@ -225,8 +225,8 @@ def demo_command(settings: Settings, args) -> int:
             raise Abort("the database already has data; the demo only loads into an empty database", EXIT_PROBLEM)
         created = await load_demo(settings.tz)
         print(
-            f"demo clinic loaded: {created['staff']} staff, {created['patients']} patients, "
-            f"{created['appointments']} appointments"
+            f"demo clinic loaded: {created['staff']} staff, {created['patients']} patients with "
+            f"{created['chart_entries']} chart entries, {created['appointments']} appointments"
         )
         from clinic.ops.demo import demo_sign_ins
 

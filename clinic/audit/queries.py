@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from clinic.audit.tables import AuditEvent
 from clinic.staff.tables import Staff
+from clinic.web.paging import Page, page_bounds
 
 PAGE_SIZE = 50
 ORDERS = {"newest": False, "oldest": True}
@@ -89,35 +89,20 @@ async def staff_names() -> dict[int, str]:
     return {row["id"]: row["full_name"] for row in await Staff.select(Staff.id, Staff.full_name)}
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    rows: list[dict]
-    number: int
-    pages: int
-    total: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
-async def audit_page(filters: AuditFilters, zone: ZoneInfo, page: int = 1) -> AuditPage:
+async def audit_page(filters: AuditFilters, zone: ZoneInfo, page: int = 1) -> Page:
     condition = _condition(filters, zone)
     total = await AuditEvent.count().where(condition)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, page), pages)
+    page, pages, offset = page_bounds(page, total, PAGE_SIZE)
     rows = await (
         AuditEvent.select()
         .where(condition)
         .order_by(AuditEvent.id, ascending=ORDERS[filters.order])
         .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        .offset(offset)
     )
-    return AuditPage(rows=rows, number=page, pages=pages, total=total)
+    return Page(rows=rows, number=page, pages=pages, total=total)
 
 
 CSV_COLUMNS = ["id", "occurred_at", "staff_id", "role", "action", "entity_type", "entity_id", "patient_id",

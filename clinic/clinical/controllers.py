@@ -44,14 +44,14 @@ class ClinicalController(Controller):
     @get("/chart/{section_key:str}", name="clinical:section", opt=READ)
     async def section(self, request: Request, patient_id: FromPath[int], section_key: FromPath[str]) -> Response:
         section = section_or_404(section_key)
-        await require_patient(patient_id)
+        patient = await require_patient(patient_id)
         await require_clinical_read(request, patient_id)
-        return await section_fragment(request, section, patient_id, Form())
+        return await section_fragment(request, section, patient, Form())
 
     @post("/chart/{section_key:str}", name="clinical:add", opt=WRITE, status_code=200)
     async def add(self, request: Request, patient_id: FromPath[int], section_key: FromPath[str]) -> Response:
         section = section_or_404(section_key)
-        await require_patient(patient_id)
+        patient = await require_patient(patient_id)
         form = await read_form(request)
         settings = request.app.state.settings
         try:
@@ -59,8 +59,8 @@ class ClinicalController(Controller):
                                      date_order=settings.date_order, today=today_in(settings.tz))
         except Invalid as invalid:
             form.errors = invalid.errors
-            return await section_fragment(request, section, patient_id, form, status_code=422, audit=False)
-        return await section_fragment(request, section, patient_id, Form(), notice=f"{section.singular.capitalize()} added.",
+            return await section_fragment(request, section, patient, form, status_code=422, audit=False)
+        return await section_fragment(request, section, patient, Form(), notice=f"{section.singular.capitalize()} added.",
                                       audit=False)
 
     @get("/chart/{section_key:str}/{entry_id:int}/edit", name="clinical:edit", opt=WRITE)
@@ -78,7 +78,7 @@ class ClinicalController(Controller):
     async def update(self, request: Request, patient_id: FromPath[int], section_key: FromPath[str],
                      entry_id: FromPath[int]) -> Response:
         section = section_or_404(section_key)
-        await require_patient(patient_id)
+        patient = await require_patient(patient_id)
         row = await entry_or_404(section, patient_id, entry_id)
         form = await read_form(request)
         settings = request.app.state.settings
@@ -90,49 +90,49 @@ class ClinicalController(Controller):
             return render(request, "clinical/edit_entry.html", {"section": section, "patient_id": patient_id,
                                                                 "entry": row, "form": form}, block="entry_form",
                           status_code=422)
-        return await section_fragment(request, section, patient_id, Form(), notice="Saved.", audit=False)
+        return await section_fragment(request, section, patient, Form(), notice="Saved.", audit=False)
 
     @post("/chart/{section_key:str}/{entry_id:int}/status", name="clinical:status", opt=WRITE, status_code=200)
     async def status(self, request: Request, patient_id: FromPath[int], section_key: FromPath[str],
                      entry_id: FromPath[int]) -> Response:
         section = section_or_404(section_key)
-        await require_patient(patient_id)
+        patient = await require_patient(patient_id)
         await entry_or_404(section, patient_id, entry_id)
         form = await read_form(request)
         try:
             await services.set_status(section, patient_id, entry_id, form.get("status"), actor_of(request))
         except Invalid as invalid:
-            return await section_fragment(request, section, patient_id, Form(), error=invalid.errors["status"],
+            return await section_fragment(request, section, patient, Form(), error=invalid.errors["status"],
                                           status_code=422, audit=False)
-        return await section_fragment(request, section, patient_id, Form(), notice="Status changed.", audit=False)
+        return await section_fragment(request, section, patient, Form(), notice="Status changed.", audit=False)
 
     # -- vital signs ------------------------------------------------------------
 
     @get("/vitals", name="clinical:vitals", opt=READ)
     async def vitals(self, request: Request, patient_id: FromPath[int]) -> Response:
-        await require_patient(patient_id)
+        patient = await require_patient(patient_id)
         await require_clinical_read(request, patient_id)
-        return await vitals_fragment(request, patient_id, Form())
+        return await vitals_fragment(request, patient, Form())
 
     @post("/vitals", name="clinical:vitals_add", opt=WRITE, status_code=200)
     async def vitals_add(self, request: Request, patient_id: FromPath[int]) -> Response:
-        await require_patient(patient_id)
+        patient = await require_patient(patient_id)
         form = await read_form(request)
         try:
             await add_vitals(patient_id, form.values, actor_of(request), units=request.app.state.settings.units)
         except Invalid as invalid:
             form.errors = invalid.errors
-            return await vitals_fragment(request, patient_id, form, status_code=422, audit=False)
-        return await vitals_fragment(request, patient_id, Form(), notice="Vital signs recorded.", audit=False)
+            return await vitals_fragment(request, patient, form, status_code=422, audit=False)
+        return await vitals_fragment(request, patient, Form(), notice="Vital signs recorded.", audit=False)
 
     @post("/vitals/{vitals_id:int}/error", name="clinical:vitals_error", opt=WRITE, status_code=200)
     async def vitals_error(self, request: Request, patient_id: FromPath[int], vitals_id: FromPath[int]) -> Response:
-        await require_patient(patient_id)
+        patient = await require_patient(patient_id)
         try:
             await mark_vitals_in_error(patient_id, vitals_id, actor_of(request))
         except services.EntryNotFound:
             raise NotFoundException() from None
-        return await vitals_fragment(request, patient_id, Form(), notice="Marked as entered in error.", audit=False)
+        return await vitals_fragment(request, patient, Form(), notice="Marked as entered in error.", audit=False)
 
 
 async def entry_or_404(section: Section, patient_id: int, entry_id: int) -> dict:
@@ -142,11 +142,11 @@ async def entry_or_404(section: Section, patient_id: int, entry_id: int) -> dict
         raise NotFoundException() from None
 
 
-async def section_fragment(request: Request, section: Section, patient_id: int, form: Form, *, notice: str = "",
+async def section_fragment(request: Request, section: Section, patient: dict, form: Form, *, notice: str = "",
                            error: str = "", status_code: int = 200, audit: bool = True) -> Response:
+    patient_id = patient["id"]
     if audit:
         await audit_read(request, patient_id, section.key)
-    patient = await require_patient(patient_id)
     rows = await services.entries(section, patient_id, include_errors=True)
     return render(request, "clinical/section.html", {
         "section": section, "patient": patient, "patient_id": patient_id, "rows": rows, "form": form,
@@ -154,11 +154,11 @@ async def section_fragment(request: Request, section: Section, patient_id: int, 
     }, block="section", status_code=status_code)
 
 
-async def vitals_fragment(request: Request, patient_id: int, form: Form, *, notice: str = "", status_code: int = 200,
+async def vitals_fragment(request: Request, patient: dict, form: Form, *, notice: str = "", status_code: int = 200,
                           audit: bool = True) -> Response:
+    patient_id = patient["id"]
     if audit:
         await audit_read(request, patient_id, "vitals")
-    patient = await require_patient(patient_id)
     units = request.app.state.settings.units
     return render(request, "clinical/vitals.html", {
         "patient": patient, "patient_id": patient_id, "rows": await vitals_history(patient_id, units), "form": form,

@@ -1,8 +1,9 @@
 """A realistic, deterministic demo clinic.
 
-The same seed gives the same clinic: staff, a few hundred patients and a week
-of appointments around today (three days back, three ahead), in the clinic's
-time zone and its working hours, with no clinician double-booked. Only the
+The same seed gives the same clinic: staff, a few hundred patients with
+medical histories, and a week of appointments around today (three days back,
+three ahead; closed on Sunday, doctors only on Saturday morning), in the
+clinic's time zone and working hours, with no clinician double-booked. Only the
 dates move with the calendar, so the demo always shows a busy "today".
 """
 
@@ -41,6 +42,11 @@ LAST_NAMES = [
     "Zhang", "Chen", "Murphy", "Jensen", "Costa", "Papadopoulos", "Khan", "Ahmed", "Wilson", "Taylor",
     "Martin", "Lopez", "Moore", "Clark", "Lewis", "Walker", "Hall", "Young", "Allen", "King",
 ]
+NICKNAMES = {
+    "Valentina": "Vale", "Francesca": "Fran", "Elena": "Lena", "Helena": "Lena", "Beatriz": "Bia", "Jasmine": "Jas",
+    "Gabriel": "Gabe", "Samuel": "Sam", "William": "Will", "Dmitri": "Dima", "Rafael": "Rafa", "Xavier": "Xavi",
+    "Andrés": "Andy", "Tomás": "Tom", "Christopher": "Chris", "Ibrahim": "Ibo", "Hiroshi": "Hiro", "Zoltán": "Zoli",
+}
 REASONS = [
     "Annual physical", "Follow-up", "Blood pressure check", "Vaccination", "Sore throat", "Back pain",
     "Diabetes review", "Medication review", "Skin rash", "Headache", "Prenatal visit", "Lab results",
@@ -129,7 +135,7 @@ def _demo_patients(rng: random.Random, count: int, today: dt.date, clinicians: l
             mrn = new_mrn(rng)
         mrns.add(mrn)
         handle = name_key(f"{first}.{last}").replace(" ", "")
-        preferred = rng.choice(["", "", "", "", first[:3]]) if len(first) > 4 else ""
+        preferred = NICKNAMES.get(first, "") if rng.random() < 0.4 else ""
         phone = demo_phone(rng)
         visited = rng.random() < 0.85
         registered = dt.datetime.combine(today - dt.timedelta(days=rng.randrange(950, 3000)), dt.time(14),
@@ -177,7 +183,9 @@ def _demo_week(rng, zone, now, clinicians, patients) -> list[Appointment]:
     today = now.date()
     for offset in range(-3, 4):
         day = today + dt.timedelta(days=offset)
-        weekend = day.weekday() >= 5
+        if day.weekday() == 6:
+            continue  # closed on Sundays; Saturday is a doctors' morning clinic
+        weekend = day.weekday() == 5
         for clinician in clinicians:
             if weekend and clinician.role != "doctor":
                 continue

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 from clinic.patients.tables import Patient
+from clinic.web.paging import Page, page_bounds
 
 PAGE_SIZE = 25
 STATUSES = {"active": "Active", "archived": "Archived", "all": "All"}
@@ -53,20 +53,6 @@ class ListFilters:
                 "sort": self.sort}
 
 
-@dataclass(frozen=True)
-class PatientPage:
-    rows: list[dict]
-    number: int
-    pages: int
-    total: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 def _condition(filters: ListFilters, now: dt.datetime):
@@ -88,12 +74,11 @@ def _condition(filters: ListFilters, now: dt.datetime):
     return condition
 
 
-async def patient_page(filters: ListFilters, page: int = 1) -> PatientPage:
+async def patient_page(filters: ListFilters, page: int = 1) -> Page:
     now = dt.datetime.now(dt.timezone.utc)
     condition = _condition(filters, now)
     total = await Patient.count().where(condition)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, page), pages)
+    page, pages, offset = page_bounds(page, total, PAGE_SIZE)
     query = Patient.select(
         Patient.id, Patient.mrn, Patient.first_name, Patient.last_name, Patient.preferred_name,
         Patient.date_of_birth, Patient.phone, Patient.last_visit_at, Patient.archived_at,
@@ -101,5 +86,5 @@ async def patient_page(filters: ListFilters, page: int = 1) -> PatientPage:
     ).where(condition)
     for column, ascending in SORTS[filters.sort]:
         query = query.order_by(column, ascending=ascending)
-    rows = await query.order_by(Patient.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    return PatientPage(rows=rows, number=page, pages=pages, total=total)
+    rows = await query.order_by(Patient.id).limit(PAGE_SIZE).offset(offset)
+    return Page(rows=rows, number=page, pages=pages, total=total)

@@ -9,9 +9,7 @@ person's sessions at once.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import secrets
-from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -23,6 +21,7 @@ from clinic.security.passwords import hash_password, password_problem
 from clinic.security.permissions import CLINICIAN_ROLES, Role, is_role
 from clinic.staff.tables import Staff
 from clinic.web.forms import Invalid
+from clinic.web.paging import Page, page_bounds
 
 UTC = dt.timezone.utc
 PAGE_SIZE = 25
@@ -37,24 +36,10 @@ STATUSES = ("active", "inactive", "all")
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
-@dataclass(frozen=True)
-class StaffPage:
-    rows: list[dict]
-    number: int
-    pages: int
-    total: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 async def list_staff(*, search: str = "", role: str = "", status: str = "active", sort: str = "name",
-                     page: int = 1) -> StaffPage:
+                     page: int = 1) -> Page:
     """Sort and filters come from allow-lists; nothing typed reaches SQL as SQL."""
     condition = Staff.id > 0
     if status == "active":
@@ -68,8 +53,7 @@ async def list_staff(*, search: str = "", role: str = "", status: str = "active"
         condition &= Staff.email_key.like(needle) | Staff.full_name.ilike(needle) | Staff.display_name.ilike(needle)
     column, ascending = SORTS.get(sort, SORTS["name"])
     total = await Staff.count().where(condition)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, page), pages)
+    page, pages, offset = page_bounds(page, total, PAGE_SIZE)
     rows = await (
         Staff.select(Staff.id, Staff.full_name, Staff.display_name, Staff.email, Staff.role, Staff.colour,
                      Staff.active, Staff.mfa_enabled, Staff.last_sign_in_at)
@@ -77,9 +61,9 @@ async def list_staff(*, search: str = "", role: str = "", status: str = "active"
         .order_by(column, ascending=ascending)
         .order_by(Staff.id)
         .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        .offset(offset)
     )
-    return StaffPage(rows=rows, number=page, pages=pages, total=total)
+    return Page(rows=rows, number=page, pages=pages, total=total)
 
 
 async def get_staff(staff_id: int) -> dict | None:
