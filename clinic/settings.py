@@ -155,7 +155,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=_choice(
             env_vars, "CLINIC_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
         ),
-        log_format=_choice(env_vars, "CLINIC_LOG_FORMAT", "json", ("json", "console")),
+        # JSON lines for a log collector in production; readable lines in a terminal otherwise.
+        log_format=_choice(env_vars, "CLINIC_LOG_FORMAT", "json" if env == "production" else "console",
+                           ("json", "console")),
         forwarded_allow_ips=(env_vars.get("CLINIC_FORWARDED_ALLOW_IPS") or "127.0.0.1").strip(),
         audit_key=audit_key,
         encryption_keys=encryption_keys,
