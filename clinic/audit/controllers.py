@@ -26,7 +26,7 @@ class AuditController(Controller):
     async def list(self, request: Request, page: FromQuery[int] = 1) -> Response:
         zone = request.app.state.settings.tz
         actions = await queries.known_actions()
-        filters = queries.AuditFilters.parse(dict(request.query_params), actions)
+        filters = queries.AuditFilters.parse(await queries.with_patient_id(dict(request.query_params)), actions)
         result = None
         if not filters.errors:
             result = await queries.audit_page(filters, zone, page)
@@ -42,7 +42,8 @@ class AuditController(Controller):
     @get("/audit.csv", name="audit:export", opt=READ)
     async def export(self, request: Request) -> Response:
         zone = request.app.state.settings.tz
-        filters = queries.AuditFilters.parse(dict(request.query_params), await queries.known_actions())
+        filters = queries.AuditFilters.parse(await queries.with_patient_id(dict(request.query_params)),
+                                             await queries.known_actions())
         if filters.errors:
             return Response("Fix the filters before exporting.", status_code=422, media_type="text/plain")
         await record("audit.export", actor_of(request), entity_type="audit", patient_id=filters.patient_id)

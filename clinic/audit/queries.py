@@ -42,7 +42,7 @@ class AuditFilters:
             if params["patient"].isdigit():
                 filters.patient_id = int(params["patient"])
             else:
-                errors["patient"] = "A patient id is a number."
+                errors["patient"] = "Enter a patient's MRN or id."
         for name in ("date_from", "date_to"):
             if params.get(name):
                 try:
@@ -78,6 +78,18 @@ def _condition(filters: AuditFilters, zone: ZoneInfo):
         end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
         condition &= AuditEvent.occurred_at < end
     return condition
+
+
+async def with_patient_id(params: dict[str, str]) -> dict[str, str]:
+    """Administrators know patients by MRN: accept one in the patient filter."""
+    from clinic.patients.identifiers import is_valid_mrn
+    from clinic.patients.tables import Patient
+
+    value = params.get("patient", "").replace("-", "").strip()
+    if len(value) == 7 and is_valid_mrn(value):
+        row = await Patient.select(Patient.id).where(Patient.mrn == value).first()
+        params = {**params, "patient": str(row["id"]) if row else "0"}
+    return params
 
 
 async def known_actions() -> list[str]:

@@ -8,7 +8,16 @@ from litestar.params import FromPath
 
 from clinic.clinical import services
 from clinic.clinical.sections import SECTIONS, Section
-from clinic.clinical.vitals import add_vitals, mark_vitals_in_error, measures, unit_labels, vitals_history
+from clinic.clinical.vitals import (
+    add_vitals,
+    mark_vitals_in_error,
+    measures,
+    unit_labels,
+    update_vitals,
+    vitals_entry,
+    vitals_form_values,
+    vitals_history,
+)
 from clinic.patients.chart_controllers import audit_read, require_clinical_read
 from clinic.patients.controllers import require_patient
 from clinic.patients.normalise import format_date
@@ -124,6 +133,36 @@ class ClinicalController(Controller):
             form.errors = invalid.errors
             return await vitals_fragment(request, patient, form, status_code=422, audit=False)
         return await vitals_fragment(request, patient, Form(), notice="Vital signs recorded.", audit=False)
+
+    @get("/vitals/{vitals_id:int}/edit", name="clinical:vitals_edit", opt=WRITE)
+    async def vitals_edit(self, request: Request, patient_id: FromPath[int], vitals_id: FromPath[int]) -> Response:
+        await require_patient(patient_id)
+        units = request.app.state.settings.units
+        try:
+            row = await vitals_entry(patient_id, vitals_id)
+        except services.EntryNotFound:
+            raise NotFoundException() from None
+        await audit_read(request, patient_id, "vitals")
+        return render(request, "clinical/edit_vitals.html", {
+            "patient_id": patient_id, "entry": row, "form": Form(values=vitals_form_values(row, units)),
+            "measures": measures(units), "units": unit_labels(units)}, block="vitals_form")
+
+    @post("/vitals/{vitals_id:int}", name="clinical:vitals_update", opt=WRITE, status_code=200)
+    async def vitals_update(self, request: Request, patient_id: FromPath[int], vitals_id: FromPath[int]) -> Response:
+        patient = await require_patient(patient_id)
+        units = request.app.state.settings.units
+        form = await read_form(request)
+        try:
+            await update_vitals(patient_id, vitals_id, form.values, actor_of(request), units=units)
+        except services.EntryNotFound:
+            raise NotFoundException() from None
+        except Invalid as invalid:
+            form.errors = invalid.errors
+            row = await vitals_entry(patient_id, vitals_id)
+            return render(request, "clinical/edit_vitals.html", {
+                "patient_id": patient_id, "entry": row, "form": form, "measures": measures(units),
+                "units": unit_labels(units)}, block="vitals_form", status_code=422)
+        return await vitals_fragment(request, patient, Form(), notice="Saved.", audit=False)
 
     @post("/vitals/{vitals_id:int}/error", name="clinical:vitals_error", opt=WRITE, status_code=200)
     async def vitals_error(self, request: Request, patient_id: FromPath[int], vitals_id: FromPath[int]) -> Response:

@@ -142,6 +142,48 @@ async def add_vitals(patient_id: int, values: dict, actor: Actor, *, units: str)
     return vitals_id
 
 
+async def vitals_entry(patient_id: int, vitals_id: int) -> dict:
+    row = await VitalSigns.select().where(
+        (VitalSigns.id == vitals_id) & (VitalSigns.patient == patient_id)
+        & (VitalSigns.status != "entered_in_error")).first()
+    if row is None:
+        raise EntryNotFound(vitals_id)
+    row["notes"] = fields.cipher().open(VitalSigns, "notes", vitals_id, row["notes"])
+    return row
+
+
+def vitals_form_values(row: dict, units: str) -> dict[str, str]:
+    """A stored reading as the form shows it, in the clinic's units."""
+    values = {}
+    for measure in measures(units):
+        column = METRIC_COLUMNS.get(measure.name, measure.name)
+        value = row.get(column)
+        if value is None:
+            values[measure.name] = ""
+        elif measure.integer:
+            values[measure.name] = str(value)
+        else:
+            values[measure.name] = str(from_metric(measure.name, value, units))
+    values["notes"] = row.get("notes", "")
+    return values
+
+
+async def update_vitals(patient_id: int, vitals_id: int, values: dict, actor: Actor, *, units: str) -> None:
+    """Correct a reading; it keeps the time it was measured."""
+    current = await vitals_entry(patient_id, vitals_id)
+    clean = clean_vitals(values, units, current["measured_at"])
+    notes = clean.pop("notes")
+    clean.pop("measured_at")
+    engine = VitalSigns._meta.db
+    async with engine.transaction():
+        await VitalSigns.update({
+            **{getattr(VitalSigns, name): value for name, value in clean.items()},
+            VitalSigns.notes: fields.cipher().seal(VitalSigns, "notes", vitals_id, notes),
+            VitalSigns.updated_by: actor.staff_id, VitalSigns.updated_at: dt.datetime.now(UTC),
+        }).where((VitalSigns.id == vitals_id) & (VitalSigns.patient == patient_id))
+        await record("clinical.update", actor, entity_type="vital_signs", entity_id=vitals_id, patient_id=patient_id)
+
+
 async def mark_vitals_in_error(patient_id: int, vitals_id: int, actor: Actor) -> None:
     row = await VitalSigns.select(VitalSigns.id).where(
         (VitalSigns.id == vitals_id) & (VitalSigns.patient == patient_id)).first()

@@ -211,3 +211,14 @@ def test_the_audit_key_never_reaches_the_database(harness):
         for row in harness.sql(f"SELECT * FROM {table}"):
             assert TEST_AUDIT_KEY not in " ".join(str(value) for value in row.values())
     assert is_mysql(harness.engine) == (harness.backend == "mysql")
+
+
+def test_the_viewer_finds_a_patient_by_mrn(harness, client):
+    from tests.factories import make_patient
+
+    sign_in_as(harness, "admin")
+    patient_id = harness.run(make_patient)
+    mrn = harness.sql("SELECT mrn FROM patient WHERE id = {}", patient_id)[0]["mrn"]
+    tree = html(client.get(f"/admin/audit?patient={mrn[:-1]}-{mrn[-1]}&action=patient.create"))
+    rows = tree.css("tr[data-event-id]")
+    assert len(rows) == 1 and rows[0].css_first(f"a[href='/patients/{patient_id}']") is not None

@@ -229,3 +229,21 @@ def test_the_patient_list_filters_sorts_and_pages(harness, client):
     assert len(never.css("tr[data-patient-id]")) == 25
     for evil in ("name;DROP TABLE patient", "1 OR 1=1"):
         assert client.get("/patients", params={"sort": evil, "provider": evil, "status": evil}).status_code == 200
+
+
+def test_a_vital_signs_reading_can_be_corrected(harness, client):
+    sign_in_as(harness, "nurse")
+    patient_id = harness.run(make_patient)
+    saved = post(client, f"/patients/{patient_id}/vitals", {"systolic": "182", "diastolic": "80", "pulse": "72",
+                                                             "temperature": "98.6"}, htmx=True)
+    vitals_id = int(html(saved).css_first("tr[data-vitals-id]").attributes["data-vitals-id"])
+    form = html(client.get(f"/patients/{patient_id}/vitals/{vitals_id}/edit", headers={"HX-Request": "true"}))
+    assert form.css_first("input[name=systolic]").attributes["value"] == "182"
+    assert form.css_first("input[name=temperature]").attributes["value"] == "98.6"  # shown in °F again
+    bad = post(client, f"/patients/{patient_id}/vitals/{vitals_id}", {"systolic": "70", "diastolic": "80"}, htmx=True)
+    assert bad.status_code == 422 and "lower than the systolic" in bad.text
+    fixed = post(client, f"/patients/{patient_id}/vitals/{vitals_id}",
+                 {"systolic": "128", "diastolic": "80", "pulse": "72", "temperature": "98.6"}, htmx=True)
+    assert texts(html(fixed).css_first("tr[data-vitals-id]"), "td")[1] == "128/80"
+    assert harness.audit("action = 'clinical.update' AND entity_type = 'vital_signs'", columns="patient_id") == [
+        {"patient_id": patient_id}]
