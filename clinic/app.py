@@ -43,6 +43,7 @@ from clinic.security.store import DatabaseStore
 from clinic.settings import Settings, load_settings
 from clinic.staff.controllers import StaffController, StaffRedirects
 from clinic.web.access_log import with_access_log
+from clinic.web.actors import client_address
 from clinic.web.errors import (
     database_unavailable_handler,
     http_exception_handler,
@@ -127,7 +128,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         guards=[authorize],
         middleware=[
             RateLimitConfig(rate_limit=SIGN_IN_RATE, check_throttle_handler=is_credential_attempt,
-                            store="rate_limit").middleware,
+                            identifier_for_request=client_address, store="rate_limit").middleware,
             session_middleware,
         ],
         stores={"rate_limit": DatabaseStore("rate_limit")},
@@ -152,7 +153,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             cookie_httponly=True,
             cookie_samesite="lax",
             header_name="x-csrftoken",
-            exclude=["/health", "/static"],
+            exclude=["^/health$", "^/static/"],
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         exception_handlers={

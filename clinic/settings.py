@@ -43,6 +43,7 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
     forwarded_allow_ips: str = "127.0.0.1"
+    proxy_hops: int = 0
     audit_key: str = ""
     encryption_keys: str = ""
     session_idle_minutes: int = 15
@@ -159,6 +160,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_format=_choice(env_vars, "CLINIC_LOG_FORMAT", "json" if env == "production" else "console",
                            ("json", "console")),
         forwarded_allow_ips=(env_vars.get("CLINIC_FORWARDED_ALLOW_IPS") or "127.0.0.1").strip(),
+        proxy_hops=_integer(env_vars, "CLINIC_PROXY_HOPS", 0, 0, 5),
         audit_key=audit_key,
         encryption_keys=encryption_keys,
         session_idle_minutes=_integer(env_vars, "CLINIC_SESSION_IDLE_MINUTES", 15, 2, 240),

@@ -102,3 +102,11 @@ async def add_chart_entry(section_key: str, patient_id: int, **values) -> int:
     loc = locale()
     return await add_entry(SECTIONS[section_key], patient_id, values, Actor(role="test"), date_order=loc.date_order,
                            today=loc.today)
+
+
+async def add_policy(patient_id: int, payer_name: str = "Aetna", member_number: str = "W123456789") -> int:
+    from clinic.audit.services import Actor
+    from clinic.patients.services import add_insurance
+
+    return await add_insurance(patient_id, {"payer_name": payer_name, "member_number": member_number},
+                               Actor(role="test"))

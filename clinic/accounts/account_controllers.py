@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from clinic.accounts import services
@@ -147,7 +147,7 @@ class AccountController(Controller):
         return Redirect(safe_next(form.get("next")), status_code=303)
 
 
-def pending_context(session_id: FromPath[int]) -> str:
+def pending_context(session_id: int) -> str:
     return f"staff_session.pending_totp_secret.{session_id}"
 
 

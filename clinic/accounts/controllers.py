@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
@@ -11,7 +11,7 @@ from litestar.response import Redirect
 
 from clinic.accounts import services
 from clinic.audit.services import record
-from clinic.security import mfa, sessions
+from clinic.security import sessions
 from clinic.security.crypto import derive_key
 from clinic.security.guards import STEP_PAGES
 from clinic.security.middleware import expired_cookie
@@ -26,12 +26,22 @@ SIGN_IN_REASONS = {
     "idle": "You were signed out after a period without activity. Sign in again to continue.",
     "expired": "Your session reached its maximum length. Sign in again to continue.",
     "signed_out": "You have signed out.",
+    "codes": "Too many wrong codes. Sign in again with your password; if this keeps happening, ask your administrator.",
 }
 
 
 def safe_next(value: str | None) -> str:
-    """Only a path on this site (no scheme, no //host, no backslashes)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or "\n" in value:
+    """Only a path on this site: no scheme, no host, nothing a browser would strip.
+
+    Browsers drop tabs and newlines from URLs ("/<tab>/evil.example" becomes
+    "//evil.example"), so any control character or whitespace is refused.
+    """
+    if not value or not value.startswith("/") or "\\" in value:
+        return "/"
+    if any(ord(ch) < 33 or ord(ch) == 127 for ch in value):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or value.startswith("//"):
         return "/"
     return value
 
@@ -102,28 +112,20 @@ class SignInController(Controller):
         if user.stage != sessions.STAGE_MFA:
             return Redirect("/", status_code=303)
         form = await read_form(request)
-        state = request.app.state
         actor = actor_of(request)
         code, recovery = form.values.get("code", ""), form.get("recovery_code")
-        accepted = False
-        if recovery:
-            accepted = await mfa.use_recovery_code(user.id, recovery, recovery_key(request))
-            if accepted:
-                left = await mfa.recovery_codes_left(user.id)
-                await record("auth.mfa_recovery_used", actor, entity_type="staff", entity_id=user.id,
-                             detail=f"{left} recovery codes left")
-        elif code:
-            accepted = await mfa.accept_code(user.id, code, state.settings.keyring)
-        if not accepted:
-            await record("auth.mfa_failed", actor, entity_type="staff", entity_id=user.id, outcome="failure",
-                         detail="recovery code" if recovery else "authenticator code")
+        outcome = await services.second_step(user.id, code, recovery, request.app.state.settings.keyring,
+                                             recovery_key(request), actor)
+        if outcome == services.STEP_PAUSED:
+            # Too many wrong codes: this half-signed-in session ends; start again with the password.
+            await sessions.end(user.session_id, "too many wrong codes")
+            return Redirect("/signin?reason=codes", status_code=303)
+        if outcome != services.STEP_PASSED:
             form.errors = {"recovery_code" if recovery else "code": "That code did not work. Codes can be used once; "
                            "wait for the next one if you just used this one."}
             return render(request, "accounts/mfa.html", {"form": without_secrets(form)}, status_code=422)
         stage = await services.next_stage(user.id, mfa_verified=True)
         token = await sessions.rotate(user.session_id, stage=stage, confirmed=True)
-        await record("auth.mfa_passed", actor, entity_type="staff", entity_id=user.id,
-                     detail="recovery code" if recovery else "authenticator code")
         response = Redirect(after_sign_in_step(stage, safe_next(form.get("next"))), status_code=303)
         return set_session_cookie(response, request, token)
 
@@ -165,8 +167,7 @@ class SessionController(Controller):
         absolute_left = user.expires_at - now
         return {"seconds_left": max(0, int(min(idle_left, absolute_left).total_seconds()))}
 
-    @post("/session/keepalive", name="accounts:keepalive", status_code=204,
-          opt={"permission": SIGNED_IN, "stages": ALL_STAGES})
+    @post("/session/keepalive", name="accounts:keepalive", status_code=204, opt={"permission": SIGNED_IN})
     async def keep_alive(self, request: Request) -> None:
         """"Stay signed in" on the idle warning."""
         await sessions.touch(request.scope["user"], force=True)

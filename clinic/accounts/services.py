@@ -128,17 +128,59 @@ async def change_password(staff_id: int, current: str, new: str, confirm: str, a
     await record("auth.password_changed", actor, entity_type="staff", entity_id=staff_id)
 
 
+STEP_PASSED, STEP_FAILED, STEP_PAUSED = "passed", "failed", "paused"
+
+
+async def second_step(staff_id: int, code: str, recovery_code: str, keyring, recovery_key: bytes,
+                      actor: Actor) -> str:
+    """Check an authenticator or recovery code; five wrong ones pause this account's codes.
+
+    The password throttle is cleared once the password is right, so codes get
+    a counter of their own (per account, whatever the client address says).
+    """
+    from clinic.security import mfa
+
+    key = throttle.code_key(staff_id)
+    if await throttle.locked_until(key):
+        await record("auth.mfa_failed", actor, entity_type="staff", entity_id=staff_id, outcome="denied",
+                     detail="paused after repeated failures")
+        return STEP_PAUSED
+    if recovery_code:
+        passed = await mfa.use_recovery_code(staff_id, recovery_code, recovery_key)
+        if passed:
+            left = await mfa.recovery_codes_left(staff_id)
+            await record("auth.mfa_recovery_used", actor, entity_type="staff", entity_id=staff_id,
+                         detail=f"{left} recovery codes left")
+    else:
+        passed = bool(code) and await mfa.accept_code(staff_id, code, keyring)
+    kind = "recovery code" if recovery_code else "authenticator code"
+    if passed:
+        await throttle.clear(key)
+        await record("auth.mfa_passed", actor, entity_type="staff", entity_id=staff_id, detail=kind)
+        return STEP_PASSED
+    paused = await throttle.note_failure(key, throttle.CODE_FREE_FAILURES)
+    await record("auth.mfa_failed", actor, entity_type="staff", entity_id=staff_id, outcome="failure", detail=kind)
+    return STEP_PAUSED if paused else STEP_FAILED
+
+
 async def confirm_identity(staff_id: int, password: str, code: str, keyring, actor: Actor) -> None:
     """Re-authentication before sensitive actions: password, and a code if MFA is on."""
     from clinic.security import mfa
 
-    staff = await Staff.select(Staff.password_hash, Staff.mfa_enabled).where(Staff.id == staff_id).first()
+    staff = await Staff.select(Staff.password_hash, Staff.mfa_enabled, Staff.email_key).where(
+        Staff.id == staff_id).first()
+    password_key, code_key = throttle.account_key(staff["email_key"]), throttle.code_key(staff_id)
     errors = {}
-    if not verify_password(staff["password_hash"], password):
+    if await throttle.locked_until(password_key) or await throttle.locked_until(code_key):
+        errors["password"] = "Too many failed attempts. Wait a few minutes and try again."
+    elif not verify_password(staff["password_hash"], password):
         errors["password"] = "That is not your password."
+        await throttle.note_failure(password_key, throttle.ACCOUNT_FREE_FAILURES)
     elif staff["mfa_enabled"] and not await mfa.accept_code(staff_id, code, keyring):
         errors["code"] = "That code did not work. Use the current code from your authenticator app."
+        await throttle.note_failure(code_key, throttle.CODE_FREE_FAILURES)
     if errors:
         await record("auth.confirm_failed", actor, entity_type="staff", entity_id=staff_id, outcome="failure")
         raise Invalid(errors)
+    await throttle.clear(code_key)
     await record("auth.confirmed", actor, entity_type="staff", entity_id=staff_id)

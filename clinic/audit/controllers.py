@@ -7,13 +7,14 @@ import datetime as dt
 import io
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
-from litestar.response import Stream
+from litestar.response import Redirect, Stream
 
 from clinic.audit import break_glass, queries
 from clinic.audit.services import record
 from clinic.web.actors import actor_of
+from clinic.web.forms import read_form
 from clinic.web.pages import render
 
 READ = {"permission": "audit.read"}
@@ -24,26 +25,31 @@ class AuditController(Controller):
 
     @get("/audit", name="audit:list", opt=READ)
     async def list(self, request: Request, page: FromQuery[int] = 1) -> Response:
-        zone = request.app.state.settings.tz
         actions = await queries.known_actions()
-        filters = queries.AuditFilters.parse(await queries.with_patient_id(dict(request.query_params)), actions)
-        result = None
-        if not filters.errors:
-            result = await queries.audit_page(filters, zone, page)
-        await record("audit.read", actor_of(request), entity_type="audit", detail=f"page {page}",
-                     patient_id=filters.patient_id)
-        params = filters.as_params()
-        return render(request, "audit/list.html", {
-            "filters": filters, "params": params, "page": result, "actions": actions,
-            "staff_names": await queries.staff_names(), "orders": list(queries.ORDERS),
-            "page_url": lambda number: "/admin/audit?" + urlencode({**params, "page": number}),
-        }, block="audit_results")
+        filters = queries.AuditFilters.parse(dict(request.query_params), actions)
+        return await audit_list(request, filters, actions, page)
+
+    @post("/audit", name="audit:filter", opt=READ, status_code=200)
+    async def filter(self, request: Request) -> Response:
+        """The filter form is POSTed: an MRN typed into it must not end up in a URL.
+
+        It is replaced by the patient's id in the address the browser shows
+        (HX-Push-Url), or a plain form submission is redirected there.
+        """
+        form = await read_form(request)
+        actions = await queries.known_actions()
+        filters = queries.AuditFilters.parse(await queries.with_patient_id(form.values), actions)
+        if filters.errors:
+            return await audit_list(request, filters, actions, 1, status_code=422)
+        location = "/admin/audit?" + urlencode(filters.as_params())
+        if request.headers.get("hx-request") != "true":
+            return Redirect(location, status_code=303)
+        return await audit_list(request, filters, actions, 1, headers={"HX-Push-Url": location})
 
     @get("/audit.csv", name="audit:export", opt=READ)
     async def export(self, request: Request) -> Response:
         zone = request.app.state.settings.tz
-        filters = queries.AuditFilters.parse(await queries.with_patient_id(dict(request.query_params)),
-                                             await queries.known_actions())
+        filters = queries.AuditFilters.parse(dict(request.query_params), await queries.known_actions())
         if filters.errors:
             return Response("Fix the filters before exporting.", status_code=422, media_type="text/plain")
         await record("audit.export", actor_of(request), entity_type="audit", patient_id=filters.patient_id)
@@ -77,6 +83,20 @@ class AuditController(Controller):
             "grants": grants, "page_number": page, "has_next": len(grants) == 50,
             "now": dt.datetime.now(dt.timezone.utc),
         })
+
+
+async def audit_list(request: Request, filters: queries.AuditFilters, actions: list[str], page: int, *,
+                     status_code: int = 200, headers: dict | None = None) -> Response:
+    zone = request.app.state.settings.tz
+    result = None if filters.errors else await queries.audit_page(filters, zone, page)
+    await record("audit.read", actor_of(request), entity_type="audit", detail=f"page {page}",
+                 patient_id=filters.patient_id)
+    params = filters.as_params()
+    return render(request, "audit/list.html", {
+        "filters": filters, "params": params, "page": result, "actions": actions,
+        "staff_names": await queries.staff_names(), "orders": list(queries.ORDERS),
+        "page_url": lambda number: "/admin/audit?" + urlencode({**params, "page": number}),
+    }, block="audit_results", status_code=status_code, headers=headers)
 
 
 def safe_cell(value: str) -> str:

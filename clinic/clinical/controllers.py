@@ -184,6 +184,8 @@ async def entry_or_404(section: Section, patient_id: int, entry_id: int) -> dict
 async def section_fragment(request: Request, section: Section, patient: dict, form: Form, *, notice: str = "",
                            error: str = "", status_code: int = 200, audit: bool = True) -> Response:
     patient_id = patient["id"]
+    # Also after a write: what is shown back is clinical information.
+    await require_clinical_read(request, patient_id)
     if audit:
         await audit_read(request, patient_id, section.key)
     rows = await services.entries(section, patient_id, include_errors=True)
@@ -196,6 +198,7 @@ async def section_fragment(request: Request, section: Section, patient: dict, fo
 async def vitals_fragment(request: Request, patient: dict, form: Form, *, notice: str = "", status_code: int = 200,
                           audit: bool = True) -> Response:
     patient_id = patient["id"]
+    await require_clinical_read(request, patient_id)
     if audit:
         await audit_read(request, patient_id, "vitals")
     units = request.app.state.settings.units

@@ -1,7 +1,8 @@
 """A patient's timeline: registration, appointments, chart entries, newest first.
 
-Clinical entries appear only for someone allowed to read them; everyone who
-may open the chart sees registration, insurance and appointments.
+Clinical entries appear only for someone allowed to read them, insurance only
+for someone allowed to see it; everyone who may open the chart sees
+registration and appointments.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Event:
     detail: str = ""
 
 
-async def timeline(patient_id: int, *, clinical: bool, limit: int = 100) -> list[Event]:
+async def timeline(patient_id: int, *, clinical: bool, insurance: bool = False, limit: int = 100) -> list[Event]:
     events: list[Event] = []
     patient = await Patient.select(Patient.created_at, Patient.archived_at).where(Patient.id == patient_id).first()
     if patient:
@@ -38,9 +39,10 @@ async def timeline(patient_id: int, *, clinical: bool, limit: int = 100) -> list
         status = row["status"].replace("_", " ")
         events.append(Event(row["starts_at"], "appointment", f"Appointment with {row['with']} ({status})",
                             row["reason"]))
-    for row in await PatientInsurance.select(PatientInsurance.created_at, PatientInsurance.payer_name).where(
-            PatientInsurance.patient == patient_id).limit(PER_KIND):
-        events.append(Event(row["created_at"], "insurance", f"Insurance added: {row['payer_name']}"))
+    if insurance:
+        for row in await PatientInsurance.select(PatientInsurance.created_at, PatientInsurance.payer_name).where(
+                PatientInsurance.patient == patient_id).limit(PER_KIND):
+            events.append(Event(row["created_at"], "insurance", f"Insurance added: {row['payer_name']}"))
     if clinical:
         for section in SECTIONS.values():
             table = section.table

@@ -74,6 +74,7 @@ class ChartController(Controller):
             "next_visit": (await next_appointments([patient_id])).get(patient_id),
             "last_visit": await last_appointment(patient_id),
             "break_glass_form": Form(),
+            "may_export": user.can("records.export") and clinical_ok,
         })
 
     @post("/reveal/national-id", name="patients:reveal_national_id", status_code=200,
@@ -88,7 +89,7 @@ class ChartController(Controller):
         return await insurance_section(request, patient_id, Form(values={"priority": "primary",
                                                                          "subscriber_relation": "self"}))
 
-    @post("/insurance", name="patients:insurance_add", status_code=200, opt={"permission": "patients.write"})
+    @post("/insurance", name="patients:insurance_add", status_code=200, opt={"permission": "insurance.write"})
     async def insurance_add(self, request: Request, patient_id: FromPath[int]) -> Response:
         await require_patient(patient_id)
         form = await read_form(request)
@@ -101,7 +102,7 @@ class ChartController(Controller):
                                                                          "subscriber_relation": "self"}))
 
     @post("/insurance/{insurance_id:int}/end", name="patients:insurance_end", status_code=200,
-          opt={"permission": "patients.write"})
+          opt={"permission": "insurance.write"})
     async def insurance_end(self, request: Request, patient_id: FromPath[int],
                             insurance_id: FromPath[int]) -> Response:
         await require_patient(patient_id)
@@ -127,7 +128,8 @@ class ChartController(Controller):
     async def timeline(self, request: Request, patient_id: FromPath[int]) -> Response:
         patient = await require_patient(patient_id)
         await audit_read(request, patient_id, "timeline")
-        events = await timeline(patient_id, clinical=await may_read_clinical(request, patient_id))
+        events = await timeline(patient_id, clinical=await may_read_clinical(request, patient_id),
+                                insurance=request.scope["user"].can("insurance.read"))
         return render(request, "patients/timeline.html", {"patient": patient, "events": events}, block="timeline")
 
     @post("/break-glass", name="patients:break_glass", status_code=200, opt=READ)
@@ -153,7 +155,7 @@ class ChartController(Controller):
     @get("/export.json", name="patients:export_json", opt={"permission": "records.export"})
     async def export_json(self, request: Request, patient_id: FromPath[int]) -> Response:
         patient = await require_patient(patient_id)
-        data = await complete_record(patient_id)
+        data = await exportable_record(request, patient_id)
         await record("patient.export", actor_of(request), entity_type="patient", entity_id=patient_id,
                      patient_id=patient_id, detail="json")
         return download(json.dumps(data, indent=2, ensure_ascii=False), f"patient-{patient['mrn']}.json",
@@ -162,11 +164,24 @@ class ChartController(Controller):
     @get("/export.fhir.json", name="patients:export_fhir", opt={"permission": "records.export"})
     async def export_fhir(self, request: Request, patient_id: FromPath[int]) -> Response:
         patient = await require_patient(patient_id)
-        bundle = fhir_bundle(await complete_record(patient_id))
+        bundle = fhir_bundle(await exportable_record(request, patient_id))
         await record("patient.export", actor_of(request), entity_type="patient", entity_id=patient_id,
                      patient_id=patient_id, detail="fhir")
         return download(json.dumps(bundle, indent=2, ensure_ascii=False), f"patient-{patient['mrn']}-fhir.json",
                         "application/fhir+json")
+
+
+async def exportable_record(request: Request, patient_id: int) -> dict:
+    """The complete record, as far as this person may see it.
+
+    Exporting includes the clinical record, so it needs clinical access (the
+    role, or break-the-glass with a reason); identifiers are in clear only for
+    roles that may reveal them, insurance only for roles that may see it.
+    """
+    await require_clinical_read(request, patient_id)
+    user = request.scope["user"]
+    return await complete_record(patient_id, identifiers=user.can("sensitive.reveal"),
+                                 insurance=user.can("insurance.read"))
 
 
 def download(body: str, filename: str, media_type: str) -> Response:
@@ -175,6 +190,8 @@ def download(body: str, filename: str, media_type: str) -> Response:
 
 
 async def insurance_section(request: Request, patient_id: int, form: Form, status_code: int = 200) -> Response:
+    if not request.scope["user"].can("insurance.read"):
+        raise PermissionDeniedException()
     patient = await require_patient(patient_id)
     await audit_read(request, patient_id, "insurance")
     return render(request, "patients/insurance.html", {

@@ -17,6 +17,7 @@ from clinic.clinical.sections import SECTIONS
 from clinic.clinical.tables import VitalSigns
 from clinic.clinical.vitals import bmi
 from clinic.patients import services
+from clinic.patients.normalise import mask_identifier
 from clinic.patients.tables import Patient, PatientInsurance
 from clinic.scheduling.tables import Appointment
 from clinic.security import fields
@@ -32,20 +33,24 @@ def _plain(value):
     return value
 
 
-async def complete_record(patient_id: int) -> dict:
-    """Everything we hold about the patient, decrypted, as plain data."""
+async def complete_record(patient_id: int, *, identifiers: bool = True, insurance: bool = True) -> dict:
+    """Everything we hold about the patient, decrypted, as plain data.
+
+    ``identifiers=False`` masks the national id and member numbers (last 4);
+    ``insurance=False`` leaves the policies out.
+    """
     patient = await services.get_patient(patient_id)
     national_id = fields.cipher().open(Patient, "national_id", patient_id, patient["national_id"])
     demographics = {key: _plain(value) for key, value in patient.items()
                     if not key.endswith("_key") and key not in ("national_id", "national_id_index")}
-    demographics["national_id"] = national_id
-    insurance = []
-    for row in await services.insurance_of(patient_id, include_inactive=True):
+    demographics["national_id"] = national_id if identifiers else mask_identifier(national_id)
+    policies = []
+    for row in await services.insurance_of(patient_id, include_inactive=True) if insurance else []:
         number = fields.cipher().open(PatientInsurance, "member_number", row["id"], row["member_number"])
-        insurance.append({**{k: _plain(v) for k, v in row.items()
-                             if k not in ("member_number", "member_number_index", "member_number_masked")},
-                          "member_number": number})
-    record = {"patient": demographics, "insurance": insurance}
+        policies.append({**{k: _plain(v) for k, v in row.items()
+                            if k not in ("member_number", "member_number_index", "member_number_masked")},
+                         "member_number": number if identifiers else mask_identifier(number)})
+    record = {"patient": demographics, "insurance": policies}
     for key in SECTION_KEYS:
         rows = await clinical.entries(SECTIONS[key], patient_id, include_errors=True)
         record[key] = [{k: _plain(v) for k, v in row.items()} for row in rows]

@@ -41,7 +41,8 @@ PERMISSIONS: dict[str, str] = {
     "clinical.read": "See allergies, medications, problems, history, vitals and notes",
     "clinical.write": "Record and change clinical information",
     "prescriptions.write": "Write prescriptions",
-    "insurance.read": "See insurance details and member numbers",
+    "insurance.read": "See insurance details (member numbers masked)",
+    "insurance.write": "Add and end a patient's insurance policies",
     "billing.write": "Create invoices, record payments, submit claims",
     "sensitive.reveal": "Reveal masked identifiers (SSN, member numbers)",
     "records.export": "Export a patient's complete record",
@@ -68,10 +69,11 @@ MATRIX: dict[Role, frozenset[str]] = {
     }),
     Role.RECEPTIONIST: frozenset(_EVERYONE | {
         "patients.read", "patients.write", "appointments.read", "appointments.write", "insurance.read",
+        "insurance.write",
     }),
     Role.BILLING: frozenset(_EVERYONE | {
-        "patients.read", "appointments.read", "insurance.read", "billing.write", "sensitive.reveal",
-        "reports.read",
+        "patients.read", "appointments.read", "insurance.read", "insurance.write", "billing.write",
+        "sensitive.reveal", "reports.read",
     }),
 }
 

@@ -31,6 +31,10 @@ STAGE_MFA_ENROL = "mfa_enrol"
 STAGE_PASSWORD = "password_change"
 # Don't write last_seen_at on every request; idle accuracy of a few seconds is plenty.
 TOUCH_EVERY = dt.timedelta(seconds=20)
+# A session that has passed the password but still owes a step (a code, a new
+# password, enrolment) must finish it soon: it cannot be kept alive for hours
+# while someone guesses codes.
+STEP_LIFETIME = dt.timedelta(minutes=10)
 
 
 def new_token() -> str:
@@ -115,7 +119,7 @@ async def load(token: str, policy: SessionPolicy) -> tuple[CurrentUser | None, s
     row = await (
         StaffSession.select(
             StaffSession.id, StaffSession.stage, StaffSession.last_seen_at, StaffSession.expires_at,
-            StaffSession.confirmed_at, StaffSession.ended_at,
+            StaffSession.confirmed_at, StaffSession.ended_at, StaffSession.created_at,
             StaffSession.staff.id.as_alias("staff_id"), StaffSession.staff.email.as_alias("email"),
             StaffSession.staff.full_name.as_alias("full_name"),
             StaffSession.staff.display_name.as_alias("display_name"), StaffSession.staff.role.as_alias("role"),
@@ -134,6 +138,8 @@ async def load(token: str, policy: SessionPolicy) -> tuple[CurrentUser | None, s
         reason = "expired"
     elif now - row["last_seen_at"] >= policy.idle:
         reason = "idle"
+    elif row["stage"] != ACTIVE and now - row["created_at"] >= STEP_LIFETIME:
+        reason = "step not finished"
     if reason:
         await end(row["id"], reason)
         return None, reason

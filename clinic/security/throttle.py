@@ -17,6 +17,9 @@ from clinic.security.tables import SignInThrottle
 
 UTC = dt.timezone.utc
 ACCOUNT_FREE_FAILURES = 5
+# Wrong authenticator/recovery codes, counted per account after the password
+# was right (6-digit codes: five guesses, then growing pauses).
+CODE_FREE_FAILURES = 5
 ADDRESS_FREE_FAILURES = 20
 LONGEST_PAUSE = dt.timedelta(minutes=30)
 # An address's count starts over after this long without a failure.
@@ -25,6 +28,10 @@ ADDRESS_MEMORY = dt.timedelta(minutes=15)
 
 def account_key(email: str) -> str:
     return "account:" + email.strip().lower()[:250]
+
+
+def code_key(staff_id: int) -> str:
+    return f"codes:{staff_id}"
 
 
 def address_key(address: str) -> str:

@@ -62,8 +62,8 @@ class StaffController(Controller):
                                                                  "created": True})
 
     @get("/{staff_id:int}", name="staff:detail", opt=MANAGE)
-    async def detail(self, request: Request, staff_id: FromPath[int], notice: FromQuery[str] = "") -> Response:
-        return await detail_page(request, staff_id, notice=notice)
+    async def detail(self, request: Request, staff_id: FromPath[int]) -> Response:
+        return await detail_page(request, staff_id)
 
     @post("/{staff_id:int}", name="staff:update", opt=MANAGE, status_code=200)
     async def update(self, request: Request, staff_id: FromPath[int]) -> Response:
@@ -138,14 +138,14 @@ class StaffController(Controller):
         return await detail_page(request, staff_id, notice="Session ended.", block="staff_sessions")
 
 
-async def require_staff(staff_id: FromPath[int]) -> dict:
+async def require_staff(staff_id: int) -> dict:
     staff = await services.get_staff(staff_id)
     if staff is None:
         raise NotFoundException()
     return staff
 
 
-async def detail_page(request: Request, staff_id: FromPath[int], *, form: Form | None = None, notice: FromQuery[str] = "",
+async def detail_page(request: Request, staff_id: int, *, form: Form | None = None, notice: str = "",
                       error: str = "", status_code: int = 200, block: str | None = None) -> Response:
     staff = await require_staff(staff_id)
     if form is None:

@@ -8,7 +8,17 @@ from clinic.audit.services import Actor
 
 
 def client_address(connection: ASGIConnection) -> str:
-    # uvicorn has already applied X-Forwarded-For from trusted proxies only.
+    """The client's address, for throttling and the audit trail.
+
+    Behind N trusted proxies (CLINIC_PROXY_HOPS; 1 on Railway) it is the Nth
+    entry from the right of X-Forwarded-For: each proxy appends what it saw,
+    while everything further left came from the client and can be forged.
+    """
+    hops = connection.app.state.settings.proxy_hops
+    if hops:
+        forwarded = [part.strip() for part in connection.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops][:64]
     client = connection.scope.get("client")
     return client[0] if client else ""
 

@@ -165,3 +165,36 @@ def test_changing_mfa_after_ten_minutes_asks_for_the_password_again(harness, cli
         assert right.headers["location"] == "/account/mfa/setup"
         assert client.get("/account/mfa/setup").status_code == 200
     assert doctor
+
+
+def test_five_wrong_codes_end_the_half_signed_in_session(harness, client):
+    secret = mfa.new_secret()
+    keyring = harness.app.state.settings.keyring
+    doctor = harness.run(make_staff, "doctor", totp_secret=secret, keyring=keyring)
+    with time_machine.travel(START, tick=True):
+        sign_in(client, doctor["email"])
+        for _ in range(4):
+            assert post(client, "/signin/mfa", {"code": "000000"}).status_code == 422
+        fifth = post(client, "/signin/mfa", {"code": "000000"})
+        assert fifth.status_code == 303 and fifth.headers["location"] == "/signin?reason=codes"
+        # Even with the right password again, codes stay paused for a while.
+        sign_in(client, doctor["email"])
+        paused = post(client, "/signin/mfa", {"code": mfa.code_for(secret)})
+        assert paused.headers["location"] == "/signin?reason=codes"
+    with time_machine.travel(START + dt.timedelta(minutes=2), tick=True):
+        sign_in(client, doctor["email"])
+        assert post(client, "/signin/mfa", {"code": mfa.code_for(secret)}).headers["location"] == "/"
+    failed = harness.audit("staff_id = {} AND action = 'auth.mfa_failed'", doctor["id"], columns="outcome")
+    assert [row["outcome"] for row in failed] == ["failure"] * 5 + ["denied"]
+
+
+def test_a_half_signed_in_session_cannot_be_kept_alive(harness, client):
+    secret = mfa.new_secret()
+    doctor = harness.run(make_staff, "doctor", totp_secret=secret, keyring=harness.app.state.settings.keyring)
+    with time_machine.travel(START, tick=True):
+        sign_in(client, doctor["email"])
+        keepalive = post(client, "/session/keepalive")
+        assert keepalive.status_code == 303 and keepalive.headers["location"] == "/signin/mfa"
+    with time_machine.travel(START + dt.timedelta(minutes=11), tick=True):
+        late = post(client, "/signin/mfa", {"code": mfa.code_for(secret)})
+        assert late.status_code == 303 and late.headers["location"].startswith("/signin?next=")

@@ -265,3 +265,29 @@ def test_the_password_policy(harness):
         assert password_problem(common) is not None, common
     assert password_problem("correct horse battery staple") is None
     assert password_problem("violet tram harbour 42", email="x@y.z") is None
+
+
+def test_control_characters_cannot_smuggle_an_external_next(harness, client):
+    from clinic.accounts.controllers import safe_next
+
+    for evil in ("/\t/evil.example", "/\r\n/evil.example", "/ /evil.example", "/\x00//evil"):
+        assert safe_next(evil) == "/"
+    assert safe_next("/patients/12") == "/patients/12"
+
+
+def test_behind_a_proxy_the_client_address_is_the_one_the_proxy_saw(make_app, backend):
+    from litestar.testing import TestClient
+
+    from tests.conftest import Harness, empty_tables
+
+    app = make_app(CLINIC_PROXY_HOPS="1")
+    with TestClient(app, base_url="http://testserver.local") as proxied:
+        harness = Harness(app=app, client=proxied, backend=backend)
+        harness.run(empty_tables, app.state.engine)
+        start = harness.sql("SELECT COALESCE(MAX(id), 0) AS n FROM audit_event")[0]["n"]
+        # The client forges a first hop; the proxy appends the address it really saw.
+        post(proxied, "/signin", {"email": "nobody@riverside-clinic.org", "password": "not the password"},
+             headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9"})
+        rows = harness.sql("SELECT client_address FROM audit_event WHERE id > {} AND action = 'auth.login_failed'",
+                           start)
+    assert rows == [{"client_address": "203.0.113.9"}]

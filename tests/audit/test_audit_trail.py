@@ -17,7 +17,7 @@ from clinic.audit.services import Actor, record, verify_chain
 from clinic.db import AppendOnlyViolation, is_mysql
 from clinic.db.schema import raw
 from tests.conftest import TEST_AUDIT_KEY, TEST_ENCRYPTION_KEYS, TEST_SECRET
-from tests.factories import make_staff, open_session, sign_in_as
+from tests.factories import make_staff, open_session, post, sign_in_as
 from tests.helpers import html, one, texts
 from tests.live import live_server
 
@@ -219,6 +219,12 @@ def test_the_viewer_finds_a_patient_by_mrn(harness, client):
     sign_in_as(harness, "admin")
     patient_id = harness.run(make_patient)
     mrn = harness.sql("SELECT mrn FROM patient WHERE id = {}", patient_id)[0]["mrn"]
-    tree = html(client.get(f"/admin/audit?patient={mrn[:-1]}-{mrn[-1]}&action=patient.create"))
-    rows = tree.css("tr[data-event-id]")
+    response = post(client, "/admin/audit", {"patient": f"{mrn[:-1]}-{mrn[-1]}", "action": "patient.create"},
+                    htmx=True)
+    rows = html(response).css("tr[data-event-id]")
     assert len(rows) == 1 and rows[0].css_first(f"a[href='/patients/{patient_id}']") is not None
+    # The address the browser shows has the patient's id, never the MRN that was typed.
+    pushed = response.headers["hx-push-url"]
+    assert f"patient={patient_id}" in pushed and mrn not in pushed
+    plain = post(client, "/admin/audit", {"patient": mrn, "action": "patient.create"})
+    assert plain.status_code == 303 and mrn not in plain.headers["location"]

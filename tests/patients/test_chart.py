@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from tests.factories import add_chart_entry, make_patient, post, sign_in_as
+from tests.factories import add_chart_entry, add_policy, make_patient, post, sign_in_as
 from tests.helpers import html, is_fragment, one, texts
 
 SECTIONS = ("allergies", "medications", "problems", "history", "immunizations")
@@ -160,6 +160,17 @@ def test_revealing_an_identifier_is_permitted_and_audited(harness, client):
     assert post(client, f"/patients/{patient_id}/reveal/national-id", htmx=True).status_code == 403
 
 
+def test_insurance_needs_its_own_permissions(harness, client):
+    sign_in_as(harness, "nurse")  # may edit demographics, not insurance
+    patient_id = harness.run(make_patient)
+    harness.run(add_policy, patient_id, "Cigna", "C987654321")
+    assert client.get(f"/patients/{patient_id}/insurance").status_code == 403
+    refused = post(client, f"/patients/{patient_id}/insurance", {"payer_name": ""}, htmx=True)
+    assert refused.status_code == 403 and "Cigna" not in refused.text
+    timeline = client.get(f"/patients/{patient_id}/timeline").text
+    assert "Cigna" not in timeline
+
+
 def test_insurance_is_added_masked_and_revealed(harness, client):
     sign_in_as(harness, "receptionist")
     patient_id = harness.run(make_patient)
@@ -212,6 +223,14 @@ def test_the_complete_record_exports_as_json_and_a_valid_fhir_bundle(harness, cl
     assert [row["detail"] for row in exports] == ["json", "fhir"]
     sign_in_as(harness, "nurse")
     assert client.get(f"/patients/{patient_id}/export.json").status_code == 403
+    # An administrator may export, but only after breaking the glass (the export is the clinical record),
+    # and without the right to reveal identifiers they stay masked.
+    sign_in_as(harness, "admin")
+    assert client.get(f"/patients/{patient_id}/export.json").status_code == 403
+    post(client, f"/patients/{patient_id}/break-glass", {"reason": "Patient's written request for their record"},
+         htmx=True)
+    record = client.get(f"/patients/{patient_id}/export.json").json()
+    assert record["patient"]["national_id"] == "•••••6789" and record["insurance"] == []
 
 
 def test_the_patient_list_filters_sorts_and_pages(harness, client):

@@ -14,7 +14,7 @@ from clinic.patients.tables import Patient
 from clinic.security import fields
 from clinic.security.crypto import DecryptionFailed, Keyring, new_key_setting
 from tests.conftest import TEST_AUDIT_KEY, TEST_ENCRYPTION_KEYS, TEST_INDEX_KEY, TEST_SECRET
-from tests.factories import add_chart_entry, make_patient, post, sign_in_as
+from tests.factories import add_chart_entry, add_policy, make_patient, post, sign_in_as
 
 SSN = "219099999"
 MEMBER = "XQZ77123456"
@@ -24,7 +24,7 @@ NOTE = "Patient disclosed a history of substance use"
 def seed(harness, client):
     sign_in_as(harness, "doctor")
     patient_id = harness.run(make_patient, national_id=SSN)
-    post(client, f"/patients/{patient_id}/insurance", {"payer_name": "Aetna", "member_number": MEMBER}, htmx=True)
+    harness.run(add_policy, patient_id, "Aetna", MEMBER)
     allergy = harness.run(add_chart_entry, "allergies", patient_id, substance="Latex", notes=NOTE)
     medication = harness.run(add_chart_entry, "medications", patient_id, name="Naltrexone", notes=NOTE + " (2)")
     post(client, f"/patients/{patient_id}/vitals", {"pulse": "70", "notes": NOTE + " (3)"}, htmx=True)

@@ -13,7 +13,7 @@ from litestar.routes import HTTPRoute
 
 from clinic.clinical.sections import SECTIONS
 from clinic.security.permissions import MATRIX, Role
-from tests.factories import add_chart_entry, csrf_token, make_patient, post, sign_in_as
+from tests.factories import add_chart_entry, add_policy, csrf_token, make_patient, post, sign_in_as
 
 MISSING = 987654
 PLAUSIBLE_FORM = {"status": "inactive", "substance": "Changed", "name": "Changed", "description": "Changed",
@@ -64,7 +64,7 @@ def test_other_patients_ids_and_missing_ids_change_nothing(harness, client, role
         "allergies": {"substance": "Latex"}, "medications": {"name": "Metformin"},
         "problems": {"description": "Asthma"}, "history": {"kind": "social", "description": "Non-smoker"},
         "immunizations": {"vaccine": "Influenza", "given_on": "2025-01-01"}}.items()}
-    post(client, f"/patients/{owner}/insurance", {"payer_name": "Aetna", "member_number": "W123"}, htmx=True)
+    harness.run(add_policy, owner, "Aetna", "W123")
     post(client, f"/patients/{owner}/vitals", {"pulse": "70"}, htmx=True)
     owner_ids["insurance"] = harness.sql("SELECT id FROM patient_insurance")[0]["id"]
     owner_ids["vitals"] = harness.sql("SELECT id FROM vital_signs")[0]["id"]
