@@ -37,7 +37,23 @@ class IntegrityViolation(DatabaseError):
         super().__init__(f"{kind} constraint violated on {table or '?'} ({where})")
 
     def involves(self, column: str) -> bool:
+        """Whether the violated constraint covers this column (our key names
+        contain their columns: ``table_column_key``, ``table_cols_uniq``)."""
         return column in self.columns or (self.constraint is not None and column in self.constraint)
+
+
+class WriteConflict(DatabaseError):
+    """Two transactions wanted the same rows (deadlock or lock wait timeout): retry."""
+
+
+class QueryFailed(DatabaseError):
+    """A statement the database refused for another reason. Only the error code
+    is kept: drivers quote the offending values in their messages."""
+
+    def __init__(self, code: int, kind: str):
+        super().__init__(f"database error {code} ({kind})")
+        self.code = code
+        self.kind = kind
 
 
 class AppendOnlyViolation(DatabaseError):

@@ -98,25 +98,52 @@ async def pending(engine: Engine) -> list[MigrationFile]:
 
 
 async def migrate(engine: Engine, report: Callable[[str], None] = lambda line: None) -> list[str]:
-    """Apply every pending migration in order; returns the ids applied."""
+    """Apply every pending migration in order; returns the ids applied.
+
+    Two `clinic migrate` runs at once (two instances starting together) take
+    turns: on SQLite each migration re-checks inside its write transaction,
+    on MySQL the whole run holds a named server lock.
+    """
     await ensure_record_table(engine)
+    if not is_mysql(engine):
+        return await _migrate_sqlite(engine, report)
+    lock = await engine.new_connection()
+    try:
+        async with lock.cursor() as cursor:
+            await cursor.execute("SELECT GET_LOCK('clinic_migrate', 120)")
+            (granted,) = await cursor.fetchone()
+        if granted != 1:
+            raise RuntimeError("another `clinic migrate` has held the migration lock for two minutes")
+        applied = []
+        for migration in await pending(engine):
+            report(f"applying {migration.id}  {migration.description}")
+            await _apply(engine, migration)
+            applied.append(migration.id)
+        return applied
+    finally:
+        lock.close()  # closing the session releases the lock
+
+
+async def _migrate_sqlite(engine: Engine, report: Callable[[str], None]) -> list[str]:
     applied = []
-    for migration in await pending(engine):
-        report(f"applying {migration.id}  {migration.description}")
-        manager = await migration.module.forwards()
-        token = _engine.set(engine)
-        try:
-            if is_mysql(engine):
-                await _run_steps(manager.raw)
-                await _record(migration)
-            else:
-                async with engine.transaction():
-                    await _run_steps(manager.raw)
-                    await _record(migration)
-        finally:
-            _engine.reset(token)
+    for migration in discover():
+        async with engine.transaction():
+            if migration.id in await applied_ids(engine):
+                continue
+            report(f"applying {migration.id}  {migration.description}")
+            await _apply(engine, migration)
         applied.append(migration.id)
     return applied
+
+
+async def _apply(engine: Engine, migration: MigrationFile) -> None:
+    manager = await migration.module.forwards()
+    token = _engine.set(engine)
+    try:
+        await _run_steps(manager.raw)
+        await _record(migration)
+    finally:
+        _engine.reset(token)
 
 
 async def _run_steps(steps: Iterable[Callable]) -> None:

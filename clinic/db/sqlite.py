@@ -33,7 +33,9 @@ from typing import Any
 from urllib.parse import quote
 
 import aiosqlite
+from piccolo.engine.exceptions import TransactionError
 from piccolo.engine.sqlite import (
+    AsyncBatch,
     Atomic,
     SQLiteEngine,
     SQLiteTransaction,
@@ -99,25 +101,40 @@ async def translated_errors():
         raise translated from None
 
 
+class ClinicSQLiteBatch(AsyncBatch):
+    """Piccolo's batch, but an exception raised in the ``async with`` block propagates."""
+
+    async def __aexit__(self, exception_type, exception, traceback):
+        await super().__aexit__(exception_type, exception, traceback)
+        return False
+
+
 class PooledSQLiteTransaction(SQLiteTransaction):
     """Piccolo's transaction, on a pooled connection that is lent, not closed."""
 
+    __slots__ = ("finished",)
+
     async def __aenter__(self) -> "PooledSQLiteTransaction":
         if self._parent is not None:
+            check_open(self._parent)
             return self._parent
         self.connection = await self.engine.acquire()
         try:
             async with translated_errors():
                 await self.begin()
         except BaseException:
-            await self.engine.release(self.connection)
+            # Cancelled while BEGIN waited for the lock, aiosqlite may still
+            # run it later: never hand this connection out again.
+            await self.engine.release(self.connection, broken=True)
             raise
+        self.finished = False
         self.context = self.engine.current_transaction.set(self)
         return self
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         if self._parent:
             return exception is None
+        broken = False
         try:
             async with translated_errors():
                 if exception:
@@ -125,14 +142,29 @@ class PooledSQLiteTransaction(SQLiteTransaction):
                         await self.rollback()
                 elif not self._committed and not self._rolled_back:
                     await self.commit()
+        except BaseException:
+            broken = True
+            raise
         finally:
-            await self.engine.release(self.connection)
+            self.finished = True
+            await self.engine.release(self.connection, broken=broken)
             self.engine.current_transaction.reset(self.context)
         return exception is None
 
 
+def check_open(transaction) -> None:
+    """Refuse to use a transaction that has already ended.
+
+    Tasks inherit context variables: a task started inside a transaction that
+    outlives it would otherwise go on using a connection back in the pool.
+    """
+    if getattr(transaction, "finished", False):
+        raise RuntimeError("this transaction has already ended (a task outlived it)")
+
+
 class ClinicSQLiteEngine(SQLiteEngine):
-    __slots__ = ("file", "create", "pool_size", "busy_timeout_ms", "_idle", "_slots", "_pool_open", "_opened_file")
+    __slots__ = ("file", "create", "pool_size", "busy_timeout_ms", "_idle", "_slots", "_pool_open", "_opened_file",
+                 "_permits")
 
     def __init__(self, path: str, *, pool_size: int = 4, busy_timeout_ms: int = 5000, create: bool = False,
                  log_queries: bool = False):
@@ -145,6 +177,8 @@ class ClinicSQLiteEngine(SQLiteEngine):
         self._pool_open = False
         # Which file (device, inode) each open connection is on.
         self._opened_file: dict[int, tuple[int, int]] = {}
+        # Connections lent out against a pool permit (released with them).
+        self._permits: set[int] = set()
         mode = "rwc" if create else "rw"
         super().__init__(
             path=f"file:{quote(str(self.file.absolute()))}?mode={mode}",
@@ -212,7 +246,8 @@ class ClinicSQLiteEngine(SQLiteEngine):
         if not self._pool_open:
             return await self.get_connection()
         assert self._slots is not None
-        await self._slots.acquire()
+        slots = self._slots
+        await slots.acquire()
         try:
             identity = self._file_identity()
             if identity is None and not self.create:
@@ -220,28 +255,31 @@ class ClinicSQLiteEngine(SQLiteEngine):
                 raise DatabaseUnavailable(
                     f"SQLite: the database file {self.file} is missing (`clinic migrate` creates a new one)"
                 )
-            while self._idle:
-                connection = self._idle.pop()
-                if self._opened_file.get(id(connection)) == identity:
-                    return connection
-                await self._close(connection)  # on a file that was replaced
-            return await self.get_connection()
+            connection = None
+            while self._idle and connection is None:
+                candidate = self._idle.pop()
+                if self._opened_file.get(id(candidate)) == identity:
+                    connection = candidate
+                else:
+                    await self._close(candidate)  # on a file that was replaced
+            connection = connection or await self.get_connection()
         except BaseException:
-            self._slots.release()
+            slots.release()
             raise
+        self._permits.add(id(connection))
+        return connection
 
     async def release(self, connection: aiosqlite.Connection, broken: bool = False) -> None:
-        if not self._pool_open:
-            await self._close(connection)
-            return
+        holds_permit = id(connection) in self._permits
+        self._permits.discard(id(connection))
         try:
-            if broken or connection.in_transaction:
+            if broken or not self._pool_open or not holds_permit or connection.in_transaction:
                 await self._close(connection)
             else:
                 self._idle.append(connection)
         finally:
-            assert self._slots is not None
-            self._slots.release()
+            if holds_permit and self._slots is not None:
+                self._slots.release()
 
     # -- running queries -------------------------------------------------------
 
@@ -254,13 +292,18 @@ class ClinicSQLiteEngine(SQLiteEngine):
         transaction = self.current_transaction.get()
         async with translated_errors():
             if transaction:
+                check_open(transaction)
                 return await self._execute(transaction.connection, sql, args)
             connection = await self.acquire()
-            broken = False
+            broken = True
             try:
-                return await self._execute(connection, sql, args)
-            except sqlite3.OperationalError as error:
-                broken = translate_sqlite_error(error) is not error
+                result = await self._execute(connection, sql, args)
+                broken = False
+                return result
+            except sqlite3.Error as error:
+                # A refused statement leaves the connection usable; a lost
+                # file or a cancelled call (anything else) does not.
+                broken = translate_sqlite_error(error) is not error and not isinstance(error, sqlite3.IntegrityError)
                 raise
             finally:
                 await self.release(connection, broken=broken)
@@ -280,6 +323,12 @@ class ClinicSQLiteEngine(SQLiteEngine):
         if self.log_queries:
             self.print_query(query_id=query_id, query=ddl)
         return await self._run(ddl, None)
+
+    async def batch(self, query, batch_size: int = 100, node: str | None = None) -> "ClinicSQLiteBatch":
+        if self.current_transaction.get() is not None:
+            # It reads on a connection of its own, which cannot see the transaction's writes.
+            raise TransactionError("batch() cannot run inside a transaction")
+        return ClinicSQLiteBatch(connection=await self.get_connection(), query=query, batch_size=batch_size)
 
     def transaction(
         self,

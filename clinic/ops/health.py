@@ -9,7 +9,7 @@ import time
 
 from piccolo.engine.base import Engine
 
-from clinic.db.errors import DatabaseError
+from clinic.db.errors import DatabaseUnavailable
 from clinic.db.schema import raw
 
 HEALTH_TIMEOUT_SECONDS = 3.0
@@ -28,8 +28,8 @@ async def database_check(engine: Engine) -> dict:
     started = time.perf_counter()
     try:
         await asyncio.wait_for(raw(engine, 'SELECT COUNT(*) AS n FROM "migration"'), HEALTH_TIMEOUT_SECONDS)
-    except (DatabaseError, asyncio.TimeoutError, OSError) as error:
+    except (DatabaseUnavailable, asyncio.TimeoutError, OSError) as error:
         return {"reachable": False, "error": type(error).__name__}
-    except Exception as error:  # e.g. no migration table yet
+    except Exception as error:  # it answered, with an error (e.g. no migration table yet)
         return {"reachable": True, "error": type(error).__name__}
     return {"reachable": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from clinic.db.errors import IntegrityViolation
+from clinic.db.errors import IntegrityViolation, WriteConflict
 from clinic.db.transactions import for_update
 from clinic.security.tables import SignInThrottle
 
@@ -55,7 +55,7 @@ async def note_failure(key: str, free: int) -> dt.datetime | None:
     """Count one more failure; returns when the pause it causes ends, if any."""
     now = dt.datetime.now(UTC)
     engine = SignInThrottle._meta.db
-    for _ in range(2):  # a concurrent first failure may insert the row under us
+    for _ in range(3):  # a concurrent first failure may insert the row under us (or deadlock on MySQL)
         try:
             async with engine.transaction():
                 row = await for_update(SignInThrottle.select().where(SignInThrottle.key == key)).first()
@@ -75,7 +75,7 @@ async def note_failure(key: str, free: int) -> dt.datetime | None:
                         SignInThrottle(key=key, failures=failures, locked_until=until, updated_at=now)
                     )
                 return until
-        except IntegrityViolation:
+        except (IntegrityViolation, WriteConflict):
             continue
     return None
 

@@ -528,3 +528,157 @@ def test_connections_use_utf8mb4_and_tls_settings_from_the_url(mysql_url):
     assert options["ssl"] is not None and options["ssl"].verify_mode.name == "CERT_NONE"
     assert "time_zone = '+00:00'" in options["init_command"] and "SET GLOBAL" not in options["init_command"]
     assert is_mysql(engine)
+
+
+# -- failure paths found in review -------------------------------------------------
+
+
+def test_tasks_started_inside_a_transaction_take_turns_on_its_connection(engine_url):
+    """Tasks inherit the transaction (a context variable): they must not interleave on it."""
+
+    async def work(engine):
+        async with engine.transaction():
+            await Item.insert(Item(name="inside"))
+            counts = await asyncio.gather(*[Item.count().run() for _ in range(5)],
+                                          asyncio.wait_for(Item.count().run(), 5))
+        leftover = []
+
+        async def outlive():
+            await asyncio.sleep(0.2)
+            try:
+                await Item.count()
+            except RuntimeError as error:
+                leftover.append(str(error))
+
+        async with engine.transaction():
+            task = asyncio.create_task(outlive())
+        await task
+        return counts, leftover
+
+    counts, leftover = with_tables(engine_url, work)
+    assert counts == [1] * 6
+    assert leftover == ["this transaction has already ended (a task outlived it)"]
+
+
+def test_batches_do_not_swallow_errors(engine_url):
+    async def work(engine):
+        await Item.insert(*[Item(name=f"row {n}") for n in range(5)])
+        try:
+            async with await Item.select(Item.name).batch(batch_size=2) as batch:
+                async for _ in batch:
+                    raise ValueError("stop")
+        except ValueError:
+            return "raised"
+        return "swallowed"
+
+    assert with_tables(engine_url, work) == "raised"
+
+
+def test_sqlite_a_transaction_cancelled_while_waiting_for_the_lock_loses_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cancel.db'}"
+
+    async def work(engine):
+        holder_ready = asyncio.Event()
+
+        async def hold_the_write_lock():
+            async with engine.transaction():
+                await Item.insert(Item(name="holder"))
+                holder_ready.set()
+                await asyncio.sleep(0.6)
+
+        async def wait_then_get_cancelled():
+            async with engine.transaction():
+                await Item.insert(Item(name="never"))
+
+        holder = asyncio.create_task(hold_the_write_lock())
+        await holder_ready.wait()
+        waiter = asyncio.create_task(wait_then_get_cancelled())
+        await asyncio.sleep(0.1)
+        waiter.cancel()
+        await asyncio.gather(holder, waiter, return_exceptions=True)
+        await Item.insert(Item(name="after"))
+        other = engine_for(parse_database_url(url, Path(".")))
+        await other.start_connection_pool()
+        try:
+            return sorted(row["name"] for row in await raw(other, "SELECT name FROM engine_item"))
+        finally:
+            await other.close_connection_pool()
+
+    assert with_tables(url, work) == ["after", "holder"]
+
+
+def test_rewrites_leave_string_literals_alone():
+    from clinic.db.mysql.sql import refuse_untranslated, translate
+
+    sql = "SELECT 'skip OFFSET 5' AS note, 'x AS TEXT)' FROM t"
+    assert translate(sql) == sql
+    refuse_untranslated("SELECT a AS text FROM t")  # a column alias, not a cast
+    with pytest.raises(UnsupportedQuery):
+        translate("INSERT INTO t (a) VALUES (1) ON CONFLICT DO NOTHING")
+    with pytest.raises(UnsupportedQuery):
+        refuse_untranslated('SELECT * FROM "t" FOR SHARE')
+
+
+def test_a_duplicate_inside_a_transaction_fails_fast_with_one_connection(mysql_url):
+    """Naming the violated key must not need a second connection (pool of one)."""
+
+    async def work(engine):
+        await Item.insert(Item(name="taken"))
+        try:
+            async with engine.transaction():
+                await asyncio.wait_for(Item.insert(Item(name="taken")), 10)
+        except IntegrityViolation as violation:
+            return violation.kind, violation.involves("name")
+
+    assert with_tables(mysql_url, work, pool_min=1, pool_max=1, use_returning=False) == ("unique", True)
+
+
+def test_deadlocks_become_a_retryable_write_conflict(mysql_url):
+    from clinic.db.errors import WriteConflict
+
+    async def work(engine):
+        await Item.insert(Item(name="a"), Item(name="b"))
+        both_locked_one = asyncio.Barrier(2)
+        outcomes = []
+
+        async def lock(first, second):
+            try:
+                async with engine.transaction():
+                    await for_update(Item.select().where(Item.name == first)).first()
+                    await both_locked_one.wait()
+                    await for_update(Item.select().where(Item.name == second)).first()
+                outcomes.append("committed")
+            except WriteConflict:
+                outcomes.append("conflict")
+
+        await asyncio.gather(lock("a", "b"), lock("b", "a"))
+        return sorted(outcomes)
+
+    assert with_tables(mysql_url, work) == ["committed", "conflict"]
+
+
+def test_unmapped_errors_keep_the_code_and_drop_the_value(mysql_url):
+    from clinic.db.errors import QueryFailed
+
+    async def work(engine):
+        try:
+            await raw(engine, "INSERT INTO engine_item (name, code, price, in_stock, details, notes, quantity) "
+                              "VALUES ('x', '', 0, 0, '[]', '', {})", "Jane Doe")
+        except QueryFailed as error:
+            return error.code, str(error)
+
+    code, message = with_tables(mysql_url, work)
+    assert code == 1366 and "Jane" not in message
+
+
+def test_batches_refuse_to_run_inside_a_transaction(mysql_url):
+    from piccolo.engine.exceptions import TransactionError
+
+    async def work(engine):
+        async with engine.transaction():
+            async with await Item.select().batch() as batch:
+                async for _ in batch:
+                    pass
+
+    with pytest.raises(TransactionError):
+        with_tables(mysql_url, work)

@@ -176,3 +176,25 @@ def test_app_tables_store_times_as_aware_utc_only():
         if type(column) is Timestamp
     ]
     assert naive == []
+
+
+def test_two_migrate_runs_at_once_take_turns(backend, tmp_path):
+    url = fresh_url(backend, tmp_path, "clinic_test_concurrent")
+
+    async def both(engine):
+        import asyncio
+
+        other = engine_for(parse_database_url(url, Path(".")), create=True)
+        await other.start_connection_pool()
+        try:
+            first, second = await asyncio.gather(migrate(engine), migrate(other))
+        finally:
+            await other.close_connection_pool()
+        from clinic.db.schema import raw
+
+        rows = await raw(engine, "SELECT name, COUNT(*) AS n FROM migration GROUP BY name")
+        return first, second, rows
+
+    first, second, rows = run_async(with_engine, url, both)
+    assert sorted(first + second) == sorted(migration.id for migration in discover())
+    assert all(row["n"] == 1 for row in rows) and len(rows) == len(discover())

@@ -42,7 +42,9 @@ from clinic.db.errors import (
     AppendOnlyViolation,
     DatabaseUnavailable,
     IntegrityViolation,
+    QueryFailed,
     UnsupportedQuery,
+    WriteConflict,
 )
 from clinic.db.mysql import ddl as mysql_ddl
 from clinic.db.mysql.sql import (
@@ -52,6 +54,7 @@ from clinic.db.mysql.sql import (
     split_insert,
     translate,
 )
+from clinic.db.sqlite import check_open
 
 if TYPE_CHECKING:  # pragma: no cover
     from piccolo.table import Table
@@ -79,7 +82,9 @@ _DUPLICATE_KEY = re.compile(r"for key '(?:[^'.]+\.)?([^']+)'")
 _CREATE_INDEX = re.compile(
     r'^CREATE (UNIQUE )?INDEX (IF NOT EXISTS )?"?(\w+)"? ON "?(\w+)"?(?: USING (\w+))? \((.*)\)$', re.S
 )
-_DROP_INDEX = re.compile(r'^DROP INDEX (IF EXISTS )?"?(\w+)"?$')
+_DDL = re.compile(r"^\s*(CREATE|ALTER|DROP|TRUNCATE|RENAME)\b", re.I)
+# How long a request waits for a free pooled connection before a 503.
+ACQUIRE_TIMEOUT_SECONDS = 30.0
 
 
 class QuietCursor(aiomysql.Cursor):
@@ -153,46 +158,44 @@ def decode_rows(description, rows) -> list[dict]:
     return decoded
 
 
-class MySQLErrors:
-    """Maps driver errors to ours; needs the engine to name unique keys."""
-
-    def __init__(self, engine: "MySQLEngine"):
-        self.engine = engine
-
-    async def translate(self, error: Exception, table: str | None) -> Exception:
-        if isinstance(error, (asyncio.TimeoutError, ConnectionError, OSError)):
-            return DatabaseUnavailable("MySQL: cannot reach the server")
-        if not isinstance(error, pymysql.err.MySQLError):
-            return error
-        code = error.args[0] if error.args and isinstance(error.args[0], int) else 0
-        message = str(error.args[1]) if len(error.args) > 1 else ""
-        if isinstance(error, pymysql.err.InterfaceError) or code in UNAVAILABLE_CODES:
-            return DatabaseUnavailable(f"MySQL: connection lost or refused (error {code})")
-        if code == 1644 and "append-only" in message:
-            return AppendOnlyViolation(message)
-        if code == 1062:
-            key = _DUPLICATE_KEY.search(message)
-            key_name = key.group(1) if key else None
-            columns = await self.engine.index_columns(table, key_name) if key_name and table else ()
-            return IntegrityViolation(IntegrityViolation.UNIQUE, table=table, columns=columns, constraint=key_name)
-        if code in (1451, 1452, 1216, 1217):
-            match = _FK_MESSAGE.search(message)
-            if match:
-                child_table = match.group(1).split("`.`")[-1]
-                columns = tuple(c.strip("` ") for c in match.group(3).split(","))
-                return IntegrityViolation(
-                    IntegrityViolation.FOREIGN_KEY, table=child_table, columns=columns, constraint=match.group(2)
-                )
-            return IntegrityViolation(IntegrityViolation.FOREIGN_KEY, table=table)
-        if code in (1048, 1364):
-            column = re.search(r"'([^']+)'", message)
-            return IntegrityViolation(
-                IntegrityViolation.NOT_NULL, table=table, columns=(column.group(1),) if column else ()
-            )
-        if code in (3819, 4025):
-            name = re.search(r"'([^']+)'", message)
-            return IntegrityViolation(IntegrityViolation.CHECK, table=table, constraint=name.group(1) if name else None)
+def translate_error(error: BaseException, table: str | None) -> BaseException:
+    """A driver error as one of ours. Driver messages quote the offending
+    values (PHI), so only codes, constraint and column names are kept."""
+    if isinstance(error, (asyncio.TimeoutError, ConnectionError, OSError)):
+        return DatabaseUnavailable("MySQL: cannot reach the server")
+    if not isinstance(error, pymysql.err.MySQLError):
         return error
+    code = error.args[0] if error.args and isinstance(error.args[0], int) else 0
+    message = str(error.args[1]) if len(error.args) > 1 else ""
+    if isinstance(error, pymysql.err.InterfaceError) or code in UNAVAILABLE_CODES:
+        return DatabaseUnavailable(f"MySQL: connection lost or refused (error {code})")
+    if code == 1644 and "append-only" in message:
+        return AppendOnlyViolation(message)
+    if code in (1213, 1205):
+        return WriteConflict(f"MySQL error {code}: {'deadlock' if code == 1213 else 'lock wait timeout'}")
+    if code == 1062:
+        # MySQL 8.0.19+ writes "for key 'table.name'", MariaDB "for key 'name'";
+        # our key names contain their columns (table_column_key, table_cols_uniq).
+        key = _DUPLICATE_KEY.search(message)
+        return IntegrityViolation(IntegrityViolation.UNIQUE, table=table, constraint=key.group(1) if key else None)
+    if code in (1451, 1452, 1216, 1217):
+        match = _FK_MESSAGE.search(message)
+        if match:
+            child_table = match.group(1).split("`.`")[-1]
+            columns = tuple(c.strip("` ") for c in match.group(3).split(","))
+            return IntegrityViolation(
+                IntegrityViolation.FOREIGN_KEY, table=child_table, columns=columns, constraint=match.group(2)
+            )
+        return IntegrityViolation(IntegrityViolation.FOREIGN_KEY, table=table)
+    if code in (1048, 1364):
+        column = re.search(r"(?:Column|Field) '([^']+)'", message)
+        return IntegrityViolation(
+            IntegrityViolation.NOT_NULL, table=table, columns=(column.group(1),) if column else ()
+        )
+    if code in (3819, 4025):
+        name = re.search(r"constraint '([^']+)'", message, re.I)
+        return IntegrityViolation(IntegrityViolation.CHECK, table=table, constraint=name.group(1) if name else None)
+    return QueryFailed(code, type(error).__name__)
 
 
 @dataclass
@@ -210,7 +213,8 @@ class Savepoint:
 
 
 class MySQLTransaction(BaseTransaction):
-    __slots__ = ("engine", "connection", "context", "_savepoint_id", "_parent", "_committed", "_rolled_back")
+    __slots__ = ("engine", "connection", "context", "finished", "statement_lock", "_savepoint_id", "_parent",
+                 "_committed", "_rolled_back")
 
     def __init__(self, engine: "MySQLEngine", allow_nested: bool = True):
         self.engine = engine
@@ -226,6 +230,7 @@ class MySQLTransaction(BaseTransaction):
 
     async def __aenter__(self) -> "MySQLTransaction":
         if self._parent is not None:
+            check_open(self._parent)
             return self._parent
         self.connection = await self.engine.acquire()
         try:
@@ -234,21 +239,26 @@ class MySQLTransaction(BaseTransaction):
         except BaseException:
             await self.engine.release(self.connection, broken=True)
             raise
+        self.finished = False
+        # Tasks started inside the transaction share it (context variables are
+        # inherited): their statements take turns instead of interleaving on
+        # one MySQL connection, which would corrupt the protocol.
+        self.statement_lock = asyncio.Lock()
         self.context = self.engine.current_transaction.set(self)
         return self
 
     async def execute(self, sql: str) -> None:
-        async with self.engine.translated_errors(None):
+        async with self.statement_lock, self.engine.translated_errors(None):
             async with self.connection.cursor() as cursor:
                 await cursor.execute(sql)
 
     async def commit(self) -> None:
-        async with self.engine.translated_errors(None):
+        async with self.statement_lock, self.engine.translated_errors(None):
             await self.connection.commit()
         self._committed = True
 
     async def rollback(self) -> None:
-        async with self.engine.translated_errors(None):
+        async with self.statement_lock, self.engine.translated_errors(None):
             await self.connection.rollback()
         self._rolled_back = True
 
@@ -282,6 +292,7 @@ class MySQLTransaction(BaseTransaction):
             broken = True
             raise
         finally:
+            self.finished = True
             await self.engine.release(self.connection, broken=broken or self.connection.closed)
             self.engine.current_transaction.reset(self.context)
         return exception is None
@@ -314,6 +325,8 @@ class Atomic(BaseAtomic):
 
 @dataclass
 class AsyncBatch(BaseBatch):
+    """Rows streamed from an unbuffered cursor on a connection of its own."""
+
     engine: "MySQLEngine"
     query: Query
     batch_size: int
@@ -321,18 +334,26 @@ class AsyncBatch(BaseBatch):
     cursor: Any = None
 
     async def __aenter__(self) -> "AsyncBatch":
+        if self.engine.current_transaction.get() is not None:
+            # Its own connection would not see the transaction's writes.
+            raise TransactionError("batch() cannot run inside a transaction on MySQL")
         sql, args = self.engine.prepare(self.query.querystrings[0])
-        # A connection of its own, unbuffered, so rows stream from the server.
         self.connection = await self.engine.new_connection()
-        self.cursor = await self.connection.cursor(QuietStreamingCursor)
-        async with self.engine.translated_errors(None):
-            await self.cursor.execute(sql, args or None)
+        try:
+            self.cursor = await self.connection.cursor(QuietStreamingCursor)
+            async with self.engine.translated_errors(None):
+                await self.cursor.execute(sql, args or None)
+        except BaseException:
+            self.connection.close()
+            raise
         return self
 
     async def __aexit__(self, exception_type, exception, traceback):
-        await self.cursor.close()
-        self.connection.close()
-        return exception is not None
+        try:
+            await self.cursor.close()
+        finally:
+            self.connection.close()
+        return False
 
     def __aiter__(self) -> "AsyncBatch":
         return self
@@ -353,7 +374,7 @@ class MySQLEngine(Engine[MySQLTransaction]):
 
     __slots__ = (
         "database", "pool_min", "pool_max", "pool_recycle", "connect_timeout", "use_returning",
-        "pool", "server_version", "is_mariadb", "collation", "_errors", "_index_cache",
+        "pool", "server_version", "is_mariadb", "collation",
     )
 
     def __init__(
@@ -379,8 +400,6 @@ class MySQLEngine(Engine[MySQLTransaction]):
         self.server_version: tuple[int, ...] = (0,)
         self.is_mariadb = True
         self.collation = mysql_ddl.MARIADB_COLLATION
-        self._errors = MySQLErrors(self)
-        self._index_cache: dict[tuple[str, str], tuple[str, ...]] = {}
         self.current_transaction = contextvars.ContextVar(f"mysql_transaction_{id(self)}", default=None)
         super().__init__(engine_type="postgres", min_version_number=0, log_queries=log_queries)
 
@@ -425,7 +444,7 @@ class MySQLEngine(Engine[MySQLTransaction]):
         try:
             return await aiomysql.connect(**self.connection_options())
         except Exception as error:
-            raise await self._errors.translate(error, None) from None
+            raise translate_error(error, None) from None
 
     async def _learn_server(self, connection) -> None:
         async with connection.cursor() as cursor:
@@ -447,7 +466,7 @@ class MySQLEngine(Engine[MySQLTransaction]):
             # Keep a pool that connects on demand, so the app recovers by
             # itself once the server is back; tell the caller it is down.
             self.pool = await aiomysql.create_pool(minsize=0, **options)
-            raise await self._errors.translate(error, None) from None
+            raise translate_error(error, None) from None
         connection = await self.acquire()
         await self.release(connection)
 
@@ -465,19 +484,24 @@ class MySQLEngine(Engine[MySQLTransaction]):
             return connection
         for _ in range(self.pool_max + 1):
             try:
-                connection = await self.pool.acquire()
+                connection = await asyncio.wait_for(self.pool.acquire(), ACQUIRE_TIMEOUT_SECONDS)
+            except asyncio.TimeoutError:
+                raise DatabaseUnavailable("MySQL: no free database connection (pool exhausted)") from None
             except Exception as error:
-                raise await self._errors.translate(error, None) from None
+                raise translate_error(error, None) from None
             try:
                 if asyncio.get_running_loop().time() - connection.last_usage >= PING_AFTER_SECONDS:
                     await connection.ping(reconnect=False)
                 if self.server_version == (0,):
                     await self._learn_server(connection)
                 return connection
-            except Exception:
-                # Killed by the server, a proxy or wait_timeout: replace it.
+            except BaseException as error:
+                # Killed by the server, a proxy or wait_timeout, or we were
+                # cancelled mid-ping: close it and give its slot back.
                 connection.close()
                 self.pool.release(connection)
+                if not isinstance(error, Exception):
+                    raise
         raise DatabaseUnavailable("MySQL: every pooled connection is dead")
 
     async def release(self, connection: aiomysql.Connection, broken: bool = False) -> None:
@@ -492,7 +516,9 @@ class MySQLEngine(Engine[MySQLTransaction]):
     async def connection(self) -> AsyncIterator[aiomysql.Connection]:
         transaction = self.current_transaction.get()
         if transaction:
-            yield transaction.connection
+            check_open(transaction)
+            async with transaction.statement_lock:
+                yield transaction.connection
             return
         connection = await self.acquire()
         broken = False
@@ -509,33 +535,16 @@ class MySQLEngine(Engine[MySQLTransaction]):
         try:
             yield
         except (pymysql.err.MySQLError, asyncio.TimeoutError, OSError) as error:
-            translated = await self._errors.translate(error, table)
+            translated = translate_error(error, table)
             if translated is error:
                 raise
             raise translated from None
-
-    async def index_columns(self, table: str | None, index_name: str) -> tuple[str, ...]:
-        """The columns of a unique key, to name them in an IntegrityViolation."""
-        if not table:
-            return ()
-        key = (table, index_name)
-        if key not in self._index_cache:
-            rows = await self.fetch(
-                "SELECT column_name AS name FROM information_schema.statistics "
-                "WHERE table_schema = DATABASE() AND table_name = %s AND index_name = %s ORDER BY seq_in_index",
-                [table, index_name],
-                use_transaction=False,
-            )
-            self._index_cache[key] = tuple(row["name"] for row in rows)
-        return self._index_cache[key]
 
     # -- running SQL -----------------------------------------------------------
 
     def prepare(self, querystring: QueryString) -> tuple[str, list[Any]]:
         sql, args = compile_querystring(querystring)
-        table = querystring.table
-        primary_key = table._meta.primary_key._meta.db_column_name if table is not None else None
-        sql = translate(sql, primary_key=primary_key)
+        sql = translate(sql, query_type=querystring.query_type)
         refuse_untranslated(sql)
         return sql, [adapt_parameter(arg) for arg in args]
 
@@ -543,6 +552,9 @@ class MySQLEngine(Engine[MySQLTransaction]):
                     use_transaction: bool = True) -> list[dict]:
         """Run one statement; rows as dicts (for SELECT) or [] for other statements."""
         in_transaction = use_transaction and self.current_transaction.get() is not None
+        if in_transaction and _DDL.match(sql):
+            # MySQL commits the open transaction before any DDL statement.
+            raise TransactionError("DDL inside a transaction would silently commit it on MySQL")
         for attempt in (1, 2):
             connection_context = self.connection() if use_transaction else self._pooled_connection()
             try:
@@ -557,9 +569,9 @@ class MySQLEngine(Engine[MySQLTransaction]):
                 retryable = code in RETRYABLE_CODES or isinstance(error, pymysql.err.InterfaceError)
                 if attempt == 1 and retryable and not in_transaction:
                     continue
-                raise await self._errors.translate(error, table) from None
+                raise translate_error(error, table) from None
             except (pymysql.err.MySQLError, asyncio.TimeoutError, OSError) as error:
-                translated = await self._errors.translate(error, table)
+                translated = translate_error(error, table)
                 if translated is error:
                     raise
                 raise translated from None
@@ -576,15 +588,11 @@ class MySQLEngine(Engine[MySQLTransaction]):
     async def _insert_returning_ids(self, querystring: QueryString) -> list[dict]:
         """INSERT without RETURNING (MySQL 8): ids from ``lastrowid``, row by row."""
         table: type[Table] = querystring.table  # type: ignore[assignment]
-        insert, rows, on_conflict, returning = split_insert(querystring)
+        insert, rows, returning = split_insert(querystring)
         pk = table._meta.primary_key._meta.db_column_name
         if returning is not None and returning.template.strip() != f'RETURNING "{pk}"':
             raise UnsupportedQuery("MySQL can only return the new primary key of an insert")
-        statements = [insert] if len(rows) <= 1 or on_conflict else single_row_inserts(insert, rows)
-        if on_conflict is not None:
-            if len(rows) > 1:
-                raise UnsupportedQuery("a multi-row insert with ON CONFLICT cannot return ids on MySQL")
-            statements = [QueryString("{}{}", insert, on_conflict, query_type="insert", table=table)]
+        statements = [insert] if len(rows) <= 1 else single_row_inserts(insert, rows)
         ids: list[dict] = []
         # One transaction, so a multi-row insert stays all-or-nothing.
         async with self.transaction():
@@ -603,9 +611,6 @@ class MySQLEngine(Engine[MySQLTransaction]):
         if querystring.query_type == "insert" and table is not None and not self.use_returning:
             return await self._insert_returning_ids(querystring)
         sql, args = self.prepare(querystring)
-        match = _DROP_INDEX.match(sql)
-        if match and table is not None:
-            return await self._drop_index(table._meta.tablename, match.group(2), bool(match.group(1)))
         query_id = self.get_query_id()
         if self.log_queries:
             self.print_query(query_id=query_id, query=sql)
@@ -638,11 +643,6 @@ class MySQLEngine(Engine[MySQLTransaction]):
             [table, name],
         )
         return rows[0]["n"] > 0
-
-    async def _drop_index(self, table: str, name: str, if_exists: bool):
-        if if_exists and not await self.index_exists(table, name):
-            return []
-        return await self.fetch(f'DROP INDEX "{name}" ON "{table}"')
 
     async def batch(self, query: Query, batch_size: int = 100, node: str | None = None) -> AsyncBatch:
         return AsyncBatch(engine=self, query=query, batch_size=batch_size)

@@ -22,14 +22,6 @@ from clinic.db.errors import UnsupportedQuery
 ALL_ROWS = "18446744073709551615"
 
 _TABLE_EXISTS = re.compile(r"^SELECT EXISTS\(SELECT \* FROM information_schema\.tables WHERE table_name = (%s)\)$")
-_ON_CONFLICT = re.compile(
-    r" ON CONFLICT(?: \((?P<target>[^)]*)\)| ON CONSTRAINT \S+)?"
-    r" (?P<action>DO NOTHING|DO UPDATE SET (?P<sets>.*?))"
-    r"(?P<where> WHERE .*?)?$",
-    re.S,
-)
-_EXCLUDED = re.compile(r'EXCLUDED\.("[^"]+")')
-
 # Postgres constructs that must never reach a MySQL server. Checked on the SQL
 # with string literals and quoted identifiers blanked out.
 _POSTGRES_ONLY = [
@@ -40,7 +32,9 @@ _POSTGRES_ONLY = [
     (re.compile(r"\bDISTINCT ON\b", re.I), "DISTINCT ON"),
     (re.compile(r"\b(BIG)?SERIAL\b", re.I), "a SERIAL column"),
     (re.compile(r"\bTIMESTAMPTZ\b|\bJSONB\b|\bBYTEA\b", re.I), "a Postgres-only column type"),
-    (re.compile(r"\bAS TEXT\b", re.I), "CAST ... AS TEXT"),
+    (re.compile(r"\bAS TEXT\)", re.I), "CAST ... AS TEXT"),
+    (re.compile(r"\bFOR SHARE\b", re.I), "FOR SHARE (MariaDB has LOCK IN SHARE MODE)"),
+    (re.compile(r"^\s*DROP INDEX\b(?!.*\bON\b)", re.I | re.S), "DROP INDEX without its table"),
     (re.compile(r"\bUSING (btree|hash|gin|gist)\s*\(", re.I), "an index method before the column list"),
     (re.compile(r"\bFOR (NO KEY UPDATE|KEY SHARE)\b", re.I), "a Postgres-only row lock"),
     (re.compile(r"\bpg_\w+|\bcurrent_schema\(\)", re.I), "a Postgres catalog"),
@@ -64,26 +58,40 @@ def compile_querystring(querystring: QueryString) -> tuple[str, list[Any]]:
     return sql, list(args)
 
 
-def translate(sql: str, *, primary_key: str | None = None) -> str:
-    """Rewrite the Postgres-isms Piccolo emits into MySQL."""
-    if " AS TEXT)" in sql:
-        # String concatenation casts to TEXT; MySQL's CAST wants CHAR.
-        sql = sql.replace(" AS TEXT)", " AS CHAR)")
+def outside_literals(sql: str, rewrite) -> str:
+    """Apply ``rewrite`` to the SQL between quoted strings and identifiers only."""
+    pieces, position = [], 0
+    for match in _QUOTED.finditer(sql):
+        pieces.append(rewrite(sql[position:match.start()]))
+        pieces.append(match.group(0))
+        position = match.end()
+    pieces.append(rewrite(sql[position:]))
+    return "".join(pieces)
+
+
+def translate(sql: str, *, query_type: str = "generic") -> str:
+    """Rewrite the Postgres-isms Piccolo emits into MySQL (never inside literals)."""
+    if " ON CONFLICT" in outside_literals(sql, lambda part: part):
+        # MySQL's ON DUPLICATE KEY UPDATE fires on any unique key, not the one
+        # named, and reports the existing row's id: not the same semantics.
+        raise UnsupportedQuery("ON CONFLICT is not supported by our MySQL engine")
+    if query_type in ("update", "delete") and " RETURNING " in sql:
+        raise UnsupportedQuery("UPDATE/DELETE ... RETURNING is not supported on MySQL")
+    # String concatenation casts to TEXT; MySQL's CAST wants CHAR.
+    sql = outside_literals(sql, lambda part: part.replace(" AS TEXT)", " AS CHAR)"))
     if " ILIKE " in sql:
         # Our columns use a binary collation (see ddl.py), so LIKE would be
         # case-sensitive; ILIKE means "ignore case" on every backend.
         sql = _rewrite_ilike(sql)
-    match = _TABLE_EXISTS.match(sql)
-    if match:
+    if _TABLE_EXISTS.match(sql):
         # information_schema spans every database on the server.
         sql = (
             "SELECT EXISTS(SELECT * FROM information_schema.tables WHERE table_name = %s"
             ' AND table_schema = DATABASE()) AS "exists"'
         )
-    if " OFFSET " in sql and " LIMIT " not in sql:
-        sql = sql.replace(" OFFSET ", f" LIMIT {ALL_ROWS} OFFSET ", 1)
-    if " ON CONFLICT" in sql:
-        sql = _rewrite_on_conflict(sql, primary_key)
+    bare = outside_literals(sql, lambda part: part)
+    if " OFFSET " in bare and " LIMIT " not in _QUOTED.sub("''", sql):
+        sql = outside_literals(sql, lambda part: part.replace(" OFFSET ", f" LIMIT {ALL_ROWS} OFFSET ", 1))
     return sql
 
 
@@ -96,25 +104,6 @@ def _rewrite_ilike(sql: str) -> str:
     return rewritten
 
 
-def _rewrite_on_conflict(sql: str, primary_key: str | None) -> str:
-    returning = ""
-    if " RETURNING " in sql:
-        sql, returning = sql.split(" RETURNING ", 1)
-        returning = " RETURNING " + returning
-    match = _ON_CONFLICT.search(sql)
-    if not match or match.group("where"):
-        raise UnsupportedQuery("ON CONFLICT with a WHERE clause has no MySQL equivalent")
-    if match.group("action") == "DO NOTHING":
-        if not primary_key:
-            raise UnsupportedQuery("ON CONFLICT DO NOTHING needs the table's primary key")
-        # A no-op update, not INSERT IGNORE, which would also hide foreign key,
-        # NOT NULL and truncation errors.
-        clause = f' ON DUPLICATE KEY UPDATE "{primary_key}" = "{primary_key}"'
-    else:
-        clause = " ON DUPLICATE KEY UPDATE " + _EXCLUDED.sub(r"VALUES(\1)", match.group("sets"))
-    return sql[: match.start()] + clause + returning
-
-
 def refuse_untranslated(sql: str) -> None:
     """Raise UnsupportedQuery if Postgres-only syntax survived translation."""
     bare = _QUOTED.sub("''", sql)
@@ -123,27 +112,23 @@ def refuse_untranslated(sql: str) -> None:
             raise UnsupportedQuery(f"untranslated Postgres syntax ({what}) in a query for MySQL")
 
 
-def split_insert(querystring: QueryString) -> tuple[QueryString, list[QueryString], QueryString | None, QueryString | None]:
-    """Take apart an Insert's QueryString: (insert, rows, on_conflict, returning).
+def split_insert(querystring: QueryString) -> tuple[QueryString, list[QueryString], QueryString | None]:
+    """Take apart an Insert's QueryString: (insert, rows, returning).
 
     Piccolo builds ``INSERT ... VALUES {},{}`` with one QueryString per row,
-    optionally wrapped as ``{}{}`` with an ON CONFLICT and/or a RETURNING part.
+    optionally wrapped as ``{}{}`` with a RETURNING part. Anything else (an
+    ON CONFLICT clause, for one) is refused rather than guessed at.
     """
-    insert = querystring
-    on_conflict = returning = None
-    while insert.template == "{}{}" and len(insert.args) == 2:
+    insert, returning = querystring, None
+    if insert.template == "{}{}" and len(insert.args) == 2:
         inner, tail = insert.args
-        if tail.template.startswith(" RETURNING"):
-            returning = tail
-        elif tail.template.startswith(" ON CONFLICT"):
-            on_conflict = tail
-        else:
-            break
-        insert = inner
-    if not insert.template.startswith("INSERT INTO ") or " VALUES " not in insert.template:
-        raise UnsupportedQuery("an INSERT our MySQL engine does not recognise")
+        if isinstance(tail, QueryString) and tail.template.startswith(" RETURNING"):
+            insert, returning = inner, tail
+    if (not isinstance(insert, QueryString) or not insert.template.startswith("INSERT INTO ")
+            or " VALUES " not in insert.template):
+        raise UnsupportedQuery("an INSERT our MySQL engine does not recognise (ON CONFLICT is not supported)")
     rows = [arg for arg in insert.args if isinstance(arg, QueryString)]
-    return insert, rows, on_conflict, returning
+    return insert, rows, returning
 
 
 def single_row_inserts(insert: QueryString, rows: list[QueryString]) -> list[QueryString]:
