@@ -2,7 +2,8 @@
 
 Piccolo 1.38 ships no MySQL engine. This one declares the Postgres dialect
 (the only way an out-of-tree engine gets SQL out of Piccolo) and translates
-it (``sql.py``, ``ddl.py``). Connection behaviour:
+it (``sql.py``, ``ddl.py``); values, errors and transactions live in
+``values.py``, ``errors.py`` and ``transactions.py``. Connection behaviour:
 
 - autocommit is on outside explicit transactions: aiomysql's default of off
   leaves every write in an open transaction that is lost with the connection;
@@ -19,34 +20,26 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import datetime
 import re
 import ssl
-import uuid
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
 import aiomysql
 import piccolo
 import pymysql
-from piccolo.engine.base import BaseAtomic, BaseBatch, BaseTransaction, Engine, validate_savepoint_name
+from piccolo.engine.base import Engine
 from piccolo.engine.exceptions import TransactionError
-from piccolo.query.base import DDL, Query
+from piccolo.query.base import Query
 from piccolo.querystring import QueryString
 from piccolo.utils.sync import run_sync
-from pymysql.constants import FIELD_TYPE
 
 from clinic.db.errors import (
-    AppendOnlyViolation,
     DatabaseUnavailable,
-    IntegrityViolation,
-    QueryFailed,
     UnsupportedQuery,
-    WriteConflict,
 )
 from clinic.db.mysql import ddl as mysql_ddl
+from clinic.db.mysql.errors import RETRYABLE_CODES, translate_error
 from clinic.db.mysql.sql import (
     compile_querystring,
     refuse_untranslated,
@@ -54,6 +47,8 @@ from clinic.db.mysql.sql import (
     split_insert,
     translate,
 )
+from clinic.db.mysql.transactions import AsyncBatch, Atomic, MySQLTransaction
+from clinic.db.mysql.values import QuietCursor, adapt_parameter, decode_rows
 from clinic.db.sqlite import check_open
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,14 +66,6 @@ SESSION_SETUP = (
 )
 # Idle longer than this, a pooled connection is pinged before use.
 PING_AFTER_SECONDS = 10.0
-# Client-side codes (2xxx) and server codes that mean "the database is gone".
-UNAVAILABLE_CODES = {1040, 1045, 1049, 1053, 1077, 1129, 1927, 2002, 2003, 2005, 2006, 2013, 2055, 4031}
-# The server had already dropped the connection before our statement reached
-# it (killed, timed out, gone away on send): running it again cannot apply it
-# twice, so outside a transaction we retry once on a fresh connection.
-RETRYABLE_CODES = {1927, 2006, 4031}
-_FK_MESSAGE = re.compile(r"`([^`]+)`, CONSTRAINT `([^`]+)` FOREIGN KEY \(([^)]*)\)")
-_DUPLICATE_KEY = re.compile(r"for key '(?:[^'.]+\.)?([^']+)'")
 _CREATE_INDEX = re.compile(
     r'^CREATE (UNIQUE )?INDEX (IF NOT EXISTS )?"?(\w+)"? ON "?(\w+)"?(?: USING (\w+))? \((.*)\)$', re.S
 )
@@ -87,282 +74,12 @@ _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP|TRUNCATE|RENAME)\b", re.I)
 ACQUIRE_TIMEOUT_SECONDS = 30.0
 
 
-class QuietCursor(aiomysql.Cursor):
-    """A cursor that does not turn server notes into Python warnings.
-
-    aiomysql follows any statement that left warnings with SHOW WARNINGS and
-    prints them: an extra round trip, and the text can quote column values.
-    Strict SQL mode already turns data problems into errors.
-    """
-
-    async def _show_warnings(self, conn) -> None:
-        return None
-
-
-class QuietStreamingCursor(aiomysql.SSCursor):
-    async def _show_warnings(self, conn) -> None:
-        return None
-
-
 def check_piccolo_version() -> None:
     if not piccolo.__VERSION__.startswith(TESTED_PICCOLO):
         raise RuntimeError(
             f"our MySQL engine is tested with Piccolo {TESTED_PICCOLO}x, found {piccolo.__VERSION__}: "
             "run its test module against MariaDB before changing the pin"
         )
-
-
-def adapt_parameter(value: Any) -> Any:
-    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
-        # PyMySQL drops tzinfo without a word: 12:00+02:00 would be stored as
-        # 12:00. Store UTC, as the SQLite engine does.
-        return value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
-def _as_bool(value):
-    return None if value is None else bool(value)
-
-
-def _as_utc(value):
-    return value.replace(tzinfo=datetime.timezone.utc) if isinstance(value, datetime.datetime) else value
-
-
-def _as_int(value):
-    return int(value) if isinstance(value, Decimal) else value
-
-
-def decode_rows(description, rows) -> list[dict]:
-    """Rows as dicts, with MySQL's types made to match what SQLite returns."""
-    if not description:
-        return []
-    names = [column[0] for column in description]
-    converters: dict[int, Any] = {}
-    for index, (_, type_code, _, length, _, scale, _) in enumerate(description):
-        if type_code == FIELD_TYPE.TINY and length == 1:
-            converters[index] = _as_bool  # BOOLEAN is TINYINT(1)
-        elif type_code in (FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP):
-            converters[index] = _as_utc  # everything is stored as UTC
-        elif type_code == FIELD_TYPE.NEWDECIMAL and scale == 0:
-            converters[index] = _as_int  # SUM/COUNT of integers
-    if not converters:
-        return [dict(zip(names, row)) for row in rows]
-    decoded = []
-    for row in rows:
-        values = list(row)
-        for index, convert in converters.items():
-            values[index] = convert(values[index])
-        decoded.append(dict(zip(names, values)))
-    return decoded
-
-
-def translate_error(error: BaseException, table: str | None) -> BaseException:
-    """A driver error as one of ours. Driver messages quote the offending
-    values (PHI), so only codes, constraint and column names are kept."""
-    if isinstance(error, (asyncio.TimeoutError, ConnectionError, OSError)):
-        return DatabaseUnavailable("MySQL: cannot reach the server")
-    if not isinstance(error, pymysql.err.MySQLError):
-        return error
-    code = error.args[0] if error.args and isinstance(error.args[0], int) else 0
-    message = str(error.args[1]) if len(error.args) > 1 else ""
-    if isinstance(error, pymysql.err.InterfaceError) or code in UNAVAILABLE_CODES:
-        return DatabaseUnavailable(f"MySQL: connection lost or refused (error {code})")
-    if code == 1644 and "append-only" in message:
-        return AppendOnlyViolation(message)
-    if code in (1213, 1205):
-        return WriteConflict(f"MySQL error {code}: {'deadlock' if code == 1213 else 'lock wait timeout'}")
-    if code == 1062:
-        # MySQL 8.0.19+ writes "for key 'table.name'", MariaDB "for key 'name'";
-        # our key names contain their columns (table_column_key, table_cols_uniq).
-        key = _DUPLICATE_KEY.search(message)
-        return IntegrityViolation(IntegrityViolation.UNIQUE, table=table, constraint=key.group(1) if key else None)
-    if code in (1451, 1452, 1216, 1217):
-        match = _FK_MESSAGE.search(message)
-        if match:
-            child_table = match.group(1).split("`.`")[-1]
-            columns = tuple(c.strip("` ") for c in match.group(3).split(","))
-            return IntegrityViolation(
-                IntegrityViolation.FOREIGN_KEY, table=child_table, columns=columns, constraint=match.group(2)
-            )
-        return IntegrityViolation(IntegrityViolation.FOREIGN_KEY, table=table)
-    if code in (1048, 1364):
-        column = re.search(r"(?:Column|Field) '([^']+)'", message)
-        return IntegrityViolation(
-            IntegrityViolation.NOT_NULL, table=table, columns=(column.group(1),) if column else ()
-        )
-    if code in (3819, 4025):
-        name = re.search(r"constraint '([^']+)'", message, re.I)
-        return IntegrityViolation(IntegrityViolation.CHECK, table=table, constraint=name.group(1) if name else None)
-    return QueryFailed(code, type(error).__name__)
-
-
-@dataclass
-class Savepoint:
-    name: str
-    transaction: "MySQLTransaction"
-
-    async def rollback_to(self) -> None:
-        validate_savepoint_name(self.name)
-        await self.transaction.execute(f'ROLLBACK TO SAVEPOINT "{self.name}"')
-
-    async def release(self) -> None:
-        validate_savepoint_name(self.name)
-        await self.transaction.execute(f'RELEASE SAVEPOINT "{self.name}"')
-
-
-class MySQLTransaction(BaseTransaction):
-    __slots__ = ("engine", "connection", "context", "finished", "statement_lock", "_savepoint_id", "_parent",
-                 "_committed", "_rolled_back")
-
-    def __init__(self, engine: "MySQLEngine", allow_nested: bool = True):
-        self.engine = engine
-        self._savepoint_id = 0
-        self._parent = None
-        self._committed = False
-        self._rolled_back = False
-        current = engine.current_transaction.get()
-        if current:
-            if not allow_nested:
-                raise TransactionError("A transaction is already active - nested transactions aren't allowed.")
-            self._parent = current
-
-    async def __aenter__(self) -> "MySQLTransaction":
-        if self._parent is not None:
-            check_open(self._parent)
-            return self._parent
-        self.connection = await self.engine.acquire()
-        try:
-            async with self.engine.translated_errors(None):
-                await self.connection.begin()
-        except BaseException:
-            await self.engine.release(self.connection, broken=True)
-            raise
-        self.finished = False
-        # Tasks started inside the transaction share it (context variables are
-        # inherited): their statements take turns instead of interleaving on
-        # one MySQL connection, which would corrupt the protocol.
-        self.statement_lock = asyncio.Lock()
-        self.context = self.engine.current_transaction.set(self)
-        return self
-
-    async def execute(self, sql: str) -> None:
-        async with self.statement_lock, self.engine.translated_errors(None):
-            async with self.connection.cursor() as cursor:
-                await cursor.execute(sql)
-
-    async def commit(self) -> None:
-        async with self.statement_lock, self.engine.translated_errors(None):
-            await self.connection.commit()
-        self._committed = True
-
-    async def rollback(self) -> None:
-        async with self.statement_lock, self.engine.translated_errors(None):
-            await self.connection.rollback()
-        self._rolled_back = True
-
-    async def rollback_to(self, savepoint_name: str) -> None:
-        await Savepoint(savepoint_name, self).rollback_to()
-
-    def get_savepoint_id(self) -> int:
-        self._savepoint_id += 1
-        return self._savepoint_id
-
-    async def savepoint(self, name: str | None = None) -> Savepoint:
-        name = name or f"savepoint_{self.get_savepoint_id()}"
-        validate_savepoint_name(name)
-        await self.execute(f'SAVEPOINT "{name}"')
-        return Savepoint(name, self)
-
-    async def __aexit__(self, exception_type, exception, traceback) -> bool:
-        if self._parent:
-            return exception is None
-        broken = False
-        try:
-            if exception:
-                if not self._rolled_back:
-                    try:
-                        await self.rollback()
-                    except DatabaseUnavailable:
-                        broken = True  # the connection is gone; so is the transaction
-            elif not self._committed and not self._rolled_back:
-                await self.commit()
-        except BaseException:
-            broken = True
-            raise
-        finally:
-            self.finished = True
-            await self.engine.release(self.connection, broken=broken or self.connection.closed)
-            self.engine.current_transaction.reset(self.context)
-        return exception is None
-
-
-class Atomic(BaseAtomic):
-    __slots__ = ("engine", "queries")
-
-    def __init__(self, engine: "MySQLEngine"):
-        self.engine = engine
-        self.queries: list[Query | DDL] = []
-
-    def add(self, *query: Query | DDL) -> None:
-        self.queries += list(query)
-
-    async def run(self) -> None:
-        try:
-            async with self.engine.transaction():
-                for query in self.queries:
-                    await query.run()
-        finally:
-            self.queries = []
-
-    def run_sync(self):
-        return run_sync(self.run())
-
-    def __await__(self):
-        return self.run().__await__()
-
-
-@dataclass
-class AsyncBatch(BaseBatch):
-    """Rows streamed from an unbuffered cursor on a connection of its own."""
-
-    engine: "MySQLEngine"
-    query: Query
-    batch_size: int
-    connection: Any = None
-    cursor: Any = None
-
-    async def __aenter__(self) -> "AsyncBatch":
-        if self.engine.current_transaction.get() is not None:
-            # Its own connection would not see the transaction's writes.
-            raise TransactionError("batch() cannot run inside a transaction on MySQL")
-        sql, args = self.engine.prepare(self.query.querystrings[0])
-        self.connection = await self.engine.new_connection()
-        try:
-            self.cursor = await self.connection.cursor(QuietStreamingCursor)
-            async with self.engine.translated_errors(None):
-                await self.cursor.execute(sql, args or None)
-        except BaseException:
-            self.connection.close()
-            raise
-        return self
-
-    async def __aexit__(self, exception_type, exception, traceback):
-        try:
-            await self.cursor.close()
-        finally:
-            self.connection.close()
-        return False
-
-    def __aiter__(self) -> "AsyncBatch":
-        return self
-
-    async def __anext__(self) -> list[dict]:
-        rows = await self.cursor.fetchmany(self.batch_size)
-        if not rows:
-            raise StopAsyncIteration()
-        return await self.query._process_results(decode_rows(self.cursor.description, rows))
 
 
 class MySQLEngine(Engine[MySQLTransaction]):
