@@ -242,8 +242,8 @@ def createadmin_command(settings: Settings, args) -> int:
     import getpass
     import os
 
+    from clinic.core.errors import Invalid
     from clinic.staff.services import create_administrator
-    from clinic.web.forms import Invalid
 
     if args.email or args.name:
         if not (args.email and args.name):

@@ -9,10 +9,11 @@ from litestar.response import Redirect
 from clinic.accounts import services
 from clinic.accounts.controllers import recovery_key, safe_next, set_session_cookie
 from clinic.audit.services import record
+from clinic.core.errors import Invalid
 from clinic.security import mfa, sessions
 from clinic.security.permissions import ROLE_LABELS, SIGNED_IN, Role
 from clinic.web.actors import actor_of
-from clinic.web.forms import Form, Invalid, read_form, without_secrets
+from clinic.web.forms import Form, read_form, without_secrets
 from clinic.web.pages import render
 
 

@@ -6,12 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from clinic.audit.services import Actor, record
+from clinic.core.errors import Invalid
 from clinic.security import sessions, throttle
 from clinic.security.passwords import hash_password, needs_rehash, password_problem, verify_password
 from clinic.security.permissions import Role
 from clinic.security.tables import ClinicSetting
 from clinic.staff.tables import Staff
-from clinic.web.forms import Invalid
 
 UTC = dt.timezone.utc
 MFA_POLICY_KEY = "mfa_required_for"

@@ -11,8 +11,8 @@ import datetime as dt
 
 from clinic.audit.services import Actor, record
 from clinic.audit.tables import BreakGlassGrant
+from clinic.core.errors import Invalid
 from clinic.security.permissions import BREAK_GLASS_PERMISSIONS
-from clinic.web.forms import Invalid
 
 UTC = dt.timezone.utc
 MIN_REASON = 10

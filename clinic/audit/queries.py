@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from clinic.audit.tables import AuditEvent
+from clinic.core.paging import Page, page_bounds
 from clinic.staff.tables import Staff
-from clinic.web.paging import Page, page_bounds
 
 PAGE_SIZE = 50
 ORDERS = {"newest": False, "oldest": True}

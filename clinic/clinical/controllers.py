@@ -18,12 +18,13 @@ from clinic.clinical.vitals import (
     vitals_form_values,
     vitals_history,
 )
+from clinic.core.errors import Invalid
 from clinic.patients.chart_controllers import audit_read, require_clinical_read
 from clinic.patients.controllers import require_patient
 from clinic.patients.normalise import format_date
 from clinic.patients.services import today_in
 from clinic.web.actors import actor_of
-from clinic.web.forms import Form, Invalid, read_form
+from clinic.web.forms import Form, read_form
 from clinic.web.pages import render
 
 # Route-level: who may open a chart. The handlers then check clinical.read

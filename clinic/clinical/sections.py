@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 from clinic.clinical.tables import Allergy, ChartEntry, HistoryItem, Immunization, Medication, Problem
+from clinic.core.errors import Invalid
 from clinic.patients.normalise import date_hint, parse_date
-from clinic.web.forms import Invalid
 
 ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 NOTES_LIMIT = 4000

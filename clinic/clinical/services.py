@@ -7,9 +7,9 @@ import datetime as dt
 from clinic.audit.services import Actor, record
 from clinic.clinical.sections import Section, clean_entry
 from clinic.clinical.tables import ChartEntry
+from clinic.core.errors import Invalid
 from clinic.security import fields
 from clinic.staff.tables import Staff
-from clinic.web.forms import Invalid
 
 UTC = dt.timezone.utc
 

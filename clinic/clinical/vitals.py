@@ -13,8 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from clinic.audit.services import Actor, record
 from clinic.clinical.services import EntryNotFound, staff_names
 from clinic.clinical.tables import VitalSigns
+from clinic.core.errors import Invalid
 from clinic.security import fields
-from clinic.web.forms import Invalid
 
 UTC = dt.timezone.utc
 ONE_PLACE = Decimal("0.1")

@@ -19,6 +19,7 @@ from clinic.audit import break_glass
 from clinic.audit.services import record
 from clinic.clinical import services as clinical
 from clinic.clinical.timeline import timeline
+from clinic.core.errors import Invalid
 from clinic.patients import services
 from clinic.patients.controllers import require_patient
 from clinic.patients.export import complete_record, fhir_bundle
@@ -27,7 +28,7 @@ from clinic.patients.search import next_appointments
 from clinic.patients.validation import RELATIONS
 from clinic.scheduling.tables import Appointment
 from clinic.web.actors import actor_of
-from clinic.web.forms import Form, Invalid, read_form
+from clinic.web.forms import Form, read_form
 from clinic.web.pages import render
 
 READ = {"permission": "patients.read"}

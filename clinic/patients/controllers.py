@@ -9,6 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
+from clinic.core.errors import Invalid
 from clinic.patients import listing, services
 from clinic.patients.merge import MergeRefused, merge
 from clinic.patients.normalise import date_hint, format_phone
@@ -16,7 +17,7 @@ from clinic.patients.search import search_patients
 from clinic.patients.tables import Patient
 from clinic.patients.validation import RELATIONS, SEXES
 from clinic.web.actors import actor_of
-from clinic.web.forms import Form, Invalid, read_form
+from clinic.web.forms import Form, read_form
 from clinic.web.pages import render
 
 READ = {"permission": "patients.read"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from clinic.core.paging import Page, page_bounds
 from clinic.patients.tables import Patient
-from clinic.web.paging import Page, page_bounds
 
 PAGE_SIZE = 25
 STATUSES = {"active": "Active", "archived": "Archived", "all": "All"}

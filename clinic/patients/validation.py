@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
+from clinic.core.errors import Invalid
 from clinic.patients.normalise import (
     IdentifierError,
     PhoneError,
@@ -15,7 +16,6 @@ from clinic.patients.normalise import (
     parse_date,
     parse_phone,
 )
-from clinic.web.forms import Invalid
 
 SEXES = {"female": "Female", "male": "Male", "other": "Other", "unknown": "Unknown"}
 RELATIONS = ("self", "spouse", "child", "other")

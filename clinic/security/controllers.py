@@ -5,9 +5,10 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, get, post
 
 from clinic.accounts import services as accounts
+from clinic.core.errors import Invalid
 from clinic.security.permissions import MATRIX, PERMISSIONS, ROLE_LABELS, Role
 from clinic.web.actors import actor_of
-from clinic.web.forms import Form, Invalid, read_form
+from clinic.web.forms import Form, read_form
 from clinic.web.pages import render
 
 

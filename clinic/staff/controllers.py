@@ -9,12 +9,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
+from clinic.core.errors import Invalid
 from clinic.security import mfa, sessions
 from clinic.security.permissions import CLINICIAN_ROLES, ROLE_LABELS, Role
 from clinic.staff import services
 from clinic.staff.services import COLOURS, SORTS, STATUSES, LastAdministrator
 from clinic.web.actors import actor_of
-from clinic.web.forms import Form, Invalid, read_form
+from clinic.web.forms import Form, read_form
 from clinic.web.pages import render
 
 MANAGE = {"permission": "staff.manage"}

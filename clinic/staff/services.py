@@ -14,14 +14,14 @@ import secrets
 from email_validator import EmailNotValidError, validate_email
 
 from clinic.audit.services import Actor, record
+from clinic.core.errors import Invalid
+from clinic.core.paging import Page, page_bounds
 from clinic.db.errors import IntegrityViolation
 from clinic.db.transactions import for_update
 from clinic.security import mfa, sessions, throttle
 from clinic.security.passwords import hash_password, password_problem
 from clinic.security.permissions import CLINICIAN_ROLES, Role, is_role
 from clinic.staff.tables import Staff
-from clinic.web.forms import Invalid
-from clinic.web.paging import Page, page_bounds
 
 UTC = dt.timezone.utc
 PAGE_SIZE = 25

@@ -12,14 +12,6 @@ from typing import Any
 from litestar import Request
 
 
-class Invalid(Exception):
-    """One or more fields are wrong; ``errors`` maps field name to message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
-        self.errors = errors
-
-
 @dataclass
 class Form:
     values: dict[str, Any] = field(default_factory=dict)

@@ -9,7 +9,7 @@ import time_machine
 
 from clinic.audit import break_glass
 from clinic.audit.services import Actor
-from clinic.web.forms import Invalid
+from clinic.core.errors import Invalid
 from tests.factories import make_staff, sign_in_as
 from tests.helpers import html
 
