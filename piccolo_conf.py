@@ -6,7 +6,7 @@ only makes the same database visible to Piccolo's command line.
 
 from piccolo.conf.apps import AppRegistry
 
-from clinic.db import create_engine
+from clinic.piccolo_app import create_engine
 from clinic.settings import load_settings
 
 DB = create_engine(load_settings())

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from bench.common import Server, clinic
 from bench.pages import BENCH_SECRETS, backends
-from clinic.db import bind_tables, engine_for
+from clinic.db import engine_for
 from clinic.db.urls import parse_database_url
+from clinic.piccolo_app import bind_tables
 
 TOTAL_PATIENTS = 5000
 REQUESTS = 300

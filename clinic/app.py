@@ -24,18 +24,21 @@ from piccolo.engine.base import Engine
 
 from clinic.accounts.account_controllers import AccountController
 from clinic.accounts.controllers import SessionController, SignInController
+from clinic.admin.audit_controllers import AuditController
+from clinic.admin.security_controllers import SecurityController
 from clinic.audit import services as audit
-from clinic.audit.controllers import AuditController
 from clinic.clinical.controllers import ClinicalController
 from clinic.dashboard.controllers import DashboardController
-from clinic.db import DatabaseUnavailable, bind_tables, create_engine
+from clinic.db import DatabaseUnavailable
 from clinic.ops.controllers import HealthController
 from clinic.ops.readiness import Readiness, refuse_until_migrated
 from clinic.paths import STATIC_DIR
-from clinic.patients.chart_controllers import ChartController
-from clinic.patients.controllers import PatientsController
+from clinic.patients.controllers import PatientRecordController, PatientsController
+from clinic.patients.identifiers import format_mrn
+from clinic.patients.insurance_controllers import InsuranceController
+from clinic.piccolo_app import bind_tables, create_engine
+from clinic.records.chart_controllers import ChartController
 from clinic.security import fields
-from clinic.security.controllers import SecurityController
 from clinic.security.guards import RedirectRequired, authorize
 from clinic.security.middleware import session_middleware
 from clinic.security.sessions import SessionPolicy
@@ -99,6 +102,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             SecurityController,
             AuditController,
             PatientsController,
+            PatientRecordController,
+            InsuranceController,
             ChartController,
             ClinicalController,
             create_static_files_router(
@@ -132,7 +137,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             session_middleware,
         ],
         stores={"rate_limit": DatabaseStore("rate_limit")},
-        template_config=template_config(settings),
+        template_config=template_config(settings, filters={"mrn": format_mrn}),
         plugins=[
             HTMXPlugin(),
             StructlogPlugin(

@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run_with_database(settings: Settings, work: Callable[[Engine], Awaitable[int | None]], *,
                       create: bool = False) -> int:
     """Open the database, run ``work``, close it; unreachable means exit 2."""
-    from clinic.db import DatabaseUnavailable, bind_tables, create_engine
+    from clinic.db import DatabaseUnavailable
+    from clinic.piccolo_app import bind_tables, create_engine
 
     async def run() -> int:
         from clinic.audit import services as audit
@@ -174,7 +175,7 @@ def serve_command(settings: Settings, args) -> int:
 async def sign_in_hints() -> list[str]:
     """How to sign in: the demo accounts if present, or how to make the first one."""
     from clinic.ops.demo import DEMO_STAFF, demo_sign_ins
-    from clinic.staff.tables import Staff
+    from clinic.security.tables import Staff
 
     if await Staff.count() == 0:
         return ["No accounts yet: create the first administrator with `clinic createadmin`."]

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from clinic.core.crypto import KeyError_, Keyring, new_key_setting
 from clinic.db.urls import DatabaseURL, DatabaseURLError, parse_database_url
-from clinic.security.crypto import KeyError_, Keyring, new_key_setting
 
 ENVIRONMENTS = ("development", "production")
 MIN_SECRET_LENGTH = 32

@@ -11,26 +11,73 @@
     }
   });
 
-  // When the server swaps a message into #alerts, move focus there so screen
-  // readers and keyboard users notice it.
+  function alertsRegion() { return document.getElementById("alerts"); }
+
+  // Confirmations fade after a while; problems stay until dismissed.
+  function tidyAlerts() {
+    var region = alertsRegion();
+    if (!region) return;
+    Array.prototype.forEach.call(region.querySelectorAll(".alert"), function (box) {
+      if (box.dataset.tidied) return;
+      box.dataset.tidied = "1";
+      var close = document.createElement("button");
+      close.type = "button";
+      close.className = "dismiss";
+      close.setAttribute("aria-label", "Dismiss");
+      close.textContent = "×";
+      close.addEventListener("click", function () { box.remove(); });
+      box.appendChild(close);
+      if (box.classList.contains("alert-ok")) {
+        setTimeout(function () {
+          box.classList.add("leaving");
+          setTimeout(function () { box.remove(); }, 450);
+        }, 8000);
+      }
+    });
+  }
+  tidyAlerts();
+  document.body.addEventListener("htmx:afterSettle", tidyAlerts);
+
+  function showProblem(text) {
+    var region = alertsRegion();
+    if (!region) return;
+    var box = document.createElement("p");
+    box.className = "alert alert-error";
+    box.setAttribute("role", "alert");
+    box.textContent = text;
+    region.replaceChildren(box);
+    tidyAlerts();
+  }
+
+  // When the server sends an error message to #alerts, move focus there so
+  // screen readers and keyboard users notice it.
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "alerts") {
       event.detail.target.setAttribute("tabindex", "-1");
       event.detail.target.focus();
+      tidyAlerts();
+    }
+  });
+
+  // A server error that did not come from the app (a proxy's 502, a crash
+  // before our error page) must never replace the form being filled in: keep
+  // the page as it is and say what happened.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status >= 500 && !xhr.getResponseHeader("HX-Retarget")) {
+      event.detail.shouldSwap = false;
+      event.detail.isError = false;
+      showProblem("The clinic server had a problem (" + xhr.status + "). Nothing was lost: what you typed is " +
+        "still here. Try again in a moment.");
     }
   });
 
   // A request that never reached the server (offline, server restarting).
   document.body.addEventListener("htmx:sendError", function () {
-    var alerts = document.getElementById("alerts");
-    if (alerts) {
-      alerts.innerHTML = "";
-      var box = document.createElement("div");
-      box.className = "alert alert-error";
-      box.setAttribute("role", "alert");
-      box.textContent = "Could not reach the clinic server. Check the connection and try again.";
-      alerts.appendChild(box);
-    }
+    showProblem("Could not reach the clinic server. Check the connection and try again; what you typed is still here.");
+  });
+  document.body.addEventListener("htmx:timeout", function () {
+    showProblem("The clinic server took too long to answer. Try again; what you typed is still here.");
   });
 })();
 
@@ -123,11 +170,12 @@ document.addEventListener("submit", function (event) {
 // never go into URLs), and hx-sync makes the newest answer win.
 (function () {
   var input = document.getElementById("patient-search");
-  var results = document.getElementById("search-results");
-  if (!input || !results) return;
+  if (!input) return;
   var active = -1;
+  // The results list is replaced by each answer (outerHTML): look it up each time.
+  function results() { return document.getElementById("search-results"); }
 
-  function options() { return Array.prototype.slice.call(results.querySelectorAll("[role=option][href]")); }
+  function options() { return Array.prototype.slice.call(results().querySelectorAll("[role=option][href]")); }
 
   function setActive(index) {
     var list = options();
@@ -141,14 +189,14 @@ document.addEventListener("submit", function (event) {
   }
 
   function close() {
-    results.innerHTML = "";
+    results().innerHTML = "";
     input.setAttribute("aria-expanded", "false");
     active = -1;
   }
 
-  document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target !== results) return;
-    var open = results.children.length > 0 && input.value.trim().length >= 2;
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "search-results") return;
+    var open = results().children.length > 0 && input.value.trim().length >= 2;
     input.setAttribute("aria-expanded", open ? "true" : "false");
     if (open && options().length) setActive(0);
   });
@@ -164,7 +212,7 @@ document.addEventListener("submit", function (event) {
 
   input.addEventListener("input", function () { if (input.value.trim().length < 2) close(); });
   document.addEventListener("click", function (event) {
-    if (!results.contains(event.target) && event.target !== input) close();
+    if (!results().contains(event.target) && event.target !== input) close();
   });
 })();
 

@@ -23,10 +23,11 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from clinic.app import create_app
-from clinic.db import bind_tables, engine_for
+from clinic.db import engine_for
 from clinic.db.migrations import migrate
 from clinic.db.schema import raw, table_names
 from clinic.db.urls import DatabaseURL, parse_database_url
+from clinic.piccolo_app import bind_tables
 from clinic.settings import Settings, load_settings
 
 MYSQL_URL = os.environ.get("CLINIC_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/clinic_test")

@@ -9,7 +9,7 @@ from functools import lru_cache
 from clinic.security import mfa, sessions
 from clinic.security.passwords import hash_password
 from clinic.security.permissions import CLINICIAN_ROLES
-from clinic.staff.tables import Staff
+from clinic.security.tables import Staff
 
 PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
@@ -99,14 +99,15 @@ async def add_chart_entry(section_key: str, patient_id: int, **values) -> int:
     from clinic.clinical.sections import SECTIONS
     from clinic.clinical.services import add_entry
 
-    loc = locale()
-    return await add_entry(SECTIONS[section_key], patient_id, values, Actor(role="test"), date_order=loc.date_order,
-                           today=loc.today)
+    section = SECTIONS[section_key]
+    if section_key == "allergies":
+        values = {"severity": "moderate", **values}
+    return await add_entry(section, patient_id, values, Actor(role="test"), locale().reading, accept_duplicate=True)
 
 
 async def add_policy(patient_id: int, payer_name: str = "Aetna", member_number: str = "W123456789") -> int:
     from clinic.audit.services import Actor
     from clinic.patients.services import add_insurance
 
-    return await add_insurance(patient_id, {"payer_name": payer_name, "member_number": member_number},
-                               Actor(role="test"))
+    return await add_insurance(patient_id, {"payer_name": payer_name, "member_number": member_number,
+                                            "priority": "primary", "subscriber_relation": "self"}, Actor(role="test"))

@@ -8,13 +8,15 @@ from litestar.response import Redirect
 
 from clinic.accounts import services
 from clinic.accounts.controllers import recovery_key, safe_next, set_session_cookie
+from clinic.accounts.forms import CONFIRM_FORM, MFA_SETUP_FORM, PASSWORD_FORM
 from clinic.audit.services import record
 from clinic.core.errors import Invalid
+from clinic.core.forms import Form
 from clinic.security import mfa, sessions
 from clinic.security.permissions import ROLE_LABELS, SIGNED_IN, Role
 from clinic.web.actors import actor_of
-from clinic.web.forms import Form, read_form, without_secrets
-from clinic.web.pages import render
+from clinic.web.forms import read_form, without_secrets
+from clinic.web.pages import navigate, render
 
 
 class AccountController(Controller):
@@ -22,13 +24,7 @@ class AccountController(Controller):
 
     @get(name="accounts:account", opt={"permission": SIGNED_IN})
     async def overview(self, request: Request) -> Response:
-        user = request.scope["user"]
-        return render(request, "accounts/account.html", {
-            "role_label": ROLE_LABELS.get(Role(user.role), user.role),
-            "mfa_required": await services.mfa_required(user.role),
-            "codes_left": await mfa.recovery_codes_left(user.id) if user.mfa_enabled else 0,
-            "live_sessions": await sessions.live_sessions(user.id, request.app.state.session_policy),
-        })
+        return render(request, "accounts/account.html", await overview_context(request))
 
     # -- password --------------------------------------------------------------
 
@@ -36,7 +32,7 @@ class AccountController(Controller):
          opt={"permission": SIGNED_IN, "stages": (sessions.STAGE_PASSWORD,), "recent_auth": True})
     async def password_form(self, request: Request, next: FromQuery[str | None] = None) -> Response:
         return render(request, "accounts/password.html", {
-            "form": Form(values={"next": safe_next(next)}),
+            "form": Form(values={"next": safe_next(next)}), "spec": password_form(request),
             "forced": request.scope["user"].stage == sessions.STAGE_PASSWORD,
         })
 
@@ -52,15 +48,16 @@ class AccountController(Controller):
                                            form.values.get("confirm_password", ""), actor_of(request))
         except Invalid as invalid:
             form.errors = invalid.errors
-            return render(request, "accounts/password.html", {"form": without_secrets(form), "forced": forced},
-                          status_code=422)
+            return render(request, "accounts/password.html", {"form": without_secrets(form), "forced": forced,
+                                                              "spec": password_form(request)}, status_code=422)
         # Other browsers signed in with the old password are signed out; this
         # one continues under a new session id.
         await sessions.end_all(user.id, "password changed", except_session=user.session_id)
         stage = await services.next_stage(user.id, mfa_verified=True)
         token = await sessions.rotate(user.session_id, stage=stage, confirmed=True)
         target = safe_next(form.get("next")) if stage == sessions.ACTIVE else "/account/mfa/setup"
-        response = Redirect(target if forced else "/account?changed=password", status_code=303)
+        response = navigate(request, target if forced else request.app.route_reverse("accounts:account"),
+                            notice="Your password was changed. Other browsers were signed out.")
         return set_session_cookie(response, request, token)
 
     # -- two-step sign-in ---------------------------------------------------------
@@ -122,17 +119,20 @@ class AccountController(Controller):
     async def mfa_disable(self, request: Request) -> Response:
         user = request.scope["user"]
         if await services.mfa_required(user.role):
-            return Redirect("/account?refused=mfa_required", status_code=303)
+            return render(request, "accounts/account.html", await overview_context(request),
+                          error="Your clinic requires two-step sign-in for your role.", status_code=409)
         await mfa.disable(user.id)
         await record("auth.mfa_disabled", actor_of(request), entity_type="staff", entity_id=user.id)
         token = await sessions.rotate(user.session_id, confirmed=True)
-        return set_session_cookie(Redirect("/account?changed=mfa", status_code=303), request, token)
+        return set_session_cookie(navigate(request, request.app.route_reverse("accounts:account"),
+                                           notice="Two-step sign-in was turned off."), request, token)
 
     # -- confirming identity before sensitive actions -------------------------------
 
     @get("/confirm", name="accounts:confirm", opt={"permission": SIGNED_IN})
     async def confirm_form(self, request: Request, next: FromQuery[str | None] = None) -> Response:
-        return render(request, "accounts/confirm.html", {"form": Form(values={"next": safe_next(next)})})
+        return render(request, "accounts/confirm.html", {"form": Form(values={"next": safe_next(next)}),
+                                                         "spec": CONFIRM_FORM})
 
     @post("/confirm", name="accounts:confirm_submit", status_code=200, opt={"permission": SIGNED_IN})
     async def confirm_submit(self, request: Request) -> Response:
@@ -143,7 +143,8 @@ class AccountController(Controller):
                                             request.app.state.settings.keyring, actor_of(request))
         except Invalid as invalid:
             form.errors = invalid.errors
-            return render(request, "accounts/confirm.html", {"form": without_secrets(form)}, status_code=422)
+            return render(request, "accounts/confirm.html", {"form": without_secrets(form), "spec": CONFIRM_FORM},
+                          status_code=422)
         await sessions.confirm(user.session_id)
         return Redirect(safe_next(form.get("next")), status_code=303)
 
@@ -155,4 +156,22 @@ def pending_context(session_id: int) -> str:
 def mfa_setup_context(user, secret: str, form: Form) -> dict:
     uri = mfa.provisioning_uri(secret, user.email)
     grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
-    return {"form": form, "qr_svg": mfa.qr_svg(uri), "secret": grouped, "already_enabled": user.mfa_enabled}
+    return {"form": form, "spec": MFA_SETUP_FORM, "qr_svg": mfa.qr_svg(uri), "secret": grouped,
+            "already_enabled": user.mfa_enabled}
+
+
+async def overview_context(request: Request) -> dict:
+    user = request.scope["user"]
+    return {
+        "role_label": ROLE_LABELS.get(Role(user.role), user.role),
+        "mfa_required": await services.mfa_required(user.role),
+        "codes_left": await mfa.recovery_codes_left(user.id) if user.mfa_enabled else 0,
+        "live_sessions": await sessions.live_sessions(user.id, request.app.state.session_policy),
+    }
+
+
+def password_form(request: Request):
+    """A person changing a temporary password is asked for that one."""
+    if request.scope["user"].stage == sessions.STAGE_PASSWORD:
+        return PASSWORD_FORM.with_field("current_password", label="Temporary password")
+    return PASSWORD_FORM

@@ -10,14 +10,16 @@ from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from clinic.accounts import services
+from clinic.accounts.forms import MFA_FORM, SIGN_IN_FORM
 from clinic.audit.services import record
+from clinic.core.crypto import derive_key
+from clinic.core.forms import Form
 from clinic.security import sessions
-from clinic.security.crypto import derive_key
 from clinic.security.guards import STEP_PAGES
 from clinic.security.middleware import expired_cookie
 from clinic.security.permissions import SIGNED_IN
 from clinic.web.actors import actor_of
-from clinic.web.forms import Form, read_form, without_secrets
+from clinic.web.forms import read_form, without_secrets
 from clinic.web.pages import render
 
 UTC = dt.timezone.utc
@@ -75,7 +77,7 @@ class SignInController(Controller):
         if user and user.stage == sessions.ACTIVE:
             return Redirect(safe_next(next), status_code=303)
         return render(request, "accounts/signin.html", {
-            "form": Form(values={"next": safe_next(next)}),
+            "form": Form(values={"next": safe_next(next)}), "spec": SIGN_IN_FORM,
             "notice": SIGN_IN_REASONS.get(reason or ""),
             "failure": None,
         })
@@ -92,18 +94,19 @@ class SignInController(Controller):
         if errors:
             form.errors = errors
             return render(request, "accounts/signin.html", {"form": without_secrets(form), "notice": None,
-                                                            "failure": None}, status_code=422)
+                                                            "failure": None, "spec": SIGN_IN_FORM}, status_code=422)
         outcome = await services.sign_in(form.get("email"), form.values["password"], actor_of(request),
                                          request.app.state.session_policy)
         if outcome.token is None:
             return render(request, "accounts/signin.html", {"form": without_secrets(form), "notice": None,
-                                                            "failure": outcome.message}, status_code=422)
+                                                            "failure": outcome.message, "spec": SIGN_IN_FORM},
+                          status_code=422)
         response = Redirect(after_sign_in_step(outcome.stage, next_path), status_code=303)
         return set_session_cookie(response, request, outcome.token)
 
     @get("/mfa", name="accounts:mfa", opt={"permission": SIGNED_IN, "stages": (sessions.STAGE_MFA,)})
     async def mfa_form(self, request: Request, next: FromQuery[str | None] = None) -> Response:
-        return render(request, "accounts/mfa.html", {"form": Form(values={"next": safe_next(next)})})
+        return render(request, "accounts/mfa.html", {"form": Form(values={"next": safe_next(next)}), "spec": MFA_FORM})
 
     @post("/mfa", name="accounts:mfa_submit", status_code=200,
           opt={"permission": SIGNED_IN, "stages": (sessions.STAGE_MFA,)})
@@ -123,7 +126,8 @@ class SignInController(Controller):
         if outcome != services.STEP_PASSED:
             form.errors = {"recovery_code" if recovery else "code": "That code did not work. Codes can be used once; "
                            "wait for the next one if you just used this one."}
-            return render(request, "accounts/mfa.html", {"form": without_secrets(form)}, status_code=422)
+            return render(request, "accounts/mfa.html", {"form": without_secrets(form), "spec": MFA_FORM},
+                          status_code=422)
         stage = await services.next_stage(user.id, mfa_verified=True)
         token = await sessions.rotate(user.session_id, stage=stage, confirmed=True)
         response = Redirect(after_sign_in_step(stage, safe_next(form.get("next"))), status_code=303)

@@ -10,8 +10,7 @@ from clinic.core.errors import Invalid
 from clinic.security import sessions, throttle
 from clinic.security.passwords import hash_password, needs_rehash, password_problem, verify_password
 from clinic.security.permissions import Role
-from clinic.security.tables import ClinicSetting
-from clinic.staff.tables import Staff
+from clinic.security.tables import ClinicSetting, Staff
 
 UTC = dt.timezone.utc
 MFA_POLICY_KEY = "mfa_required_for"

@@ -3,7 +3,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from clinic.staff.tables import Staff
+from clinic.security.tables import Staff
 
 
 class AuditEvent(Table, tablename="audit_event"):

@@ -1,8 +1,15 @@
-"""The chart's clinical sections as HTMX fragments: list, add, edit, change status."""
+"""The chart's clinical sections: list, add, edit, change status; vital signs.
+
+Each handler gets the patient through the patient-access dependency, which
+checks clinical access (or break-the-glass) and audits the read. A change
+answers with the updated section and an ``HX-Trigger: chart-changed`` event,
+so the chart's header, summary and timeline refresh themselves.
+"""
 
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
@@ -15,22 +22,22 @@ from clinic.clinical.vitals import (
     unit_labels,
     update_vitals,
     vitals_entry,
+    vitals_form,
     vitals_form_values,
     vitals_history,
 )
 from clinic.core.errors import Invalid
-from clinic.patients.chart_controllers import audit_read, require_clinical_read
-from clinic.patients.controllers import require_patient
+from clinic.core.forms import Form
+from clinic.patients.access import PATIENT_ACCESS, PatientAccess
 from clinic.patients.normalise import format_date
-from clinic.patients.services import today_in
 from clinic.web.actors import actor_of
-from clinic.web.forms import Form, read_form
+from clinic.web.context import reading_for
+from clinic.web.forms import read_form
 from clinic.web.pages import render
 
-# Route-level: who may open a chart. The handlers then check clinical.read
-# (or break-the-glass) for this patient before showing anything clinical.
-READ = {"permission": "patients.read"}
-WRITE = {"permission": "clinical.write"}
+READ = {"permission": "patients.read", "patient": "clinical"}
+WRITE = {"permission": "clinical.write", "patient": "clinical"}
+CHANGED = {"HX-Trigger": "chart-changed"}
 
 
 def section_or_404(key: str) -> Section:
@@ -40,7 +47,7 @@ def section_or_404(key: str) -> Section:
     return section
 
 
-def entry_form(section: Section, row: dict, date_order: str) -> Form:
+def entry_form(section: Section, row: dict) -> Form:
     values = {}
     for field in section.fields:
         value = row.get(field.name)
@@ -50,129 +57,127 @@ def entry_form(section: Section, row: dict, date_order: str) -> Form:
 
 class ClinicalController(Controller):
     path = "/patients/{patient_id:int}"
+    dependencies = PATIENT_ACCESS
 
-    @get("/chart/{section_key:str}", name="clinical:section", opt=READ)
-    async def section(self, request: Request, patient_id: FromPath[int], section_key: FromPath[str]) -> Response:
-        section = section_or_404(section_key)
-        patient = await require_patient(patient_id)
-        await require_clinical_read(request, patient_id)
-        return await section_fragment(request, section, patient, Form())
+    @get("/chart/{section_key:str}", name="clinical:section", opt={**READ, "shows": "{section_key}"})
+    async def section(self, request: Request, access: NamedDependency[PatientAccess], section_key: FromPath[str]) -> Response:
+        return await section_page(request, section_or_404(section_key), access, Form())
 
     @post("/chart/{section_key:str}", name="clinical:add", opt=WRITE, status_code=200)
-    async def add(self, request: Request, patient_id: FromPath[int], section_key: FromPath[str]) -> Response:
+    async def add(self, request: Request, access: NamedDependency[PatientAccess], section_key: FromPath[str]) -> Response:
         section = section_or_404(section_key)
-        patient = await require_patient(patient_id)
         form = await read_form(request)
-        settings = request.app.state.settings
         try:
-            await services.add_entry(section, patient_id, form.values, actor_of(request),
-                                     date_order=settings.date_order, today=today_in(settings.tz))
+            await services.add_entry(section, access.patient_id, form.values, actor_of(request), reading_for(request),
+                                     accept_duplicate=form.get("accept_duplicate") == "1")
         except Invalid as invalid:
             form.errors = invalid.errors
-            return await section_fragment(request, section, patient, form, status_code=422, audit=False)
-        return await section_fragment(request, section, patient, Form(), notice=f"{section.singular.capitalize()} added.",
-                                      audit=False)
+            return await section_page(request, section, access, form, status_code=422)
+        except services.PossibleDuplicateEntry as duplicate:
+            return await section_page(request, section, access, form, duplicate=duplicate.existing,
+                                      status_code=409)
+        return await section_page(request, section, access, Form(), headers=CHANGED,
+                                  notice=f"{section.singular.capitalize()} added.")
 
-    @get("/chart/{section_key:str}/{entry_id:int}/edit", name="clinical:edit", opt=WRITE)
-    async def edit(self, request: Request, patient_id: FromPath[int], section_key: FromPath[str],
+    @post("/no-known-allergies", name="clinical:no_known_allergies", opt=WRITE, status_code=200)
+    async def no_known_allergies(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
+        section = SECTIONS["allergies"]
+        try:
+            await services.record_no_known_allergies(access.patient_id, actor_of(request))
+        except Invalid as invalid:
+            return await section_page(request, section, access, Form(), status_code=409,
+                                      error=invalid.errors["no_known_allergies"])
+        return await section_page(request, section, access, Form(), headers=CHANGED,
+                                  notice="Recorded: no known allergies.")
+
+    @get("/chart/{section_key:str}/{entry_id:int}/edit", name="clinical:edit",
+         opt={**WRITE, "shows": "{section_key} entry"})
+    async def edit(self, request: Request, access: NamedDependency[PatientAccess], section_key: FromPath[str],
                    entry_id: FromPath[int]) -> Response:
         section = section_or_404(section_key)
-        await require_patient(patient_id)
-        row = await entry_or_404(section, patient_id, entry_id)
-        await audit_read(request, patient_id, section.key)
-        form = entry_form(section, row, request.app.state.settings.date_order)
-        return render(request, "clinical/edit_entry.html", {"section": section, "patient_id": patient_id,
-                                                            "entry": row, "form": form}, block="entry_form")
+        row = await entry_or_404(section, access.patient_id, entry_id)
+        return render(request, "clinical/edit_entry.html", {
+            "section": section, "patient": access.patient, "entry": row, "form": entry_form(section, row),
+        }, block="entry_form")
 
     @post("/chart/{section_key:str}/{entry_id:int}", name="clinical:update", opt=WRITE, status_code=200)
-    async def update(self, request: Request, patient_id: FromPath[int], section_key: FromPath[str],
+    async def update(self, request: Request, access: NamedDependency[PatientAccess], section_key: FromPath[str],
                      entry_id: FromPath[int]) -> Response:
         section = section_or_404(section_key)
-        patient = await require_patient(patient_id)
-        row = await entry_or_404(section, patient_id, entry_id)
+        row = await entry_or_404(section, access.patient_id, entry_id)
         form = await read_form(request)
-        settings = request.app.state.settings
         try:
-            await services.update_entry(section, patient_id, entry_id, form.values, actor_of(request),
-                                        date_order=settings.date_order, today=today_in(settings.tz))
+            await services.update_entry(section, access.patient_id, entry_id, form.values, actor_of(request),
+                                        reading_for(request))
         except Invalid as invalid:
             form.errors = invalid.errors
-            return render(request, "clinical/edit_entry.html", {"section": section, "patient_id": patient_id,
-                                                                "entry": row, "form": form}, block="entry_form",
-                          status_code=422)
-        return await section_fragment(request, section, patient, Form(), notice="Saved.", audit=False)
+            return render(request, "clinical/edit_entry.html", {
+                "section": section, "patient": access.patient, "entry": row, "form": form,
+            }, block="entry_form", status_code=422)
+        return await section_page(request, section, access, Form(), notice="Saved.",
+                                  headers={**CHANGED, "HX-Retarget": f"#section-{section.key}"})
 
     @post("/chart/{section_key:str}/{entry_id:int}/status", name="clinical:status", opt=WRITE, status_code=200)
-    async def status(self, request: Request, patient_id: FromPath[int], section_key: FromPath[str],
+    async def status(self, request: Request, access: NamedDependency[PatientAccess], section_key: FromPath[str],
                      entry_id: FromPath[int]) -> Response:
         section = section_or_404(section_key)
-        patient = await require_patient(patient_id)
-        await entry_or_404(section, patient_id, entry_id)
+        await entry_or_404(section, access.patient_id, entry_id)
         form = await read_form(request)
         try:
-            await services.set_status(section, patient_id, entry_id, form.get("status"), actor_of(request))
+            await services.set_status(section, access.patient_id, entry_id, form.get("status"), actor_of(request))
         except Invalid as invalid:
-            return await section_fragment(request, section, patient, Form(), error=invalid.errors["status"],
-                                          status_code=422, audit=False)
-        return await section_fragment(request, section, patient, Form(), notice="Status changed.", audit=False)
+            return await section_page(request, section, access, Form(), error=invalid.errors["status"],
+                                      status_code=422)
+        return await section_page(request, section, access, Form(), notice="Status changed.", headers=CHANGED)
 
     # -- vital signs ------------------------------------------------------------
 
-    @get("/vitals", name="clinical:vitals", opt=READ)
-    async def vitals(self, request: Request, patient_id: FromPath[int]) -> Response:
-        patient = await require_patient(patient_id)
-        await require_clinical_read(request, patient_id)
-        return await vitals_fragment(request, patient, Form())
+    @get("/vitals", name="clinical:vitals", opt={**READ, "shows": "vitals"})
+    async def vitals(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
+        return await vitals_page(request, access, Form())
 
     @post("/vitals", name="clinical:vitals_add", opt=WRITE, status_code=200)
-    async def vitals_add(self, request: Request, patient_id: FromPath[int]) -> Response:
-        patient = await require_patient(patient_id)
+    async def vitals_add(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
         form = await read_form(request)
         try:
-            await add_vitals(patient_id, form.values, actor_of(request), units=request.app.state.settings.units)
+            await add_vitals(access.patient_id, form.values, actor_of(request), units=units_of(request))
         except Invalid as invalid:
             form.errors = invalid.errors
-            return await vitals_fragment(request, patient, form, status_code=422, audit=False)
-        return await vitals_fragment(request, patient, Form(), notice="Vital signs recorded.", audit=False)
+            return await vitals_page(request, access, form, status_code=422)
+        return await vitals_page(request, access, Form(), notice="Vital signs recorded.", headers=CHANGED)
 
-    @get("/vitals/{vitals_id:int}/edit", name="clinical:vitals_edit", opt=WRITE)
-    async def vitals_edit(self, request: Request, patient_id: FromPath[int], vitals_id: FromPath[int]) -> Response:
-        await require_patient(patient_id)
-        units = request.app.state.settings.units
-        try:
-            row = await vitals_entry(patient_id, vitals_id)
-        except services.EntryNotFound:
-            raise NotFoundException() from None
-        await audit_read(request, patient_id, "vitals")
+    @get("/vitals/{vitals_id:int}/edit", name="clinical:vitals_edit", opt={**WRITE, "shows": "vitals entry"})
+    async def vitals_edit(self, request: Request, access: NamedDependency[PatientAccess], vitals_id: FromPath[int]) -> Response:
+        units = units_of(request)
+        row = await vitals_or_404(access.patient_id, vitals_id)
         return render(request, "clinical/edit_vitals.html", {
-            "patient_id": patient_id, "entry": row, "form": Form(values=vitals_form_values(row, units)),
-            "measures": measures(units), "units": unit_labels(units)}, block="vitals_form")
+            "patient": access.patient, "entry": row, "form": Form(values=vitals_form_values(row, units)),
+            "vitals_form": vitals_form(units)}, block="vitals_editor")
 
     @post("/vitals/{vitals_id:int}", name="clinical:vitals_update", opt=WRITE, status_code=200)
-    async def vitals_update(self, request: Request, patient_id: FromPath[int], vitals_id: FromPath[int]) -> Response:
-        patient = await require_patient(patient_id)
-        units = request.app.state.settings.units
+    async def vitals_update(self, request: Request, access: NamedDependency[PatientAccess], vitals_id: FromPath[int]) -> Response:
+        units = units_of(request)
+        row = await vitals_or_404(access.patient_id, vitals_id)
         form = await read_form(request)
         try:
-            await update_vitals(patient_id, vitals_id, form.values, actor_of(request), units=units)
-        except services.EntryNotFound:
-            raise NotFoundException() from None
+            await update_vitals(access.patient_id, vitals_id, form.values, actor_of(request), units=units)
         except Invalid as invalid:
             form.errors = invalid.errors
-            row = await vitals_entry(patient_id, vitals_id)
             return render(request, "clinical/edit_vitals.html", {
-                "patient_id": patient_id, "entry": row, "form": form, "measures": measures(units),
-                "units": unit_labels(units)}, block="vitals_form", status_code=422)
-        return await vitals_fragment(request, patient, Form(), notice="Saved.", audit=False)
+                "patient": access.patient, "entry": row, "form": form, "vitals_form": vitals_form(units)},
+                block="vitals_editor", status_code=422)
+        return await vitals_page(request, access, Form(), notice="Saved.",
+                                 headers={**CHANGED, "HX-Retarget": "#section-vitals"})
 
     @post("/vitals/{vitals_id:int}/error", name="clinical:vitals_error", opt=WRITE, status_code=200)
-    async def vitals_error(self, request: Request, patient_id: FromPath[int], vitals_id: FromPath[int]) -> Response:
-        patient = await require_patient(patient_id)
-        try:
-            await mark_vitals_in_error(patient_id, vitals_id, actor_of(request))
-        except services.EntryNotFound:
-            raise NotFoundException() from None
-        return await vitals_fragment(request, patient, Form(), notice="Marked as entered in error.", audit=False)
+    async def vitals_error(self, request: Request, access: NamedDependency[PatientAccess], vitals_id: FromPath[int]) -> Response:
+        await vitals_or_404(access.patient_id, vitals_id)
+        await mark_vitals_in_error(access.patient_id, vitals_id, actor_of(request))
+        return await vitals_page(request, access, Form(), notice="Marked as entered in error.", headers=CHANGED)
+
+
+def units_of(request: Request) -> str:
+    return request.app.state.settings.units
 
 
 async def entry_or_404(section: Section, patient_id: int, entry_id: int) -> dict:
@@ -182,29 +187,32 @@ async def entry_or_404(section: Section, patient_id: int, entry_id: int) -> dict
         raise NotFoundException() from None
 
 
-async def section_fragment(request: Request, section: Section, patient: dict, form: Form, *, notice: str = "",
-                           error: str = "", status_code: int = 200, audit: bool = True) -> Response:
-    patient_id = patient["id"]
-    # Also after a write: what is shown back is clinical information.
-    await require_clinical_read(request, patient_id)
-    if audit:
-        await audit_read(request, patient_id, section.key)
-    rows = await services.entries(section, patient_id, include_errors=True)
-    return render(request, "clinical/section.html", {
-        "section": section, "patient": patient, "patient_id": patient_id, "rows": rows, "form": form,
-        "notice": notice, "error": error, "can_write": request.scope["user"].can("clinical.write"),
-    }, block="section", status_code=status_code)
+async def vitals_or_404(patient_id: int, vitals_id: int) -> dict:
+    try:
+        return await vitals_entry(patient_id, vitals_id)
+    except services.EntryNotFound:
+        raise NotFoundException() from None
 
 
-async def vitals_fragment(request: Request, patient: dict, form: Form, *, notice: str = "", status_code: int = 200,
-                          audit: bool = True) -> Response:
-    patient_id = patient["id"]
-    await require_clinical_read(request, patient_id)
-    if audit:
-        await audit_read(request, patient_id, "vitals")
-    units = request.app.state.settings.units
+async def section_page(request: Request, section: Section, access: NamedDependency[PatientAccess], form: Form, *,
+                       duplicate: dict | None = None, notice: str = "", error: str = "", status_code: int = 200,
+                       headers: dict | None = None) -> Response:
+    patient_id = access.patient_id
+    context = {
+        "section": section, "patient": access.patient, "rows": await services.entries(section, patient_id),
+        "form": form, "duplicate": duplicate, "can_write": request.scope["user"].can("clinical.write"),
+    }
+    if section.key == "allergies":
+        context["no_known_allergies"] = await services.allergy_review(patient_id)
+    return render(request, "clinical/section.html", context, block="section", status_code=status_code,
+                  headers=headers, notice=notice, error=error)
+
+
+async def vitals_page(request: Request, access: NamedDependency[PatientAccess], form: Form, *, notice: str = "",
+                      status_code: int = 200, headers: dict | None = None) -> Response:
+    units = units_of(request)
     return render(request, "clinical/vitals.html", {
-        "patient": patient, "patient_id": patient_id, "rows": await vitals_history(patient_id, units), "form": form,
-        "measures": measures(units), "units": unit_labels(units), "notice": notice,
+        "patient": access.patient, "vitals": await vitals_history(access.patient_id, units), "form": form,
+        "vitals_form": vitals_form(units), "measures": measures(units), "units": unit_labels(units),
         "can_write": request.scope["user"].can("clinical.write"),
-    }, block="vitals", status_code=status_code)
+    }, block="vitals", status_code=status_code, headers=headers, notice=notice)

@@ -7,29 +7,15 @@ signs have units and a computed BMI: see vitals.py.)
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 
 from clinic.clinical.tables import Allergy, ChartEntry, HistoryItem, Immunization, Medication, Problem
 from clinic.core.errors import Invalid
-from clinic.patients.normalise import date_hint, parse_date
+from clinic.core.forms import Field, FormSpec, Reading, check
 
 ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 NOTES_LIMIT = 4000
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    label: str
-    kind: str = "text"  # text, date, choice, textarea
-    required: bool = False
-    max_length: int = 120
-    choices: tuple[tuple[str, str], ...] = ()
-    past_only: bool = True
-    hint: str = ""
-    wide: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,16 +30,24 @@ class Section:
     empty: str
     order_by: str = "recorded_at"
     extra_checks: tuple = field(default=())
+    # A field whose value names the same thing twice (the same allergen, the
+    # same drug): adding it again while one is active asks first.
+    duplicate_of: str = ""
 
     def describe(self, row: dict) -> str:
         return str(row.get(self.headline, ""))
+
+    @property
+    def form(self) -> FormSpec:
+        return FormSpec(self.fields)
 
 
 STATUS_ACTIVE = ("active", "Active")
 ENTERED_IN_ERROR = ("entered_in_error", "Entered in error")
 NOTES = Field("notes", "Notes", kind="textarea", max_length=NOTES_LIMIT, hint="Kept encrypted.", wide=True)
 
-SEVERITIES = (("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe"), ("unknown", "Unknown"))
+# No default: a clinician says how severe, or says it is not known.
+SEVERITIES = (("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe"), ("unknown", "Not known"))
 HISTORY_KINDS = (("medical", "Past medical"), ("surgical", "Surgical"), ("family", "Family"), ("social", "Social"))
 
 
@@ -75,26 +69,26 @@ SECTIONS: dict[str, Section] = {
     section.key: section for section in (
         Section(
             key="allergies", title="Allergies", singular="allergy", table=Allergy, headline="substance",
-            empty="No known allergies recorded.",
+            empty="No allergies recorded.", duplicate_of="substance",
             fields=(
-                Field("substance", "Substance", required=True),
+                Field("substance", "Substance", required=True, max_length=120),
                 Field("reaction", "Reaction", max_length=200),
-                Field("severity", "Severity", kind="choice", choices=SEVERITIES),
-                Field("onset", "Onset", kind="date"),
+                Field("severity", "Severity", kind="choice", required=True, choices=SEVERITIES),
+                Field("onset", "Onset", kind="date", past_only=True),
                 NOTES,
             ),
             statuses=(STATUS_ACTIVE, ("inactive", "Inactive"), ("resolved", "Resolved"), ENTERED_IN_ERROR),
         ),
         Section(
             key="medications", title="Medications", singular="medication", table=Medication, headline="name",
-            empty="No medications recorded.",
+            empty="No medications recorded.", duplicate_of="name",
             fields=(
                 Field("name", "Medication", required=True, max_length=160),
                 Field("dose", "Dose", max_length=80, hint="e.g. 500 mg"),
                 Field("frequency", "Frequency", max_length=80, hint="e.g. twice daily"),
                 Field("route", "Route", max_length=40, hint="e.g. by mouth"),
-                Field("start_date", "Started", kind="date"),
-                Field("stop_date", "Stopped", kind="date", past_only=False),
+                Field("start_date", "Started", kind="date", past_only=True),
+                Field("stop_date", "Stopped", kind="date"),
                 Field("prescriber", "Prescriber", max_length=120),
                 NOTES,
             ),
@@ -107,8 +101,8 @@ SECTIONS: dict[str, Section] = {
             fields=(
                 Field("description", "Problem / condition", required=True, max_length=200),
                 Field("icd10_code", "ICD-10 code", max_length=10, hint="Optional, e.g. E11.9"),
-                Field("onset", "Onset", kind="date"),
-                Field("resolved_on", "Resolved on", kind="date"),
+                Field("onset", "Onset", kind="date", past_only=True),
+                Field("resolved_on", "Resolved on", kind="date", past_only=True),
                 NOTES,
             ),
             statuses=(STATUS_ACTIVE, ("inactive", "Inactive"), ("resolved", "Resolved"), ENTERED_IN_ERROR),
@@ -129,8 +123,8 @@ SECTIONS: dict[str, Section] = {
             key="immunizations", title="Immunisations", singular="immunisation", table=Immunization,
             headline="vaccine", empty="No immunisations recorded.", order_by="given_on",
             fields=(
-                Field("vaccine", "Vaccine", required=True),
-                Field("given_on", "Date given", kind="date", required=True),
+                Field("vaccine", "Vaccine", required=True, max_length=120),
+                Field("given_on", "Date given", kind="date", required=True, past_only=True),
                 Field("dose_number", "Dose", max_length=20, hint="e.g. 2 of 3, booster"),
                 Field("lot_number", "Lot number", max_length=40),
                 Field("site", "Site", max_length=40, hint="e.g. left deltoid"),
@@ -143,38 +137,21 @@ SECTIONS: dict[str, Section] = {
 }
 
 
-def clean_entry(section: Section, values: dict, *, date_order: str, today: dt.date) -> dict:
-    errors: dict[str, str] = {}
-    clean: dict = {}
+def same_thing(value: str) -> str:
+    """How two entries are compared for "the same allergen": case and spacing ignored."""
+    return " ".join(value.split()).casefold()
+
+
+def clean_entry(section: Section, values: dict, reading: Reading) -> dict:
+    clean, errors = check(section.form, values, reading)
+    if "icd10_code" in clean and clean["icd10_code"]:
+        clean["icd10_code"] = clean["icd10_code"].upper()
     for item in section.fields:
-        raw = str(values.get(item.name, "") or "")
-        raw = raw.strip() if item.kind == "textarea" else " ".join(raw.split())
-        if item.kind == "date":
-            if not raw:
-                clean[item.name] = None
-            else:
-                parsed = parse_date(raw, date_order)
-                if parsed is None:
-                    errors[item.name] = f"Enter a real date as {date_hint(date_order)}."
-                elif item.past_only and parsed > today:
-                    errors[item.name] = "This date cannot be in the future."
-                elif parsed.year < 1900:
-                    errors[item.name] = "Check the year."
-                clean[item.name] = parsed
-        elif item.kind == "choice":
-            if raw and raw not in dict(item.choices):
-                errors[item.name] = "Choose one of the options."
-            clean[item.name] = raw or (item.choices[-1][0] if item.choices and not item.required else "")
-        else:
-            if item.name == "icd10_code":
-                raw = raw.upper()
-            if len(raw) > item.max_length:
-                errors[item.name] = f"Use at most {item.max_length} characters."
-            clean[item.name] = raw
-        if item.required and not clean.get(item.name):
-            errors.setdefault(item.name, f"Enter the {item.label.lower()}.")
-    for check in section.extra_checks:
-        for name, message in check(clean).items():
+        # Optional choices that were left empty are stored as their last option ("unknown").
+        if item.kind == "choice" and not item.required and not clean.get(item.name):
+            clean[item.name] = item.choices[-1][0]
+    for rule in section.extra_checks:
+        for name, message in rule(clean).items():
             errors.setdefault(name, message)
     if errors:
         raise Invalid(errors)

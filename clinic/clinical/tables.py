@@ -4,7 +4,7 @@ Every entry keeps who recorded it and when, and who last changed it; entries
 are marked inactive/resolved/entered-in-error, never deleted.
 """
 
-from piccolo.columns import Date, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -12,6 +12,7 @@ from piccolo.table import Table
 from clinic.patients.merge import move_rows, register_merge_step
 from clinic.patients.tables import Patient
 from clinic.security import fields
+from clinic.security.tables import Staff
 
 
 class ChartEntry(Table, tags=["abstract"]):
@@ -31,6 +32,15 @@ class Allergy(ChartEntry, tablename="allergy"):
     reaction = Varchar(length=200, default="")
     severity = Varchar(length=20, default="unknown")
     onset = Date(null=True, default=None)
+
+
+class AllergyReview(Table, tablename="allergy_review"):
+    """"No known allergies", said and recorded: not the same as nothing recorded yet."""
+
+    patient = ForeignKey(Patient, on_delete=OnDelete.restrict, null=False, unique=True)
+    no_known_allergies = Boolean(default=False)
+    reviewed_at = Timestamptz(default=TimestamptzNow())
+    reviewed_by = ForeignKey(Staff, on_delete=OnDelete.restrict, null=True, default=None)
 
 
 class Medication(ChartEntry, tablename="medication"):
@@ -84,3 +94,18 @@ for _table in CHART_TABLES:
     # which does not change when a merge moves the row to another patient).
     fields.register(_table, "notes")
     register_merge_step(_table._meta.tablename, move_rows(_table))
+
+
+async def _merge_allergy_review(duplicate_id: int, survivor_id: int) -> int:
+    """One review per patient: the survivor keeps its own; otherwise it takes the duplicate's."""
+    moved = 0
+    if not await AllergyReview.exists().where(AllergyReview.patient == survivor_id):
+        moved = await move_rows(AllergyReview)(duplicate_id, survivor_id)
+    # Runs after the allergies moved: allergies now on file end "no known allergies".
+    if await Allergy.exists().where((Allergy.patient == survivor_id) & (Allergy.status == "active")):
+        await AllergyReview.update({AllergyReview.no_known_allergies: False}).where(
+            AllergyReview.patient == survivor_id)
+    return moved
+
+
+register_merge_step("allergy_review", _merge_allergy_review)

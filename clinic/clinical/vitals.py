@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from clinic.audit.services import Actor, record
 from clinic.clinical.services import EntryNotFound, staff_names
 from clinic.clinical.tables import VitalSigns
 from clinic.core.errors import Invalid
+from clinic.core.forms import Field, FormSpec, check
 from clinic.security import fields
 
 UTC = dt.timezone.utc
@@ -84,43 +85,34 @@ def bmi(weight_kg, height_cm) -> Decimal | None:
 METRIC_COLUMNS = {"temperature": "temperature_c", "weight": "weight_kg", "height": "height_cm"}
 
 
+def vitals_form(units: str) -> FormSpec:
+    """The vital-sign inputs in the clinic's units, with their plausible ranges."""
+    fields_ = []
+    for m in measures(units):
+        unit = m.unit_us if units == "us" else m.unit_metric
+        fields_.append(Field(m.name, m.label, kind="integer" if m.integer else "decimal", minimum=m.low,
+                             maximum=m.high, unit=unit, max_length=12))
+    fields_.append(Field("notes", "Notes", kind="textarea", max_length=4000, wide=True, hint="Kept encrypted."))
+    return FormSpec(tuple(fields_))
+
+
 def clean_vitals(values: dict, units: str, now: dt.datetime) -> dict:
-    errors: dict[str, str] = {}
+    typed, errors = check(vitals_form(units), values)
     clean: dict = {}
     for measure in measures(units):
-        raw = str(values.get(measure.name, "")).strip().replace(",", ".")
+        number = typed[measure.name]
         column = METRIC_COLUMNS.get(measure.name, measure.name)
-        clean[column] = None
-        if not raw:
-            continue
-        try:
-            number = Decimal(raw)
-        except InvalidOperation:
-            errors[measure.name] = "Enter a number."
-            continue
-        unit = measure.unit_us if units == "us" else measure.unit_metric
-        if not measure.low <= number <= measure.high:
-            errors[measure.name] = f"Expected between {measure.low} and {measure.high} {unit}."
-            continue
-        if measure.integer:
-            if number != number.to_integral_value():
-                errors[measure.name] = "Enter a whole number."
-                continue
-            clean[column] = int(number)
-        else:
-            clean[column] = to_metric(measure.name, number, units)
+        clean[column] = None if number is None else (int(number) if measure.integer else
+                                                     to_metric(measure.name, number, units))
     if clean.get("systolic") and clean.get("diastolic") and clean["diastolic"] >= clean["systolic"]:
         errors["diastolic"] = "The diastolic pressure must be lower than the systolic."
     if bool(clean.get("systolic")) != bool(clean.get("diastolic")) and not errors:
         errors["systolic" if not clean.get("systolic") else "diastolic"] = "Enter both blood pressure numbers."
     if not errors and all(value is None for value in clean.values()):
         errors["systolic"] = "Enter at least one measurement."
-    notes = str(values.get("notes", "")).strip()
-    if len(notes) > 4000:
-        errors["notes"] = "Use at most 4000 characters."
     if errors:
         raise Invalid(errors)
-    clean["notes"] = notes
+    clean["notes"] = typed["notes"]
     clean["measured_at"] = now
     return clean
 

@@ -27,3 +27,12 @@ def page_bounds(requested: int, total: int, size: int) -> tuple[int, int, int]:
     pages = max(1, math.ceil(total / size))
     number = min(max(1, requested), pages)
     return number, pages, (number - 1) * size
+
+
+def page_number(text: str | int | None) -> int:
+    """A page number from a query string: ASCII digits, at least 1; anything else is page 1.
+    (Past the last page is clamped by ``page_bounds``.)"""
+    text = str(text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        return 1
+    return max(1, int(text))

@@ -1,13 +1,11 @@
 """The database layer: engines for SQLite and MySQL, transactions, migrations.
 
-``create_engine(settings)`` picks the engine for ``DATABASE_URL``;
-``bind_tables(engine)`` points every table of the app at it (Piccolo keeps the
-engine on each table class, so one process serves one database at a time).
+``engine_for(url)`` picks the engine for a database URL (``clinic.piccolo_app.create_engine``
+builds it from the settings);
+(``clinic.piccolo_app.bind_tables`` points every table at it.)
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from piccolo.engine.base import Engine
 
@@ -20,17 +18,12 @@ from clinic.db.errors import (
 )
 from clinic.db.urls import DatabaseURL
 
-if TYPE_CHECKING:  # pragma: no cover
-    from clinic.settings import Settings
-
 __all__ = [
     "AppendOnlyViolation",
     "DatabaseError",
     "DatabaseUnavailable",
     "IntegrityViolation",
     "UnsupportedQuery",
-    "bind_tables",
-    "create_engine",
     "engine_for",
     "is_mysql",
 ]
@@ -59,27 +52,6 @@ def engine_for(database: DatabaseURL, *, pool_min: int = 1, pool_max: int = 5, p
         connect_timeout=connect_timeout,
         **options,
     )
-
-
-def create_engine(settings: "Settings", *, create: bool = False) -> Engine:
-    return engine_for(
-        settings.database,
-        pool_min=settings.db_pool_min,
-        pool_max=settings.db_pool_max,
-        pool_recycle=settings.db_pool_recycle_seconds,
-        connect_timeout=settings.db_connect_timeout_seconds,
-        busy_timeout_ms=settings.db_busy_timeout_ms,
-        create=create,
-    )
-
-
-def bind_tables(engine: Engine) -> None:
-    from piccolo.apps.migrations.tables import Migration
-
-    from clinic.piccolo_app import APP_CONFIG
-
-    for table in [*APP_CONFIG.table_classes, Migration]:
-        table._meta.db = engine
 
 
 def is_mysql(engine: Engine) -> bool:

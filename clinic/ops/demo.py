@@ -20,7 +20,7 @@ from clinic.patients.normalise import name_key, phone_search_key
 from clinic.patients.tables import Patient
 from clinic.scheduling.tables import Appointment
 from clinic.security.passwords import hash_password
-from clinic.staff.tables import Staff
+from clinic.security.tables import Staff
 
 SEED = 2026
 PATIENT_COUNT = 300

@@ -1,34 +1,31 @@
-"""Front-desk screens: the patient list, the header search, registration, edits."""
+"""Front-desk screens: the patient list, the header search, registration, edits,
+archive and restore, merging a duplicate, revealing the national id."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
+from litestar.params import FromQuery
 
 from clinic.core.errors import Invalid
+from clinic.core.forms import Form
+from clinic.core.paging import page_number
 from clinic.patients import listing, services
+from clinic.patients.access import PATIENT_ACCESS, PatientAccess
+from clinic.patients.forms import MERGE_FORM, PATIENT_FIELDSETS, PATIENT_FORM
 from clinic.patients.merge import MergeRefused, merge
 from clinic.patients.normalise import date_hint, format_phone
 from clinic.patients.search import search_patients
 from clinic.patients.tables import Patient
-from clinic.patients.validation import RELATIONS, SEXES
 from clinic.web.actors import actor_of
-from clinic.web.forms import Form, read_form
-from clinic.web.pages import render
+from clinic.web.forms import read_form
+from clinic.web.pages import navigate, render
 
 READ = {"permission": "patients.read"}
 WRITE = {"permission": "patients.write"}
-
-
-async def require_patient(patient_id: int) -> dict:
-    try:
-        return await services.get_patient(patient_id)
-    except services.PatientNotFound:
-        raise NotFoundException() from None
 
 
 def form_values(row: dict, settings) -> dict:
@@ -45,8 +42,16 @@ def form_values(row: dict, settings) -> dict:
 
 async def form_context(request: Request, form: Form, **extra) -> dict:
     settings = request.app.state.settings
-    return {"form": form, "sexes": SEXES, "clinicians": await services.clinicians(), "relations": RELATIONS,
-            "date_hint": date_hint(settings.date_order), "labels": services.LABELS, **extra}
+    clinicians = [(str(c["id"]), c["full_name"]) for c in await services.clinicians()]
+    spec = PATIENT_FORM.with_choices("primary_provider", clinicians)
+    if "patient" in extra:
+        spec = spec.with_field("national_id", hint="Stored encrypted. Leave empty to keep what is on file.")
+    return {"form": form, "spec": spec, "fieldsets": PATIENT_FIELDSETS, "date_hint": date_hint(settings.date_order),
+            "labels": services.LABELS, **extra}
+
+
+def chart_url(request: Request, patient_id: int) -> str:
+    return request.app.route_reverse("records:chart", patient_id=patient_id)
 
 
 class PatientsController(Controller):
@@ -55,14 +60,15 @@ class PatientsController(Controller):
     @get(name="patients:list", opt=READ)
     async def list(self, request: Request, status: FromQuery[str] = "active", provider: FromQuery[str] = "",
                    last_visit: FromQuery[str] = "", sort: FromQuery[str] = "name",
-                   page: FromQuery[int] = 1) -> Response:
+                   page: FromQuery[str] = "1") -> Response:
         filters = listing.ListFilters.parse(status, provider, last_visit, sort)
-        result = await listing.patient_page(filters, page)
+        result = await listing.patient_page(filters, page_number(page))
         settings = request.app.state.settings
+        base = request.app.route_reverse("patients:list")
         return render(request, "patients/list.html", {
             "page": result, "filters": filters, "clinicians": await services.clinicians(),
             "statuses": listing.STATUSES, "last_visits": listing.LAST_VISIT, "sorts": listing.SORT_LABELS,
-            "page_url": lambda number: "/patients?" + urlencode({**filters.params(), "page": number}),
+            "page_url": lambda number: base + "?" + urlencode({**filters.params(), "page": number}),
             "today": services.today_in(settings.tz),
         }, block="patient_rows")
 
@@ -82,7 +88,7 @@ class PatientsController(Controller):
 
     @get("/new", name="patients:new", opt=WRITE)
     async def new(self, request: Request) -> Response:
-        return render(request, "patients/new.html", await form_context(request, Form(values={"sex": ""})))
+        return render(request, "patients/new.html", await form_context(request, Form()))
 
     @post("/new", name="patients:create", opt=WRITE, status_code=200)
     async def create(self, request: Request) -> Response:
@@ -96,82 +102,84 @@ class PatientsController(Controller):
             return render(request, "patients/new.html", await form_context(request, form), block="patient_form",
                           status_code=422)
         except services.PossibleDuplicates as found:
-            return render(request, "patients/new.html", await form_context(
-                request, form, duplicates=found.matches, date_order=settings.date_order), block="patient_form",
-                status_code=409)
-        return redirect(request, f"/patients/{patient_id}")
+            return render(request, "patients/new.html", await form_context(request, form, duplicates=found.matches),
+                          block="patient_form", status_code=409)
+        return navigate(request, chart_url(request, patient_id), notice="Patient registered.")
 
-    @get("/{patient_id:int}/edit", name="patients:edit", opt=WRITE)
-    async def edit(self, request: Request, patient_id: FromPath[int]) -> Response:
-        row = await require_patient(patient_id)
-        form = Form(values=form_values(row, request.app.state.settings))
-        return render(request, "patients/edit.html", await form_context(request, form, patient=row))
 
-    @post("/{patient_id:int}/edit", name="patients:update", opt=WRITE, status_code=200)
-    async def update(self, request: Request, patient_id: FromPath[int]) -> Response:
-        row = await require_patient(patient_id)
+class PatientRecordController(Controller):
+    """One patient's demographics: edit, archive, restore, merge, reveal."""
+
+    path = "/patients/{patient_id:int}"
+    dependencies = PATIENT_ACCESS
+
+    @get("/edit", name="patients:edit", opt={**WRITE, "shows": "edit form"})
+    async def edit(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
+        form = Form(values=form_values(access.patient, request.app.state.settings))
+        return render(request, "patients/edit.html", await form_context(request, form, patient=access.patient))
+
+    @post("/edit", name="patients:update", opt=WRITE, status_code=200)
+    async def update(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
         form = await read_form(request)
         settings = request.app.state.settings
-        version = int(form.get("version")) if form.get("version").isdigit() else -1
+        version = int(form.get("version")) if form.get("version").isdigit() and len(form.get("version")) < 10 else -1
         try:
-            await services.update(patient_id, form.values, version, actor_of(request), services.locale_of(settings))
+            await services.update(access.patient_id, form.values, version, actor_of(request),
+                                  services.locale_of(settings))
         except Invalid as invalid:
             form.errors = invalid.errors
-            return render(request, "patients/edit.html", await form_context(request, form, patient=row),
+            return render(request, "patients/edit.html", await form_context(request, form, patient=access.patient),
                           block="patient_form", status_code=422)
         except services.EditConflict as conflict:
             theirs = form_values(conflict.current, settings)
             form.values["version"] = str(conflict.current["version"])  # saving again overrides, knowingly
             return render(request, "patients/edit.html", await form_context(
-                request, form, patient=row, conflict=conflict, theirs=theirs), block="patient_form", status_code=409)
-        return redirect(request, f"/patients/{patient_id}")
+                request, form, patient=access.patient, conflict=conflict, theirs=theirs), block="patient_form",
+                status_code=409)
+        return navigate(request, chart_url(request, access.patient_id), notice="Details saved.")
 
-    @post("/{patient_id:int}/archive", name="patients:archive", opt=WRITE, status_code=200)
-    async def archive(self, request: Request, patient_id: FromPath[int]) -> Response:
-        await require_patient(patient_id)
-        await services.set_archived(patient_id, True, actor_of(request))
-        return redirect(request, f"/patients/{patient_id}")
+    @post("/archive", name="patients:archive", opt=WRITE, status_code=200)
+    async def archive(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
+        await services.set_archived(access.patient_id, True, actor_of(request))
+        return navigate(request, chart_url(request, access.patient_id), notice="Record archived.")
 
-    @post("/{patient_id:int}/restore", name="patients:restore", opt=WRITE, status_code=200)
-    async def restore(self, request: Request, patient_id: FromPath[int]) -> Response:
-        row = await require_patient(patient_id)
-        if row["merged_into"]:
+    @post("/restore", name="patients:restore", opt=WRITE, status_code=200)
+    async def restore(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
+        if access.patient["merged_into"]:
             raise NotFoundException(detail="A merged record cannot be restored.")
-        await services.set_archived(patient_id, False, actor_of(request))
-        return redirect(request, f"/patients/{patient_id}")
+        await services.set_archived(access.patient_id, False, actor_of(request))
+        return navigate(request, chart_url(request, access.patient_id), notice="Record restored.")
 
-    @get("/{patient_id:int}/merge", name="patients:merge_form", opt=WRITE)
-    async def merge_form(self, request: Request, patient_id: FromPath[int]) -> Response:
-        row = await require_patient(patient_id)
-        return render(request, "patients/merge.html", {"patient": row, "form": Form(), "candidate": None})
+    @get("/merge", name="patients:merge_form", opt={**WRITE, "shows": "merge form"})
+    async def merge_form(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
+        return render(request, "patients/merge.html", {"patient": access.patient, "form": Form(),
+                                                       "spec": MERGE_FORM, "candidate": None})
 
-    @post("/{patient_id:int}/merge", name="patients:merge", status_code=200,
+    @post("/merge", name="patients:merge", status_code=200,
           opt={"permission": "patients.write", "recent_auth": True})
-    async def merge_submit(self, request: Request, patient_id: FromPath[int]) -> Response:
+    async def merge_submit(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
         """Merge this (duplicate) record into the survivor named by its MRN."""
-        row = await require_patient(patient_id)
         form = await read_form(request)
-        mrn = form.get("survivor_mrn").replace("-", "").replace(" ", "")
+        context = {"patient": access.patient, "form": form, "spec": MERGE_FORM, "candidate": None}
+        mrn = form.get("survivor_mrn").replace("-", "").replace(" ", "")[:20]
         survivor = await Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.mrn,
                                         Patient.date_of_birth).where(Patient.mrn == mrn).first() if mrn else None
         if survivor is None:
-            form.errors = {"survivor_mrn": "No patient has this MRN."}
-            return render(request, "patients/merge.html", {"patient": row, "form": form, "candidate": None},
-                          status_code=422)
+            form.errors = {"survivor_mrn": "No patient has this MRN." if mrn else "Enter the MRN of the record to keep."}
+            return render(request, "patients/merge.html", context, block="merge_form", status_code=422)
         if form.get("confirm") != "1":
-            return render(request, "patients/merge.html", {"patient": row, "form": form, "candidate": survivor})
+            return render(request, "patients/merge.html", {**context, "candidate": survivor}, block="merge_form")
         try:
-            await merge(patient_id, survivor["id"], actor_of(request))
+            await merge(access.patient_id, survivor["id"], actor_of(request))
         except MergeRefused as refused:
             form.errors = {"survivor_mrn": str(refused)}
-            return render(request, "patients/merge.html", {"patient": row, "form": form, "candidate": None},
-                          status_code=409)
-        return redirect(request, f"/patients/{survivor['id']}")
+            return render(request, "patients/merge.html", context, block="merge_form", status_code=409)
+        return navigate(request, chart_url(request, survivor["id"]), notice="Records merged.")
 
-
-def redirect(request: Request, location: str) -> Response:
-    """After a successful POST: HTMX navigates, a plain form gets a 303."""
-    if request.headers.get("hx-request") == "true":
-        return Response(b"", status_code=200, headers={"HX-Redirect": location})
-    return Redirect(location, status_code=303)
-
+    @post("/reveal/national-id", name="patients:reveal_national_id", status_code=200,
+          opt={"permission": "sensitive.reveal"})
+    async def reveal_national_id(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
+        value = await services.reveal_national_id(access.patient_id, actor_of(request),
+                                                  request.app.state.settings.country)
+        return render(request, "patients/reveal.html", {"value": value or "Not recorded",
+                                                        "target": "national-id"}, block="revealed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from clinic.core.forms import parse_integer
 from clinic.core.paging import Page, page_bounds
 from clinic.patients.tables import Patient
 
@@ -43,7 +44,7 @@ class ListFilters:
     def parse(cls, status: str, provider: str, last_visit: str, sort: str) -> "ListFilters":
         return cls(
             status=status if status in STATUSES else "active",
-            provider=int(provider) if provider.isdigit() else None,
+            provider=parse_integer(provider, minimum=1, maximum=2**31 - 1),
             last_visit=last_visit if last_visit in LAST_VISIT else "",
             sort=sort if sort in SORTS else "name",
         )

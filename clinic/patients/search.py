@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from clinic.patients.identifiers import is_valid_mrn
 from clinic.patients.normalise import age_label, digits, format_phone, name_key, parse_date, prefix_bounds
+from clinic.patients.queries import next_appointments
 from clinic.patients.tables import Patient
-from clinic.scheduling.tables import Appointment
 
 RESULT_LIMIT = 20
 CANDIDATES = 60
@@ -124,18 +124,3 @@ async def search_patients(text: str, *, date_order: str, today: dt.date, country
         )
         for row in ordered
     ]
-
-
-async def next_appointments(patient_ids: list[int]) -> dict[int, dt.datetime]:
-    """Each patient's next booked appointment, in one query."""
-    if not patient_ids:
-        return {}
-    rows = await Appointment.select(Appointment.patient, Appointment.starts_at).where(
-        Appointment.patient.is_in(patient_ids)
-        & (Appointment.starts_at >= dt.datetime.now(dt.timezone.utc))
-        & Appointment.status.is_in(["booked", "arrived"])
-    ).order_by(Appointment.starts_at)
-    upcoming: dict[int, dt.datetime] = {}
-    for row in rows:
-        upcoming.setdefault(row["patient"], row["starts_at"])
-    return upcoming

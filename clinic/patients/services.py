@@ -12,6 +12,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from clinic.audit.services import Actor, record
+from clinic.core.errors import Invalid
 from clinic.db.errors import IntegrityViolation
 from clinic.db.transactions import for_update
 from clinic.patients.identifiers import new_mrn
@@ -25,7 +26,7 @@ from clinic.patients.normalise import (
 from clinic.patients.tables import Patient, PatientInsurance
 from clinic.patients.validation import Locale, clean_insurance, clean_patient
 from clinic.security import fields
-from clinic.staff.tables import Staff
+from clinic.security.tables import Staff
 
 UTC = dt.timezone.utc
 # Fields a person edits on the registration form (national_id handled apart: it is sealed).
@@ -106,8 +107,16 @@ async def possible_duplicates(clean: dict, *, exclude_id: int | None = None) -> 
     return matches[:10]
 
 
+async def _check_provider(clean: dict) -> None:
+    """A primary clinician must be someone who exists and sees patients."""
+    provider = clean.get("primary_provider")
+    if provider is not None and provider not in {row["id"] for row in await clinicians()}:
+        raise Invalid({"primary_provider": "Choose a clinician from the list."})
+
+
 async def register(values: dict, actor: Actor, locale: Locale, *, accept_duplicates: bool = False) -> int:
     clean = clean_patient(values, locale)
+    await _check_provider(clean)
     if not accept_duplicates:
         matches = await possible_duplicates(clean)
         if matches:
@@ -181,6 +190,7 @@ def _comparable(value):
 async def update(patient_id: int, values: dict, version: int, actor: Actor, locale: Locale) -> int:
     """Save an edit made from ``version``; returns the new version, or raises EditConflict."""
     clean = clean_patient(values, locale)
+    await _check_provider(clean)
     national_id = clean.pop("national_id")
     engine = Patient._meta.db
     async with engine.transaction():

@@ -4,7 +4,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from clinic.security import fields
-from clinic.staff.tables import Staff
+from clinic.security.tables import Staff
 
 
 class Patient(Table, tablename="patient"):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 
 from clinic.core.errors import Invalid
+from clinic.core.forms import Reading, check, parse_integer
+from clinic.patients.forms import PATIENT_FORM, PRIORITIES, RELATIONS
 from clinic.patients.normalise import (
     IdentifierError,
     PhoneError,
@@ -17,14 +19,7 @@ from clinic.patients.normalise import (
     parse_phone,
 )
 
-SEXES = {"female": "Female", "male": "Male", "other": "Other", "unknown": "Unknown"}
-RELATIONS = ("self", "spouse", "child", "other")
 MAX_AGE_YEARS = 130
-TEXT_LIMITS = {
-    "first_name": 80, "last_name": 80, "preferred_name": 80, "address_line1": 120, "address_line2": 120,
-    "city": 80, "region": 80, "postal_code": 20, "preferred_language": 40, "emergency_contact_name": 120,
-    "emergency_contact_relation": 40, "front_desk_notes": 2000,
-}
 
 
 @dataclass(frozen=True)
@@ -35,63 +30,42 @@ class Locale:
     date_order: str
     today: dt.date
 
+    @property
+    def reading(self) -> Reading:
+        return Reading(parse_date=lambda text: parse_date(text, self.date_order), date_hint=date_hint(self.date_order),
+                       today=self.today)
+
 
 def clean_patient(values: dict, locale: Locale) -> dict:
-    errors: dict[str, str] = {}
-    clean: dict = {}
-    for name, limit in TEXT_LIMITS.items():
-        value = " ".join(str(values.get(name, "")).split()) if name != "front_desk_notes" else str(
-            values.get(name, "")).strip()
-        if len(value) > limit:
-            errors[name] = f"Use at most {limit} characters."
-        clean[name] = value
-    if not clean["first_name"]:
-        errors["first_name"] = "Enter the patient's first (given) name."
-    if not clean["last_name"]:
-        errors["last_name"] = "Enter the patient's last (family) name."
-
-    birth_text = str(values.get("date_of_birth", "")).strip()
-    birth = parse_date(birth_text, locale.date_order)
-    if not birth_text:
-        errors["date_of_birth"] = "Enter the date of birth."
-    elif birth is None:
-        errors["date_of_birth"] = f"Enter a real date as {date_hint(locale.date_order)}."
-    elif birth > locale.today:
-        errors["date_of_birth"] = "The date of birth cannot be in the future."
-    elif birth.year < locale.today.year - MAX_AGE_YEARS:
+    clean, errors = check(PATIENT_FORM, values, locale.reading)
+    birth = clean["date_of_birth"]
+    if "date_of_birth" not in errors and birth.year < locale.today.year - MAX_AGE_YEARS:
         errors["date_of_birth"] = f"That would make the patient older than {MAX_AGE_YEARS}. Check the year."
-    clean["date_of_birth"] = birth
-
-    sex = str(values.get("sex", "")).strip()
-    if sex not in SEXES:
-        errors["sex"] = "Choose one."
-    clean["sex"] = sex
 
     for name in ("phone", "phone_alt", "emergency_contact_phone"):
-        raw = str(values.get(name, "")).strip()
-        clean[name] = ""
-        if raw:
+        if clean[name] and name not in errors:
             try:
-                clean[name] = parse_phone(raw, locale.country)
+                clean[name] = parse_phone(clean[name], locale.country)
             except PhoneError as error:
                 errors[name] = str(error)
 
-    email = str(values.get("email", "")).strip()
-    clean["email"] = ""
-    if email:
+    if clean["email"] and "email" not in errors:
         try:
-            clean["email"] = validate_email(email, check_deliverability=False).normalized.lower()
+            clean["email"] = validate_email(clean["email"], check_deliverability=False).normalized.lower()
         except EmailNotValidError as error:
             errors["email"] = f"Enter a valid email address ({error})."
 
-    try:
-        clean["national_id"] = normalise_national_id(str(values.get("national_id", "")), locale.country)
-    except IdentifierError as error:
-        errors["national_id"] = str(error)
+    if "national_id" not in errors:
+        try:
+            clean["national_id"] = normalise_national_id(clean["national_id"], locale.country)
+        except IdentifierError as error:
+            errors["national_id"] = str(error)
 
-    provider = str(values.get("primary_provider", "")).strip()
-    clean["primary_provider"] = int(provider) if provider.isdigit() else None
-    if provider and not provider.isdigit():
+    # Which clinicians exist is checked by the service (it reads the database).
+    provider = parse_integer(str(values.get("primary_provider", "")), minimum=1, maximum=2**31 - 1)
+    clean["primary_provider"] = provider
+    errors.pop("primary_provider", None)
+    if values.get("primary_provider") and provider is None:
         errors["primary_provider"] = "Choose a clinician from the list."
 
     if errors:
@@ -121,7 +95,7 @@ def clean_insurance(values: dict) -> dict:
         errors["member_number"] = "Use 3 to 30 letters and digits."
     if len(clean["group_number"]) > 40:
         errors["group_number"] = "Use at most 40 characters."
-    if clean["priority"] not in ("primary", "secondary"):
+    if clean["priority"] not in PRIORITIES:
         errors["priority"] = "Choose primary or secondary."
     if clean["subscriber_relation"] not in RELATIONS:
         errors["subscriber_relation"] = "Choose who holds the policy."

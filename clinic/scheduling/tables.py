@@ -5,7 +5,7 @@ from piccolo.table import Table
 
 from clinic.patients.merge import move_rows, register_merge_step
 from clinic.patients.tables import Patient
-from clinic.staff.tables import Staff
+from clinic.security.tables import Staff
 
 
 class Appointment(Table, tablename="appointment"):

@@ -14,7 +14,7 @@ from typing import Callable
 
 from piccolo.table import Table
 
-from clinic.security.crypto import Keyring, derive_key, is_encrypted, keyed_digest
+from clinic.core.crypto import Keyring, derive_key, is_encrypted, keyed_digest
 
 
 @dataclass(frozen=True)

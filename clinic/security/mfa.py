@@ -16,10 +16,9 @@ import time
 import pyotp
 import segno
 
+from clinic.core.crypto import Keyring, keyed_digest
 from clinic.db.transactions import for_update
-from clinic.security.crypto import Keyring, keyed_digest
-from clinic.security.tables import RecoveryCode
-from clinic.staff.tables import Staff
+from clinic.security.tables import RecoveryCode, Staff
 
 STEP_SECONDS = 30
 DRIFT_STEPS = 1

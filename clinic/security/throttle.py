@@ -51,6 +51,15 @@ async def locked_until(key: str) -> dt.datetime | None:
     return None
 
 
+async def paused_keys(keys: list[str]) -> set[str]:
+    """Which of these keys are paused now (one query, for lists)."""
+    if not keys:
+        return set()
+    rows = await SignInThrottle.select(SignInThrottle.key).where(
+        SignInThrottle.key.is_in(keys) & (SignInThrottle.locked_until > dt.datetime.now(UTC)))
+    return {row["key"] for row in rows}
+
+
 async def note_failure(key: str, free: int) -> dt.datetime | None:
     """Count one more failure; returns when the pause it causes ends, if any."""
     now = dt.datetime.now(UTC)

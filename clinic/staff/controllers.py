@@ -10,12 +10,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from clinic.core.errors import Invalid
+from clinic.core.forms import Form
+from clinic.core.paging import page_number
 from clinic.security import mfa, sessions
-from clinic.security.permissions import CLINICIAN_ROLES, ROLE_LABELS, Role
 from clinic.staff import services
-from clinic.staff.services import COLOURS, SORTS, STATUSES, LastAdministrator
+from clinic.staff.forms import ROLE_FORM, ROLES, STAFF_FILTERS, STAFF_FORM, STATUSES
+from clinic.staff.services import SORTS, LastAdministrator
 from clinic.web.actors import actor_of
-from clinic.web.forms import Form, read_form
+from clinic.web.forms import read_form
 from clinic.web.pages import render
 
 MANAGE = {"permission": "staff.manage"}
@@ -24,30 +26,33 @@ LAST_ADMIN = "The clinic must keep at least one active administrator. Make someo
 
 
 def choices() -> dict:
-    return {"roles": [(role.value, ROLE_LABELS[role]) for role in Role], "colours": COLOURS,
-            "clinician_roles": [role.value for role in CLINICIAN_ROLES]}
+    return {"spec": STAFF_FORM, "role_form": ROLE_FORM, "filters_spec": STAFF_FILTERS, "role_labels": dict(ROLES)}
 
 
 class StaffController(Controller):
     path = "/admin/staff"
 
     @get(name="staff:list", opt=MANAGE)
-    async def list(self, request: Request, q: FromQuery[str] = "", role: FromQuery[str] = "", status: FromQuery[str] = "active", sort: FromQuery[str] = "name",
-                   page: FromQuery[int] = 1) -> Response:
+    async def list(self, request: Request, q: FromQuery[str] = "", role: FromQuery[str] = "",
+                   status: FromQuery[str] = "active", sort: FromQuery[str] = "name",
+                   page: FromQuery[str] = "1") -> Response:
         status = status if status in STATUSES else "active"
         sort = sort if sort in SORTS else "name"
+        role = role if role in dict(ROLES) else ""
         search = q.replace("%", "").replace("_", "")[:100]
-        result = await services.list_staff(search=search, role=role, status=status, sort=sort, page=page)
+        result = await services.list_staff(search=search, role=role, status=status, sort=sort,
+                                           page=page_number(page))
         filters = {"q": search, "role": role, "status": status, "sort": sort}
+        base = request.app.route_reverse("staff:list")
         return render(request, "staff/list.html", {
-            "page": result, "filters": filters, "page_url": lambda number: "/admin/staff?" + urlencode(
-                {**filters, "page": number}),
+            "page": result, "filters": Form(values=filters),
+            "page_url": lambda number: base + "?" + urlencode({**filters, "page": number}),
             **choices(),
         }, block="staff_rows")
 
     @get("/new", name="staff:new", opt=MANAGE)
     async def new(self, request: Request) -> Response:
-        return render(request, "staff/new.html", {"form": Form(values={"role": ""}), **choices()})
+        return render(request, "staff/new.html", {"form": Form(), **choices()})
 
     @post("/new", name="staff:create", opt=SENSITIVE, status_code=200)
     async def create(self, request: Request) -> Response:
@@ -75,7 +80,7 @@ class StaffController(Controller):
         except Invalid as invalid:
             form.errors = invalid.errors
             return await detail_page(request, staff_id, form=form, status_code=422, block="staff_form")
-        return await detail_page(request, staff_id, notice="Saved.", block="staff_form")
+        return await detail_page(request, staff_id, notice="Details saved.", block="staff_form")
 
     @post("/{staff_id:int}/role", name="staff:role", opt=SENSITIVE, status_code=200)
     async def role(self, request: Request, staff_id: FromPath[int]) -> Response:
@@ -84,10 +89,10 @@ class StaffController(Controller):
         try:
             await services.change_role(staff_id, form.get("role"), actor_of(request))
         except LastAdministrator:
-            return await detail_page(request, staff_id, error=LAST_ADMIN, status_code=409)
+            return await detail_page(request, staff_id, error=LAST_ADMIN, status_code=409, block="staff_access")
         except Invalid as invalid:
-            return await detail_page(request, staff_id, error=invalid.errors["role"], status_code=422)
-        return await detail_page(request, staff_id, notice="Role changed. Their open sessions have ended.")
+            return await detail_page(request, staff_id, error=invalid.errors["role"], status_code=422, block="staff_access")
+        return await detail_page(request, staff_id, notice="Role changed. Their open sessions have ended.", block="staff_access")
 
     @post("/{staff_id:int}/deactivate", name="staff:deactivate", opt=SENSITIVE, status_code=200)
     async def deactivate(self, request: Request, staff_id: FromPath[int]) -> Response:
@@ -95,14 +100,14 @@ class StaffController(Controller):
         try:
             await services.set_active(staff_id, False, actor_of(request))
         except LastAdministrator:
-            return await detail_page(request, staff_id, error=LAST_ADMIN, status_code=409)
-        return await detail_page(request, staff_id, notice="Deactivated. They can no longer sign in.")
+            return await detail_page(request, staff_id, error=LAST_ADMIN, status_code=409, block="staff_access")
+        return await detail_page(request, staff_id, notice="Deactivated. They can no longer sign in.", block="staff_access")
 
     @post("/{staff_id:int}/reactivate", name="staff:reactivate", opt=SENSITIVE, status_code=200)
     async def reactivate(self, request: Request, staff_id: FromPath[int]) -> Response:
         await require_staff(staff_id)
         await services.set_active(staff_id, True, actor_of(request))
-        return await detail_page(request, staff_id, notice="Reactivated.")
+        return await detail_page(request, staff_id, notice="Reactivated.", block="staff_access")
 
     @post("/{staff_id:int}/reset-password", name="staff:reset_password", opt=SENSITIVE, status_code=200)
     async def reset_password(self, request: Request, staff_id: FromPath[int]) -> Response:
@@ -115,14 +120,14 @@ class StaffController(Controller):
     async def reset_mfa(self, request: Request, staff_id: FromPath[int]) -> Response:
         await require_staff(staff_id)
         await services.reset_mfa(staff_id, actor_of(request))
-        return await detail_page(request, staff_id,
+        return await detail_page(request, staff_id, block="staff_access",
                                  notice="Two-step sign-in was reset. They will set it up again at next sign-in.")
 
     @post("/{staff_id:int}/unlock", name="staff:unlock", opt=MANAGE, status_code=200)
     async def unlock(self, request: Request, staff_id: FromPath[int]) -> Response:
         await require_staff(staff_id)
         await services.unlock(staff_id, actor_of(request))
-        return await detail_page(request, staff_id, notice="Sign-in unlocked.")
+        return await detail_page(request, staff_id, notice="Sign-in unlocked.", block="staff_access")
 
     @post("/{staff_id:int}/sessions/{session_id:int}/end", name="staff:end_session", opt=SENSITIVE,
           status_code=200)
@@ -154,19 +159,18 @@ async def detail_page(request: Request, staff_id: int, *, form: Form | None = No
     return render(request, "staff/detail.html", {
         "staff": staff,
         "form": form,
-        "notice": notice,
-        "error": error,
+        "role_values": Form(values={"role": staff["role"]}),
         "locked": await services.is_locked(staff_id),
         "codes_left": await mfa.recovery_codes_left(staff_id) if staff["mfa_enabled"] else 0,
         "live_sessions": await sessions.live_sessions(staff_id, request.app.state.session_policy),
         "is_self": request.scope["user"].id == staff_id,
         **choices(),
-    }, block=block or ("staff_detail" if (notice or error) else None), status_code=status_code)
+    }, block=block, status_code=status_code, notice=notice, error=error)
 
 
 class StaffRedirects(Controller):
     path = "/admin"
 
     @get(name="admin:index", opt=MANAGE)
-    async def index(self) -> Redirect:
-        return Redirect("/admin/staff", status_code=303)
+    async def index(self, request: Request) -> Redirect:
+        return Redirect(request.app.route_reverse("staff:list"), status_code=303)

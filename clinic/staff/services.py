@@ -15,24 +15,24 @@ from email_validator import EmailNotValidError, validate_email
 
 from clinic.audit.services import Actor, record
 from clinic.core.errors import Invalid
+from clinic.core.forms import FormSpec, check
 from clinic.core.paging import Page, page_bounds
 from clinic.db.errors import IntegrityViolation
 from clinic.db.transactions import for_update
 from clinic.security import mfa, sessions, throttle
 from clinic.security.passwords import hash_password, password_problem
 from clinic.security.permissions import CLINICIAN_ROLES, Role, is_role
-from clinic.staff.tables import Staff
+from clinic.security.tables import Staff
+from clinic.staff.forms import COLOURS, STAFF_FORM
 
 UTC = dt.timezone.utc
 PAGE_SIZE = 25
-COLOURS = ("teal", "indigo", "amber", "rose", "green", "purple", "orange", "slate")
 SORTS = {
     "name": (Staff.full_name, True),
     "-name": (Staff.full_name, False),
     "role": (Staff.role, True),
     "-last_sign_in": (Staff.last_sign_in_at, False),
 }
-STATUSES = ("active", "inactive", "all")
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
@@ -55,14 +55,17 @@ async def list_staff(*, search: str = "", role: str = "", status: str = "active"
     total = await Staff.count().where(condition)
     page, pages, offset = page_bounds(page, total, PAGE_SIZE)
     rows = await (
-        Staff.select(Staff.id, Staff.full_name, Staff.display_name, Staff.email, Staff.role, Staff.colour,
-                     Staff.active, Staff.mfa_enabled, Staff.last_sign_in_at)
+        Staff.select(Staff.id, Staff.full_name, Staff.display_name, Staff.email, Staff.email_key, Staff.role,
+                     Staff.colour, Staff.active, Staff.mfa_enabled, Staff.last_sign_in_at)
         .where(condition)
         .order_by(column, ascending=ascending)
         .order_by(Staff.id)
         .limit(PAGE_SIZE)
         .offset(offset)
     )
+    paused = await throttle.paused_keys([throttle.account_key(row["email_key"]) for row in rows])
+    for row in rows:
+        row["locked"] = throttle.account_key(row["email_key"]) in paused
     return Page(rows=rows, number=page, pages=pages, total=total)
 
 
@@ -77,29 +80,17 @@ def temporary_password() -> str:
 
 
 def _clean(values: dict, *, creating: bool) -> dict:
-    errors: dict[str, str] = {}
-    full_name = values.get("full_name", "").strip()
-    if not full_name:
-        errors["full_name"] = "Enter the person's full name."
-    elif len(full_name) > 120:
-        errors["full_name"] = "Use at most 120 characters."
-    display_name = values.get("display_name", "").strip()
-    if len(display_name) > 60:
-        errors["display_name"] = "Use at most 60 characters."
-    email = values.get("email", "").strip()
-    try:
-        email = validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        errors["email"] = f"Enter a valid email address ({error})." if email else "Enter an email address."
-    role = values.get("role", "")
-    if creating and not is_role(role):
-        errors["role"] = "Choose a role."
-    colour = values.get("colour", "")
-    if colour and colour not in COLOURS:
-        errors["colour"] = "Choose one of the listed colours."
+    spec = STAFF_FORM if creating else FormSpec(tuple(f for f in STAFF_FORM if f.name != "role"))
+    clean, errors = check(spec, values)
+    if clean["email"] and "email" not in errors:
+        try:
+            clean["email"] = validate_email(clean["email"], check_deliverability=False).normalized
+        except EmailNotValidError as error:
+            errors["email"] = f"Enter a valid email address ({error})."
     if errors:
         raise Invalid(errors)
-    return {"full_name": full_name, "display_name": display_name, "email": email, "role": role, "colour": colour}
+    clean.setdefault("role", "")
+    return clean
 
 
 async def create_staff(values: dict, actor: Actor) -> tuple[int, str]:

@@ -51,7 +51,7 @@ def error_page(request: Request, status_code: int, *, detail: str | None = None,
                  "debug_trace": debug_trace},
         status_code=status_code,
         headers=response_headers,
-        media_type="text/html; charset=utf-8",
+        media_type="text/html",
     )
 
 

@@ -1,32 +1,21 @@
-"""Form handling shared by every screen: values kept, errors inline.
+"""Reading a posted form: the values as typed (stripped), secrets never echoed.
 
-Services raise ``Invalid`` with a message per field; controllers re-render
-the form with the user's input and those messages. Nothing is lost.
+The form's fields are declared in ``clinic.core.forms``; services raise
+``Invalid``; screens re-render the form with the input kept and the errors
+beside their fields. Nothing typed is lost.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request
 
+from clinic.core.forms import Form
 
-@dataclass
-class Form:
-    values: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def get(self, name: str, default: str = "") -> str:
-        value = self.values.get(name, default)
-        return value if isinstance(value, str) else default
-
-
-SECRET_FIELDS = {"password", "new_password", "confirm_password", "current_password", "code", "_csrf_token"}
+SECRET_FIELDS = {"password", "new_password", "confirm_password", "current_password", "code", "recovery_code",
+                 "_csrf_token"}
+MAX_FIELD_LENGTH = 20_000
 
 
 async def read_form(request: Request) -> Form:
@@ -38,11 +27,12 @@ async def read_form(request: Request) -> Form:
         value = items[-1] if items else ""
         if not isinstance(value, str):
             continue
+        value = value[:MAX_FIELD_LENGTH]
         values[key] = value if key in SECRET_FIELDS else value.strip()
     values.pop("_csrf_token", None)
     return Form(values=values)
 
 
 def without_secrets(form: Form) -> Form:
-    """For re-rendering: never echo a password back into a page."""
+    """For re-rendering: never echo a password or a code back into a page."""
     return Form(values={k: v for k, v in form.values.items() if k not in SECRET_FIELDS}, errors=form.errors)

@@ -13,7 +13,6 @@ from litestar.template.config import TemplateConfig
 
 from clinic import __version__
 from clinic.paths import STATIC_DIR, TEMPLATES_DIR
-from clinic.patients.identifiers import format_mrn
 from clinic.settings import Settings
 
 MACRO_MODULES = {"ui": "macros/ui.html", "forms": "macros/forms.html"}
@@ -42,7 +41,8 @@ class StaticFiles:
         return f"/static/{name}?v={cached[1]}"
 
 
-def template_config(settings: Settings) -> TemplateConfig:
+def template_config(settings: Settings, filters: dict | None = None) -> TemplateConfig:
+    """``filters``: what domains add (the app passes the MRN format, say)."""
     static = StaticFiles(STATIC_DIR, watch=not settings.is_production)
     zone = ZoneInfo(settings.timezone)
 
@@ -97,7 +97,7 @@ def template_config(settings: Settings) -> TemplateConfig:
             is_production=settings.is_production,
         )
         env.filters.update(local=local, time_of_day=time_of_day, long_date=long_date, clinic_date=clinic_date,
-                           mrn=format_mrn, phone=phone)
+                           phone=phone, **(filters or {}))
         # Macros as globals: a block rendered alone for HTMX does not run the
         # page's top-level {% import %} lines, so imports there would vanish.
         for name, path in MACRO_MODULES.items():

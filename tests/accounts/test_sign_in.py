@@ -9,7 +9,7 @@ import time_machine
 from clinic.security import throttle
 from clinic.security.passwords import HASHER
 from clinic.security.sessions import token_digest
-from clinic.staff.tables import Staff
+from clinic.security.tables import Staff
 from tests.factories import PASSWORD, make_staff, post, sign_in_as
 from tests.helpers import html, one
 

@@ -9,7 +9,7 @@ from clinic.ops.demo import DEMO_STAFF, load_demo
 from clinic.patients.identifiers import is_valid_mrn
 from clinic.patients.tables import Patient
 from clinic.scheduling.tables import Appointment
-from clinic.staff.tables import Staff
+from clinic.security.tables import Staff
 from tests.conftest import empty_tables
 from tests.factories import sign_in_as
 from tests.helpers import html

@@ -9,10 +9,10 @@ import sys
 import pytest
 
 from clinic.clinical.tables import Allergy, Medication
+from clinic.core.crypto import DecryptionFailed, Keyring, new_key_setting
 from clinic.patients.services import find_by_national_id
 from clinic.patients.tables import Patient
 from clinic.security import fields
-from clinic.security.crypto import DecryptionFailed, Keyring, new_key_setting
 from tests.conftest import TEST_AUDIT_KEY, TEST_ENCRYPTION_KEYS, TEST_INDEX_KEY, TEST_SECRET
 from tests.factories import add_chart_entry, add_policy, make_patient, post, sign_in_as
 

@@ -44,7 +44,7 @@ def test_the_form_explains_every_problem_and_keeps_what_was_typed(harness, clien
     assert response.status_code == 422 and is_fragment(response)
     tree = html(response)
     assert tree.css_first("#e-first_name").text() == "Enter the patient's first (given) name."
-    assert tree.css_first("#e-date_of_birth").text() == "The date of birth cannot be in the future."
+    assert tree.css_first("#e-date_of_birth").text() == "This date cannot be in the future."
     assert tree.css_first("#e-phone").text().startswith("Enter a phone number") or "not a valid" in tree.css_first("#e-phone").text()
     assert tree.css_first("#e-email").text().startswith("Enter a valid email address")
     assert tree.css_first("#e-national_id").text() == "This is not a valid Social Security number."

@@ -1,4 +1,4 @@
-"""Reading the audit trail: filters from allow-lists, pages, CSV rows."""
+"""Reading the audit trail: filters from allow-lists, pages, CSV rows, patient names."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from clinic.audit.tables import AuditEvent
+from clinic.core.forms import parse_integer
 from clinic.core.paging import Page, page_bounds
-from clinic.staff.tables import Staff
+from clinic.patients.identifiers import is_valid_mrn
+from clinic.patients.normalise import name_key, prefix_bounds
+from clinic.patients.tables import Patient
+from clinic.security.tables import Staff
 
 PAGE_SIZE = 50
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2200, 12, 31)
 ORDERS = {"newest": False, "oldest": True}
 
 
@@ -28,9 +33,8 @@ class AuditFilters:
     def parse(cls, params: dict[str, str], known_actions: list[str]) -> "AuditFilters":
         filters, errors = cls(), {}
         if params.get("staff"):
-            if params["staff"].isdigit():
-                filters.staff_id = int(params["staff"])
-            else:
+            filters.staff_id = parse_integer(params["staff"], minimum=1, maximum=2**31 - 1)
+            if filters.staff_id is None:
                 errors["staff"] = "Choose a member of staff from the list."
         action = params.get("action", "")
         if action:
@@ -39,16 +43,19 @@ class AuditFilters:
             else:
                 errors["action"] = "Choose an action from the list."
         if params.get("patient"):
-            if params["patient"].isdigit():
-                filters.patient_id = int(params["patient"])
-            else:
-                errors["patient"] = "Enter a patient's MRN or id."
+            filters.patient_id = parse_integer(params["patient"], minimum=0, maximum=2**31 - 1)
+            if filters.patient_id is None:
+                errors["patient"] = "Enter a patient's name, MRN or id."
         for name in ("date_from", "date_to"):
             if params.get(name):
                 try:
-                    setattr(filters, name, dt.date.fromisoformat(params[name]))
+                    day = dt.date.fromisoformat(params[name][:10])
                 except ValueError:
+                    day = None
+                if day is None or not EARLIEST <= day <= LATEST:
                     errors[name] = "Use the date picker (YYYY-MM-DD)."
+                else:
+                    setattr(filters, name, day)
         if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
             errors["date_to"] = "The end date is before the start date."
         filters.order = params.get("order") if params.get("order") in ORDERS else "newest"
@@ -80,16 +87,44 @@ def _condition(filters: AuditFilters, zone: ZoneInfo):
     return condition
 
 
-async def with_patient_id(params: dict[str, str]) -> dict[str, str]:
-    """Administrators know patients by MRN: accept one in the patient filter."""
-    from clinic.patients.identifiers import is_valid_mrn
-    from clinic.patients.tables import Patient
+@dataclass(frozen=True)
+class PatientChoice:
+    id: int
+    name: str
+    mrn: str
+    date_of_birth: dt.date
 
-    value = params.get("patient", "").replace("-", "").strip()
-    if len(value) == 7 and is_valid_mrn(value):
-        row = await Patient.select(Patient.id).where(Patient.mrn == value).first()
-        params = {**params, "patient": str(row["id"]) if row else "0"}
-    return params
+
+async def find_patient(text: str) -> tuple[int | None, list[PatientChoice]]:
+    """Administrators know patients by MRN or by name. An MRN or id gives the
+    patient; a name gives the matching patients (the caller asks which one when
+    there are several)."""
+    value = text.replace("-", "").strip()
+    if value.isascii() and value.isdigit():
+        if len(value) == 7 and is_valid_mrn(value):
+            row = await Patient.select(Patient.id).where(Patient.mrn == value).first()
+            return (row["id"] if row else 0), []
+        return parse_integer(value, minimum=0, maximum=2**31 - 1), []
+    tokens = [name_key(part) for part in text.replace(",", " ").split() if name_key(part)][:3]
+    if not tokens:
+        return None, []
+    condition = Patient.merged_into.is_null()
+    for token in tokens:
+        low, high = prefix_bounds(token)
+        condition &= ((Patient.last_name_key >= low) & (Patient.last_name_key < high)) | (
+            (Patient.first_name_key >= low) & (Patient.first_name_key < high))
+    rows = await Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.mrn,
+                                Patient.date_of_birth).where(condition).order_by(Patient.last_name_key).limit(11)
+    return None, [PatientChoice(row["id"], f"{row['last_name']}, {row['first_name']}", row["mrn"],
+                                row["date_of_birth"]) for row in rows]
+
+
+async def patient_names(ids: set[int]) -> dict[int, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    rows = await Patient.select(Patient.id, Patient.first_name, Patient.last_name).where(Patient.id.is_in(list(ids)))
+    return {row["id"]: f"{row['last_name']}, {row['first_name']}" for row in rows}
 
 
 async def known_actions() -> list[str]:

@@ -52,7 +52,7 @@ async def complete_record(patient_id: int, *, identifiers: bool = True, insuranc
                          "member_number": number if identifiers else mask_identifier(number)})
     record = {"patient": demographics, "insurance": policies}
     for key in SECTION_KEYS:
-        rows = await clinical.entries(SECTIONS[key], patient_id, include_errors=True)
+        rows = await clinical.entries(SECTIONS[key], patient_id)
         record[key] = [{k: _plain(v) for k, v in row.items()} for row in rows]
     vitals = await VitalSigns.select().where(VitalSigns.patient == patient_id).order_by(VitalSigns.measured_at)
     for row in vitals:

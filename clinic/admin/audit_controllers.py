@@ -11,8 +11,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Stream
 
-from clinic.audit import break_glass, queries
+from clinic.admin import audit_queries as queries
+from clinic.admin.forms import audit_filters
+from clinic.audit import break_glass
+from clinic.audit.actions import describe
 from clinic.audit.services import record
+from clinic.core.forms import Form
+from clinic.core.paging import page_number
 from clinic.web.actors import actor_of
 from clinic.web.forms import read_form
 from clinic.web.pages import render
@@ -24,25 +29,37 @@ class AuditController(Controller):
     path = "/admin"
 
     @get("/audit", name="audit:list", opt=READ)
-    async def list(self, request: Request, page: FromQuery[int] = 1) -> Response:
+    async def list(self, request: Request, page: FromQuery[str] = "1") -> Response:
         actions = await queries.known_actions()
         filters = queries.AuditFilters.parse(dict(request.query_params), actions)
-        return await audit_list(request, filters, actions, page)
+        return await audit_list(request, filters, actions, page_number(page))
 
     @post("/audit", name="audit:filter", opt=READ, status_code=200)
     async def filter(self, request: Request) -> Response:
-        """The filter form is POSTed: an MRN typed into it must not end up in a URL.
+        """The filter form is POSTed: a name or MRN typed into it must not end up in a URL.
 
         It is replaced by the patient's id in the address the browser shows
-        (HX-Push-Url), or a plain form submission is redirected there.
+        (HX-Push-Url), or a plain form submission is redirected there. A name
+        that fits several patients asks which one.
         """
         form = await read_form(request)
         actions = await queries.known_actions()
-        filters = queries.AuditFilters.parse(await queries.with_patient_id(form.values), actions)
+        values = dict(form.values)
+        typed = form.get("patient")
+        choices: list = []
+        if typed:
+            patient_id, choices = await queries.find_patient(typed)
+            if patient_id is None and len(choices) == 1:
+                patient_id, choices = choices[0].id, []
+            values["patient"] = "" if patient_id is None else str(patient_id)
+        filters = queries.AuditFilters.parse(values, actions)
+        if typed and filters.patient_id is None:
+            filters.errors["patient"] = ("Several patients match: choose one below." if choices
+                                         else "No patient matches that name.")
         if filters.errors:
-            return await audit_list(request, filters, actions, 1, status_code=422)
-        location = "/admin/audit?" + urlencode(filters.as_params())
-        if request.headers.get("hx-request") != "true":
+            return await audit_list(request, filters, actions, 1, status_code=422, typed=typed, choices=choices)
+        location = request.app.route_reverse("audit:list") + "?" + urlencode(filters.as_params())
+        if not request.htmx:
             return Redirect(location, status_code=303)
         return await audit_list(request, filters, actions, 1, headers={"HX-Push-Url": location})
 
@@ -75,28 +92,36 @@ class AuditController(Controller):
                       headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
 
     @get("/break-glass", name="audit:break_glass", opt=READ)
-    async def break_glass_list(self, request: Request, page: FromQuery[int] = 1) -> Response:
-        page = max(1, page)
-        grants = await break_glass.recent_grants(limit=50, offset=(page - 1) * 50)
+    async def break_glass_list(self, request: Request, page: FromQuery[str] = "1") -> Response:
+        number = page_number(page)
+        grants = await break_glass.recent_grants(limit=50, offset=(number - 1) * 50)
         await record("audit.break_glass_review", actor_of(request), entity_type="audit")
-        return render(request, "audit/break_glass.html", {
-            "grants": grants, "page_number": page, "has_next": len(grants) == 50,
+        return render(request, "admin/break_glass.html", {
+            "grants": grants, "page_number": number, "has_next": len(grants) == 50,
+            "patient_names": await queries.patient_names({grant["patient_id"] for grant in grants}),
             "now": dt.datetime.now(dt.timezone.utc),
         })
 
 
 async def audit_list(request: Request, filters: queries.AuditFilters, actions: list[str], page: int, *,
-                     status_code: int = 200, headers: dict | None = None) -> Response:
+                     status_code: int = 200, headers: dict | None = None, typed: str = "",
+                     choices: list | None = None) -> Response:
     zone = request.app.state.settings.tz
     result = None if filters.errors else await queries.audit_page(filters, zone, page)
     await record("audit.read", actor_of(request), entity_type="audit", detail=f"page {page}",
                  patient_id=filters.patient_id)
     params = filters.as_params()
-    return render(request, "audit/list.html", {
-        "filters": filters, "params": params, "page": result, "actions": actions,
-        "staff_names": await queries.staff_names(), "orders": list(queries.ORDERS),
-        "page_url": lambda number: "/admin/audit?" + urlencode({**params, "page": number}),
-    }, block="audit_results", status_code=status_code, headers=headers)
+    ids = {row["patient_id"] for row in result.rows} if result else set()
+    base = request.app.route_reverse("audit:list")
+    values = {**params, "patient": typed or params["patient"]}
+    return render(request, "admin/audit.html", {
+        "filters": filters, "form": Form(values=values, errors=filters.errors), "params": params, "page": result,
+        "spec": audit_filters(await queries.staff_names(), actions), "choices": choices or [],
+        "patient_names": await queries.patient_names(ids | {filters.patient_id or 0}),
+        "describe": describe, "staff_names": await queries.staff_names(),
+        "page_url": lambda number: base + "?" + urlencode({**params, "page": number}),
+    }, block="audit_page" if filters.errors else "audit_results", status_code=status_code,
+        headers={**(headers or {}), **({"HX-Retarget": "#audit"} if filters.errors else {})})
 
 
 def safe_cell(value: str) -> str:

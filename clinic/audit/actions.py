@@ -1,0 +1,73 @@
+"""Audit actions in plain language, for the viewer and for a patient's access report.
+
+The trail stores short codes (``clinical.create``) and ids; people read
+sentences ("Added to the allergies"). An action without a description here
+shows its code, so nothing recorded is ever hidden.
+"""
+
+from __future__ import annotations
+
+ACTIONS: dict[str, str] = {
+    "access.denied": "Was refused access",
+    "audit.break_glass_review": "Reviewed break-the-glass accesses",
+    "audit.export": "Exported the audit trail",
+    "audit.read": "Read the audit trail",
+    "auth.confirm_failed": "Failed to confirm their password",
+    "auth.confirmed": "Confirmed their password",
+    "auth.login": "Signed in",
+    "auth.login_failed": "Failed to sign in",
+    "auth.logout": "Signed out",
+    "auth.mfa_disabled": "Turned off two-step sign-in",
+    "auth.mfa_enrol_failed": "Entered a wrong code while setting up two-step sign-in",
+    "auth.mfa_enrolled": "Set up two-step sign-in",
+    "auth.mfa_failed": "Entered a wrong sign-in code",
+    "auth.mfa_passed": "Passed two-step sign-in",
+    "auth.mfa_recovery_used": "Used a recovery code",
+    "auth.password_changed": "Changed their password",
+    "auth.recovery_codes_replaced": "Made new recovery codes",
+    "clinical.create": "Added to the chart",
+    "clinical.no_known_allergies": "Recorded no known allergies",
+    "clinical.status": "Changed the status of a chart entry",
+    "clinical.update": "Changed a chart entry",
+    "crypto.rotate_keys": "Re-encrypted stored values under a new key",
+    "insurance.create": "Added an insurance policy",
+    "insurance.end": "Ended an insurance policy",
+    "patient.archive": "Archived the record",
+    "patient.break_glass": "Broke the glass to open clinical information",
+    "patient.create": "Registered the patient",
+    "patient.export": "Exported the complete record",
+    "patient.merge": "Merged a duplicate record into this one",
+    "patient.merged_away": "Merged this record into another",
+    "patient.read": "Viewed",
+    "patient.restore": "Restored the record",
+    "patient.reveal": "Revealed a masked identifier",
+    "patient.update": "Changed the patient's details",
+    "security.mfa_policy": "Changed the two-step sign-in policy",
+    "practice.update": "Changed the clinic's settings",
+    "staff.create": "Created a staff account",
+    "staff.deactivate": "Deactivated a staff account",
+    "staff.mfa_reset": "Reset someone's two-step sign-in",
+    "staff.password_reset": "Reset someone's password",
+    "staff.reactivate": "Reactivated a staff account",
+    "staff.role_change": "Changed someone's role",
+    "staff.session_end": "Ended someone's session",
+    "staff.unlock": "Unlocked someone's sign-in",
+    "staff.update": "Changed a staff member's details",
+}
+
+# What a read showed, from the route's ``shows`` (clinic/patients/access.py).
+SHOWN = {
+    "chart": "the chart", "chart header": "the chart header", "summary": "the chart summary",
+    "timeline": "the timeline", "edit form": "the details form", "insurance": "the insurance",
+    "merge form": "the merge form", "allergies": "the allergies", "medications": "the medications",
+    "problems": "the problems", "history": "the history", "immunizations": "the immunisations",
+    "vitals": "the vital signs",
+}
+
+
+def describe(action: str, detail: str = "") -> str:
+    """One sentence for an entry: what was done (and, for a read, what was seen)."""
+    words = ACTIONS.get(action, action)
+    if action == "patient.read":
+        return f"{words} {SHOWN.get(detail, detail or 'the record')}"
+    return words
