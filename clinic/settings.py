@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.numbers import is_currency
+
 from clinic.core.crypto import KeyError_, Keyring, new_key_setting
+from clinic.core.locale import DATE_ORDERS, UNIT_SYSTEMS, default_currency, default_date_order, default_units
 from clinic.db.urls import DatabaseURL, DatabaseURLError, parse_database_url
 
 ENVIRONMENTS = ("development", "production")
@@ -55,6 +58,8 @@ class Settings:
     country: str = "US"
     date_order: str = "MDY"
     units: str = "us"
+    # First-run default; the practice settings screen may store another.
+    currency: str = "USD"
     # Filled in with a note for each development secret we generated, so the
     # command line can warn once.
     generated_secrets: tuple[str, ...] = ()
@@ -137,9 +142,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     if country not in phonenumbers.SUPPORTED_REGIONS:
         raise ConfigError(f"CLINIC_COUNTRY: {country!r} is not a two-letter country code (e.g. US, GB, DE)")
-    date_order = _choice(env_vars, "CLINIC_DATE_ORDER", "MDY" if country in ("US", "PH", "FM") else "DMY",
-                         ("MDY", "DMY", "YMD"), upper=True)
-    units = _choice(env_vars, "CLINIC_UNITS", "us" if country in ("US", "LR", "MM") else "metric", ("us", "metric"))
+    date_order = _choice(env_vars, "CLINIC_DATE_ORDER", default_date_order(country), DATE_ORDERS, upper=True)
+    units = _choice(env_vars, "CLINIC_UNITS", default_units(country), UNIT_SYSTEMS)
+    currency = _currency(env_vars.get("CLINIC_CURRENCY", ""), country)
 
     settings = Settings(
         env=env,
@@ -172,6 +177,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         country=country,
         date_order=date_order,
         units=units,
+        currency=currency,
         generated_secrets=tuple(generated),
     )
     if settings.session_warning_seconds >= settings.session_idle_minutes * 60:
@@ -237,6 +243,18 @@ def _integer(env_vars, name, default, low, high) -> int:
     if not low <= value <= high:
         raise ConfigError(f"{name}: {value} is outside {low}..{high}")
     return value
+
+
+def _currency(code: str, country: str) -> str:
+    code = code.strip().upper()
+    if not code:
+        try:
+            return default_currency(country)
+        except ValueError:
+            raise ConfigError(f"CLINIC_CURRENCY: no currency is known for {country}; set one (e.g. USD)") from None
+    if not is_currency(code):
+        raise ConfigError(f"CLINIC_CURRENCY: {code!r} is not an ISO 4217 currency code (e.g. USD, EUR, GBP)")
+    return code
 
 
 def _timezone(name: str) -> str:

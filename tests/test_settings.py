@@ -46,6 +46,8 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
         ({"CLINIC_DB_POOL_MIN": "6", "CLINIC_DB_POOL_MAX": "5"}, "CLINIC_DB_POOL_MIN must not be larger"),
         ({"CLINIC_COUNTRY": "Narnia"}, "CLINIC_COUNTRY: 'NARNIA' is not a two-letter country code"),
         ({"CLINIC_DATE_ORDER": "YDM"}, "CLINIC_DATE_ORDER: 'YDM' is not one of MDY, DMY, YMD"),
+        ({"CLINIC_CURRENCY": "dollars"}, "CLINIC_CURRENCY: 'DOLLARS' is not an ISO 4217 currency code"),
+        ({"CLINIC_CURRENCY": "ZZZ"}, "CLINIC_CURRENCY: 'ZZZ' is not an ISO 4217 currency code"),
         ({"CLINIC_ENCRYPTION_KEYS": "k1:tooshort"}, "CLINIC_ENCRYPTION_KEYS: key 'k1' must be 32 bytes"),
         ({"CLINIC_ENCRYPTION_KEYS": "nocolon"}, "CLINIC_ENCRYPTION_KEYS: each key is id:base64key"),
         ({"CLINIC_ENV": "production", "CLINIC_SECRET_KEY": "k8#Jd2!qLz9@Wm4$Xp7^Rt1&Vb6*Ns3(Hc5)"},
@@ -80,10 +82,15 @@ def test_mysql_urls_in_every_accepted_form(tmp_path):
     assert tls.ssl and tls.ssl_verify and "TLS" in tls.describe()
 
 
-def test_the_country_decides_dates_and_units(tmp_path):
-    us, gb = load(tmp_path), load(tmp_path, CLINIC_COUNTRY="gb")
-    assert (us.country, us.date_order, us.units) == ("US", "MDY", "us")
-    assert (gb.country, gb.date_order, gb.units) == ("GB", "DMY", "metric")
+def test_the_country_decides_dates_units_and_currency(tmp_path):
+    us, gb, jp = load(tmp_path), load(tmp_path, CLINIC_COUNTRY="gb"), load(tmp_path, CLINIC_COUNTRY="JP")
+    assert (us.country, us.date_order, us.units, us.currency) == ("US", "MDY", "us", "USD")
+    assert (gb.country, gb.date_order, gb.units, gb.currency) == ("GB", "DMY", "metric", "GBP")
+    assert (jp.date_order, jp.currency) == ("YMD", "JPY")
+
+
+def test_a_currency_set_in_the_environment_beats_the_countrys(tmp_path):
+    assert load(tmp_path, CLINIC_COUNTRY="DE", CLINIC_CURRENCY=" chf ").currency == "CHF"
 
 
 def test_production_with_a_strong_secret_starts(tmp_path):

@@ -7,6 +7,9 @@
   stored as E.164; their digits are also stored reversed, so "the last four
   digits" is a prefix range query too.
 - Dates in the clinic's usual order (MDY in the US), or ISO.
+
+Parsing and showing dates and phone numbers belong to the clinic's locale
+(``clinic.core.locale``); they are imported here so callers keep one import.
 """
 
 from __future__ import annotations
@@ -16,6 +19,15 @@ import re
 
 import phonenumbers
 from anyascii import anyascii
+
+from clinic.core.locale import (  # noqa: F401  (re-exported for the patients screens)
+    PhoneError,
+    date_hint,
+    format_date,
+    format_phone,
+    parse_date,
+    parse_phone,
+)
 
 _NOT_KEY = re.compile(r"[^a-z0-9 ]+")
 
@@ -35,33 +47,6 @@ def digits(value: str) -> str:
     return re.sub(r"\D", "", value or "")
 
 
-class PhoneError(ValueError):
-    pass
-
-
-def parse_phone(value: str, country: str) -> str:
-    """E.164 ('+14155550123'), or PhoneError with a message for the form."""
-    try:
-        number = phonenumbers.parse(value, country)
-    except phonenumbers.NumberParseException:
-        raise PhoneError("Enter a phone number, e.g. (415) 555-0123 or +44 20 7946 0958.") from None
-    if not phonenumbers.is_valid_number(number):
-        raise PhoneError("This is not a valid phone number for the country it belongs to.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def format_phone(e164: str, country: str) -> str:
-    if not e164:
-        return ""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    region = phonenumbers.region_code_for_number(number)
-    style = phonenumbers.PhoneNumberFormat.NATIONAL if region == country else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    return phonenumbers.format_number(number, style)
-
-
 def phone_search_key(e164: str) -> str:
     """National significant digits, reversed: suffix search becomes prefix search."""
     if not e164:
@@ -72,37 +57,6 @@ def phone_search_key(e164: str) -> str:
     except phonenumbers.NumberParseException:
         national = digits(e164)
     return national[::-1]
-
-
-_DATE_PATTERNS = {
-    "MDY": re.compile(r"^(?P<m>\d{1,2})[/.-](?P<d>\d{1,2})[/.-](?P<y>\d{4})$"),
-    "DMY": re.compile(r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})$"),
-    "YMD": re.compile(r"^(?P<y>\d{4})[/.-](?P<m>\d{1,2})[/.-](?P<d>\d{1,2})$"),
-}
-_ISO = _DATE_PATTERNS["YMD"]
-
-
-def parse_date(value: str, order: str) -> dt.date | None:
-    """A date typed in the clinic's order (or ISO), or None if it is not one."""
-    value = (value or "").strip()
-    for pattern in (_ISO, _DATE_PATTERNS[order]):
-        match = pattern.match(value)
-        if match:
-            try:
-                return dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
-            except ValueError:
-                return None
-    return None
-
-
-def format_date(value: dt.date | None, order: str) -> str:
-    if value is None:
-        return ""
-    return {"MDY": f"{value:%m/%d/%Y}", "DMY": f"{value:%d/%m/%Y}", "YMD": value.isoformat()}[order]
-
-
-def date_hint(order: str) -> str:
-    return {"MDY": "MM/DD/YYYY", "DMY": "DD/MM/YYYY", "YMD": "YYYY-MM-DD"}[order]
 
 
 def age_on(birth: dt.date, today: dt.date) -> int:

@@ -5,18 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Callable
 
 from jinja2 import StrictUndefined
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from clinic import __version__
+from clinic.core.locale import Locale
+from clinic.core.money import format_money
 from clinic.paths import STATIC_DIR, TEMPLATES_DIR
 from clinic.settings import Settings
 
 MACRO_MODULES = {"ui": "macros/ui.html", "forms": "macros/forms.html"}
-TWELVE_HOUR_COUNTRIES = {"US", "CA", "AU", "NZ", "PH", "IN", "EG", "SA", "PK", "BD", "MY", "CO"}
 
 
 class StaticFiles:
@@ -41,49 +42,43 @@ class StaticFiles:
         return f"/static/{name}?v={cached[1]}"
 
 
-def template_config(settings: Settings, filters: dict | None = None) -> TemplateConfig:
-    """``filters``: what domains add (the app passes the MRN format, say)."""
+def template_config(settings: Settings, clinic_locale: Callable[[], Locale] | None = None,
+                    filters: dict | None = None) -> TemplateConfig:
+    """``clinic_locale`` answers the locale in force when a page renders (the
+    practice settings may change it while the app runs); by default the one
+    the environment describes. ``filters``: what domains add (the app passes
+    the MRN format)."""
     static = StaticFiles(STATIC_DIR, watch=not settings.is_production)
-    zone = ZoneInfo(settings.timezone)
+    if clinic_locale is None:
+        fixed = Locale.from_settings(settings)
+
+        def clinic_locale() -> Locale:
+            return fixed
 
     def local(value: dt.datetime | None) -> dt.datetime | None:
         """A stored (UTC) time in the clinic's time zone."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(zone)
-
-    twelve_hour = settings.country in TWELVE_HOUR_COUNTRIES
+        return clinic_locale().local(value)
 
     def time_of_day(value: dt.datetime | None) -> str:
         """A time as the clinic reads clocks: 2:15 PM in the US, 14:15 elsewhere."""
-        value = local(value)
-        if not value:
-            return ""
-        if twelve_hour:
-            return value.strftime("%I:%M %p").lstrip("0")
-        return value.strftime("%H:%M")
+        return clinic_locale().format_time(value)
 
-    def phone(value: str) -> str:
-        from clinic.patients.normalise import format_phone
-
-        return format_phone(value or "", settings.country)
+    def phone(value: str | None) -> str:
+        return clinic_locale().format_phone(value)
 
     def clinic_date(value: dt.date | dt.datetime | None) -> str:
         """A date (or a stored time's local date) in the clinic's usual order."""
-        from clinic.patients.normalise import format_date
-
-        if isinstance(value, dt.datetime):
-            value = local(value).date()
-        return format_date(value, settings.date_order)
+        return clinic_locale().format_date(value)
 
     def long_date(value: dt.date | dt.datetime | None) -> str:
-        if value is None:
+        return clinic_locale().long_date(value)
+
+    def money(amount: int | None, currency: str | None = None) -> str:
+        """Minor units (cents) in the clinic's currency, or the one named: {{ fee | money }}."""
+        if amount is None:
             return ""
-        if isinstance(value, dt.datetime):
-            value = local(value)
-        return f"{value:%a} {value.day} {value:%b %Y}"
+        locale = clinic_locale()
+        return format_money(amount, currency or locale.currency, locale)
 
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
@@ -93,11 +88,11 @@ def template_config(settings: Settings, filters: dict | None = None) -> Template
         env.globals.update(
             static_url=static.url,
             app_version=__version__,
-            clinic_timezone=settings.timezone,
+            clinic_timezone=clinic_locale().timezone,
             is_production=settings.is_production,
         )
         env.filters.update(local=local, time_of_day=time_of_day, long_date=long_date, clinic_date=clinic_date,
-                           phone=phone, **(filters or {}))
+                           money=money, phone=phone, **(filters or {}))
         # Macros as globals: a block rendered alone for HTMX does not run the
         # page's top-level {% import %} lines, so imports there would vanish.
         for name, path in MACRO_MODULES.items():
