@@ -28,6 +28,7 @@ from clinic.admin.audit_controllers import AuditController
 from clinic.admin.security_controllers import SecurityController
 from clinic.audit import services as audit
 from clinic.clinical.controllers import ClinicalController
+from clinic.core.locale import Locale
 from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable
 from clinic.ops.controllers import HealthController
@@ -35,6 +36,8 @@ from clinic.ops.readiness import Readiness, refuse_until_migrated
 from clinic.paths import STATIC_DIR
 from clinic.patients.controllers import PatientRecordController, PatientsController
 from clinic.patients.identifiers import format_mrn
+from clinic.practice import controllers as practice
+from clinic.practice.controllers import PracticeController
 from clinic.patients.insurance_controllers import InsuranceController
 from clinic.piccolo_app import bind_tables, create_engine
 from clinic.records.chart_controllers import ChartController
@@ -74,6 +77,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     audit.configure(settings.audit_key)
     fields.configure(settings.keyring, settings.index_key)
     readiness = Readiness(engine)
+    locale = Locale.from_settings(settings)
+    built: dict[str, Litestar] = {}
+
+    async def before_request(request: Request) -> None:
+        await refuse_until_migrated(request)
+        if not request.route_handler.opt.get("sessionless"):
+            # The clinic's name and ways, as an administrator last set them.
+            await practice.refresh(request)
 
     async def open_database(app: Litestar) -> None:
         try:
@@ -100,6 +111,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             StaffController,
             StaffRedirects,
             SecurityController,
+            PracticeController,
             AuditController,
             PatientsController,
             PatientRecordController,
@@ -119,6 +131,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "settings": settings,
             "engine": engine,
             "readiness": readiness,
+            # The clinic's ways (time zone, currency...): the environment's until
+            # the practice settings are read (clinic/practice).
+            "locale": locale,
+            "base_locale": locale,
+            "clinic_name": settings.clinic_name,
+            "practice_defaults": {"name": settings.clinic_name, "timezone": settings.timezone,
+                                  "currency": settings.currency},
             "started": time.monotonic(),
             "session_policy": SessionPolicy(
                 idle=dt.timedelta(minutes=settings.session_idle_minutes),
@@ -128,7 +147,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         }),
         on_startup=[open_database],
         on_shutdown=[close_database],
-        before_request=refuse_until_migrated,
+        before_request=before_request,
         before_send=[security_headers_hook(production)],
         guards=[authorize],
         middleware=[
@@ -137,7 +156,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             session_middleware,
         ],
         stores={"rate_limit": DatabaseStore("rate_limit")},
-        template_config=template_config(settings, filters={"mrn": format_mrn}),
+        template_config=template_config(settings, clinic_locale=lambda: built["app"].state.locale,
+                                        filters={"mrn": format_mrn}),
         plugins=[
             HTMXPlugin(),
             StructlogPlugin(
@@ -174,4 +194,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # Litestar runs middleware only for matched routes; the access log must
     # see every request, so it wraps the root handler.
     app.asgi_handler = with_access_log(app.asgi_handler)
+    built["app"] = app
     return app

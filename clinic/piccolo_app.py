@@ -16,6 +16,7 @@ TABLE_MODULES = [
     "clinic.security.tables",
     "clinic.audit.tables",
     "clinic.clinical.tables",
+    "clinic.practice.tables",
 ]
 
 APP_CONFIG = AppConfig(

@@ -60,6 +60,7 @@ class Settings:
     units: str = "us"
     # First-run default; the practice settings screen may store another.
     currency: str = "USD"
+    clinic_name: str = "Clinic"
     # Filled in with a note for each development secret we generated, so the
     # command line can warn once.
     generated_secrets: tuple[str, ...] = ()
@@ -178,6 +179,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         date_order=date_order,
         units=units,
         currency=currency,
+        clinic_name=" ".join((env_vars.get("CLINIC_NAME") or "Clinic").split())[:120],
         generated_secrets=tuple(generated),
     )
     if settings.session_warning_seconds >= settings.session_idle_minutes * 60:

@@ -157,6 +157,9 @@ def app(settings) -> Litestar:
 
 async def empty_tables(engine) -> None:
     from clinic.db import is_mysql
+    from clinic.practice.services import forget
+
+    forget()  # the clinic settings are cached for a few seconds
 
     names = [name for name in await table_names(engine) if name not in KEEP_TABLES]
     if is_mysql(engine):

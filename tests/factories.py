@@ -80,9 +80,9 @@ DEFAULT_PATIENT = {
 
 
 def locale():
-    from clinic.patients.validation import Locale
+    from clinic.core.locale import Locale
 
-    return Locale(country="US", date_order="MDY", today=dt.datetime.now(dt.timezone.utc).date())
+    return Locale.for_country("US", "America/New_York")
 
 
 async def make_patient(actor_id: int | None = None, **values) -> int:

@@ -194,7 +194,7 @@ async def vitals_or_404(patient_id: int, vitals_id: int) -> dict:
         raise NotFoundException() from None
 
 
-async def section_page(request: Request, section: Section, access: NamedDependency[PatientAccess], form: Form, *,
+async def section_page(request: Request, section: Section, access: PatientAccess, form: Form, *,
                        duplicate: dict | None = None, notice: str = "", error: str = "", status_code: int = 200,
                        headers: dict | None = None) -> Response:
     patient_id = access.patient_id
@@ -208,7 +208,7 @@ async def section_page(request: Request, section: Section, access: NamedDependen
                   headers=headers, notice=notice, error=error)
 
 
-async def vitals_page(request: Request, access: NamedDependency[PatientAccess], form: Form, *, notice: str = "",
+async def vitals_page(request: Request, access: PatientAccess, form: Form, *, notice: str = "",
                       status_code: int = 200, headers: dict | None = None) -> Response:
     units = units_of(request)
     return render(request, "clinical/vitals.html", {

@@ -36,6 +36,7 @@ from babel.localedata import exists as babel_locale_exists
 from babel.numbers import get_territory_currencies, is_currency
 
 from clinic.core import clock
+from clinic.core.forms import Reading
 
 DATE_ORDERS = ("MDY", "DMY", "YMD")
 UNIT_SYSTEMS = ("us", "metric")
@@ -201,6 +202,11 @@ class Locale:
 
     def parse_phone(self, text: str) -> str:
         return parse_phone(text, self.country)
+
+    @property
+    def reading(self) -> Reading:
+        """How forms read dates here, and what "today" is (for "not in the future")."""
+        return Reading(parse_date=self.parse_date, date_hint=self.date_hint, today=self.today())
 
     @property
     def unit_labels(self) -> dict[str, str]:

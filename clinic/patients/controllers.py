@@ -21,6 +21,7 @@ from clinic.patients.normalise import date_hint, format_phone
 from clinic.patients.search import search_patients
 from clinic.patients.tables import Patient
 from clinic.web.actors import actor_of
+from clinic.web.context import locale_of
 from clinic.web.forms import read_form
 from clinic.web.pages import navigate, render
 
@@ -63,13 +64,12 @@ class PatientsController(Controller):
                    page: FromQuery[str] = "1") -> Response:
         filters = listing.ListFilters.parse(status, provider, last_visit, sort)
         result = await listing.patient_page(filters, page_number(page))
-        settings = request.app.state.settings
         base = request.app.route_reverse("patients:list")
         return render(request, "patients/list.html", {
             "page": result, "filters": filters, "clinicians": await services.clinicians(),
             "statuses": listing.STATUSES, "last_visits": listing.LAST_VISIT, "sorts": listing.SORT_LABELS,
             "page_url": lambda number: base + "?" + urlencode({**filters.params(), "page": number}),
-            "today": services.today_in(settings.tz),
+            "today": locale_of(request).today(),
         }, block="patient_rows")
 
     @post("/search", name="patients:search", opt=READ, status_code=200)
@@ -80,7 +80,7 @@ class PatientsController(Controller):
         settings = request.app.state.settings
         hits = []
         if len(text.strip()) >= 2:
-            hits = await search_patients(text, date_order=settings.date_order, today=services.today_in(settings.tz),
+            hits = await search_patients(text, date_order=settings.date_order, today=locale_of(request).today(),
                                          country=settings.country, include_archived=form.get("archived") == "1")
         return render(request, "patients/search.html", {"q": text, "hits": hits,
                                                         "include_archived": form.get("archived") == "1"},
@@ -93,9 +93,8 @@ class PatientsController(Controller):
     @post("/new", name="patients:create", opt=WRITE, status_code=200)
     async def create(self, request: Request) -> Response:
         form = await read_form(request)
-        settings = request.app.state.settings
         try:
-            patient_id = await services.register(form.values, actor_of(request), services.locale_of(settings),
+            patient_id = await services.register(form.values, actor_of(request), locale_of(request),
                                                  accept_duplicates=form.get("accept_duplicates") == "1")
         except Invalid as invalid:
             form.errors = invalid.errors
@@ -125,7 +124,7 @@ class PatientRecordController(Controller):
         version = int(form.get("version")) if form.get("version").isdigit() and len(form.get("version")) < 10 else -1
         try:
             await services.update(access.patient_id, form.values, version, actor_of(request),
-                                  services.locale_of(settings))
+                                  locale_of(request))
         except Invalid as invalid:
             form.errors = invalid.errors
             return render(request, "patients/edit.html", await form_context(request, form, patient=access.patient),

@@ -59,7 +59,7 @@ class InsuranceController(Controller):
                       block="revealed")
 
 
-async def insurance_section(request: Request, access: NamedDependency[PatientAccess], form: Form, *, status_code: int = 200,
+async def insurance_section(request: Request, access: PatientAccess, form: Form, *, status_code: int = 200,
                             notice: str = "") -> Response:
     return render(request, "patients/insurance.html", {
         "patient": access.patient, "policies": await services.insurance_of(access.patient_id), "form": form,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from clinic.audit.services import Actor, record
 from clinic.core.errors import Invalid
+from clinic.core.locale import Locale
 from clinic.db.errors import IntegrityViolation
 from clinic.db.transactions import for_update
 from clinic.patients.identifiers import new_mrn
@@ -24,7 +25,7 @@ from clinic.patients.normalise import (
     phone_search_key,
 )
 from clinic.patients.tables import Patient, PatientInsurance
-from clinic.patients.validation import Locale, clean_insurance, clean_patient
+from clinic.patients.validation import clean_insurance, clean_patient
 from clinic.security import fields
 from clinic.security.tables import Staff
 
@@ -306,12 +307,3 @@ async def clinicians() -> list[dict]:
     return await Staff.select(Staff.id, Staff.full_name, Staff.display_name).where(
         Staff.role.is_in([role.value for role in CLINICIAN_ROLES]) & (Staff.active == True)  # noqa: E712
     ).order_by(Staff.full_name)
-
-
-def today_in(zone) -> dt.date:
-    return dt.datetime.now(zone).date()
-
-
-def locale_of(settings) -> Locale:
-    return Locale(country=settings.country, date_order=settings.date_order, today=today_in(settings.tz))
-

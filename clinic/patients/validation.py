@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from email_validator import EmailNotValidError, validate_email
 
 from clinic.core.errors import Invalid
-from clinic.core.forms import Reading, check, parse_integer
+from clinic.core.forms import check, parse_integer
+from clinic.core.locale import Locale
 from clinic.patients.forms import PATIENT_FORM, PRIORITIES, RELATIONS
 from clinic.patients.normalise import (
     IdentifierError,
     PhoneError,
-    date_hint,
     normalise_national_id,
-    parse_date,
     parse_phone,
 )
 
 MAX_AGE_YEARS = 130
 
 
-@dataclass(frozen=True)
-class Locale:
-    """What the clinic's country decides: phone parsing and the date order."""
-
-    country: str
-    date_order: str
-    today: dt.date
-
-    @property
-    def reading(self) -> Reading:
-        return Reading(parse_date=lambda text: parse_date(text, self.date_order), date_hint=date_hint(self.date_order),
-                       today=self.today)
-
-
 def clean_patient(values: dict, locale: Locale) -> dict:
     clean, errors = check(PATIENT_FORM, values, locale.reading)
     birth = clean["date_of_birth"]
-    if "date_of_birth" not in errors and birth.year < locale.today.year - MAX_AGE_YEARS:
+    if "date_of_birth" not in errors and birth.year < locale.today().year - MAX_AGE_YEARS:
         errors["date_of_birth"] = f"That would make the patient older than {MAX_AGE_YEARS}. Check the year."
 
     for name in ("phone", "phone_alt", "emergency_contact_phone"):

@@ -9,6 +9,7 @@ from clinic.security.tables import Staff
 class ClinicProfile(Table, tablename="clinic_profile"):
     """One row: the clinic as it presents itself and keeps time."""
 
+    singleton = Integer(default=1, unique=True)
     name = Varchar(length=120)
     address_line1 = Varchar(length=120, default="")
     address_line2 = Varchar(length=120, default="")

@@ -29,6 +29,7 @@ from clinic.records import queries
 from clinic.records.export import complete_record, fhir_bundle
 from clinic.records.timeline import timeline
 from clinic.web.actors import actor_of
+from clinic.web.context import locale_of
 from clinic.web.forms import read_form
 from clinic.web.pages import navigate, render, wants_fragment
 
@@ -36,23 +37,22 @@ READ = {"permission": "patients.read"}
 CLINICAL = {"permission": "patients.read", "patient": "clinical"}
 
 
-def head_context(request: Request, access: NamedDependency[PatientAccess]) -> dict:
-    settings = request.app.state.settings
+def head_context(request: Request, access: PatientAccess) -> dict:
     patient = access.patient
     return {
         "patient": patient, "access": access,
-        "age": age_label(patient["date_of_birth"], patients.today_in(settings.tz)),
+        "age": age_label(patient["date_of_birth"], locale_of(request).today()),
     }
 
 
-async def allergy_context(access: NamedDependency[PatientAccess]) -> dict:
+async def allergy_context(access: PatientAccess) -> dict:
     if not access.clinical:
         return {"allergies": None, "no_known_allergies": None}
     return {"allergies": await clinical.active_allergies(access.patient_id),
             "no_known_allergies": await clinical.allergy_review(access.patient_id)}
 
 
-async def summary_context(request: Request, access: NamedDependency[PatientAccess]) -> dict:
+async def summary_context(request: Request, access: PatientAccess) -> dict:
     settings = request.app.state.settings
     patient = access.patient
     return {
@@ -152,7 +152,7 @@ class ChartController(Controller):
                         f"patient-{access.patient['mrn']}-fhir.json", "application/fhir+json")
 
 
-async def exportable_record(request: Request, access: NamedDependency[PatientAccess]) -> dict:
+async def exportable_record(request: Request, access: PatientAccess) -> dict:
     """The complete record, as far as this person may see it: identifiers in
     clear only for roles that may reveal them, insurance only for roles that
     may see it. (Clinical access was checked by the dependency.)"""

@@ -49,6 +49,7 @@ PERMISSIONS: dict[str, str] = {
     "reports.read": "See reports and analytics",
     "staff.manage": "Create and change staff accounts, roles and sessions",
     "security.manage": "Set clinic-wide security policy",
+    "practice.manage": "Change the clinic's name, address, hours, closures and defaults",
     "audit.read": "Read the audit trail and break-the-glass accesses",
 }
 
@@ -56,7 +57,7 @@ _EVERYONE = {SIGNED_IN}
 MATRIX: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(_EVERYONE | {
         "patients.read", "patients.write", "appointments.read", "appointments.write", "reports.read",
-        "staff.manage", "security.manage", "audit.read", "records.export",
+        "staff.manage", "security.manage", "audit.read", "records.export", "practice.manage",
     }),
     Role.DOCTOR: frozenset(_EVERYONE | {
         "patients.read", "patients.write", "appointments.read", "appointments.write", "clinical.read",

@@ -1,18 +1,22 @@
-"""What a screen needs to know about the clinic's ways: dates, times, units."""
+"""What a screen needs to know about the clinic's ways: dates, times, units, money.
+
+The app keeps one ``Locale`` in its state (built from the environment, then
+from the clinic's own settings once they are read), so a change on the
+settings screen applies to the next page without a restart.
+"""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from litestar import Request
 
 from clinic.core.forms import Reading
-from clinic.patients.normalise import date_hint, parse_date
+from clinic.core.locale import Locale
+
+
+def locale_of(request: Request) -> Locale:
+    return request.app.state.locale
 
 
 def reading_for(request: Request) -> Reading:
     """How this clinic types dates, and what "today" is here."""
-    settings = request.app.state.settings
-    order = settings.date_order
-    return Reading(parse_date=lambda text: parse_date(text, order), date_hint=date_hint(order),
-                   today=dt.datetime.now(settings.tz).date())
+    return locale_of(request).reading

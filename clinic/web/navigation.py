@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -13,20 +14,24 @@ class NavItem:
     current: bool = False
 
 
+# (label, route name, permission); an item shows when its route exists.
 ITEMS = [
-    ("Today", "/", "appointments.read"),
-    ("Patients", "/patients", "patients.read"),
-    ("Staff", "/admin/staff", "staff.manage"),
-    ("Audit", "/admin/audit", "audit.read"),
+    ("Today", "dashboard:today", "appointments.read"),
+    ("Patients", "patients:list", "patients.read"),
+    ("Staff", "staff:list", "staff.manage"),
+    ("Clinic", "practice:settings", "practice.manage"),
+    ("Audit", "audit:list", "audit.read"),
+    ("System", "ops:jobs", "system.manage"),
 ]
 
 
-def navigation(user, path: str) -> list[NavItem]:
+def navigation(user, path: str, url_for: Callable[[str], str | None]) -> list[NavItem]:
     if user is None or user.stage != "active":
         return []
     items = []
-    for label, href, permission in ITEMS:
-        if user.can(permission):
+    for label, route, permission in ITEMS:
+        href = url_for(route)
+        if href and user.can(permission):
             current = path == href if href == "/" else path.startswith(href)
             items.append(NavItem(label, href, permission, current))
     return items

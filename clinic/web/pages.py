@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote
 import structlog
 from litestar import Request, Response
 from litestar.datastructures import Cookie
+from litestar.exceptions import NoRouteMatchFoundException
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from litestar.response.base import ASGIResponse
@@ -77,7 +78,7 @@ class Page(Template):
         user = request.scope.get("user")
         settings = request.app.state.settings
         context.setdefault("current_user", user)
-        context.setdefault("nav", navigation(user, request.url.path))
+        context.setdefault("nav", navigation(user, request.url.path, lambda name: route_or_none(request, name)))
         context.setdefault("idle_seconds", settings.session_idle_minutes * 60)
         context.setdefault("warning_seconds", settings.session_warning_seconds)
         context["csrf_field"] = Markup(context.get("csrf_input", ""))
@@ -117,6 +118,13 @@ class Page(Template):
             background=self.background or kwargs.get("background"),
             is_head_response=kwargs.get("is_head_response", False),
         )
+
+
+def route_or_none(request: Request, name: str) -> str | None:
+    try:
+        return request.app.route_reverse(name)
+    except NoRouteMatchFoundException:  # a screen this build does not have
+        return None
 
 
 def check_fragment_target(request: Request, template_name: str, block: str, body: str) -> None:

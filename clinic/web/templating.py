@@ -88,8 +88,8 @@ def template_config(settings: Settings, clinic_locale: Callable[[], Locale] | No
         env.globals.update(
             static_url=static.url,
             app_version=__version__,
-            clinic_timezone=clinic_locale().timezone,
             is_production=settings.is_production,
+            clinic_locale=clinic_locale,
         )
         env.filters.update(local=local, time_of_day=time_of_day, long_date=long_date, clinic_date=clinic_date,
                            money=money, phone=phone, **(filters or {}))

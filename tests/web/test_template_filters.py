@@ -10,7 +10,7 @@ from clinic.web.templating import template_config
 
 UTC = dt.timezone.utc
 TEMPLATE = ("{{ at | clinic_date }}|{{ at | time_of_day }}|{{ at | local | long_date }}|{{ phone | phone }}|"
-            "{{ fee | money }}|{{ fee | money('EUR') }}|{{ none | money }}|{{ clinic_timezone }}")
+            "{{ fee | money }}|{{ fee | money('EUR') }}|{{ none | money }}|{{ clinic_locale().timezone }}")
 
 
 def render(config, **values) -> list[str]:
