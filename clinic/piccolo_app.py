@@ -5,6 +5,7 @@ from piccolo.conf.apps import AppConfig, table_finder
 from clinic.paths import PROJECT_ROOT
 
 TABLE_MODULES = [
+    "clinic.core.jobs.tables",
     "clinic.staff.tables",
     "clinic.patients.tables",
     "clinic.scheduling.tables",
