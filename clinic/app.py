@@ -29,6 +29,7 @@ from clinic.audit.controllers import AuditController
 from clinic.clinical.controllers import ClinicalController
 from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable, bind_tables, create_engine
+from clinic.ops.background import clinic_jobs, start_inline_worker, stop_inline_worker
 from clinic.ops.controllers import HealthController
 from clinic.ops.readiness import Readiness, refuse_until_migrated
 from clinic.paths import STATIC_DIR
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "settings": settings,
             "engine": engine,
             "readiness": readiness,
+            "jobs": clinic_jobs(),
             "started": time.monotonic(),
             "session_policy": SessionPolicy(
                 idle=dt.timedelta(minutes=settings.session_idle_minutes),
@@ -121,8 +123,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 reauth=dt.timedelta(minutes=settings.reauth_minutes),
             ),
         }),
-        on_startup=[open_database],
-        on_shutdown=[close_database],
+        on_startup=[open_database, start_inline_worker],
+        # In this order: the worker finishes its job while the database is still open.
+        on_shutdown=[stop_inline_worker, close_database],
         before_request=refuse_until_migrated,
         before_send=[security_headers_hook(production)],
         guards=[authorize],

@@ -19,6 +19,8 @@ from clinic.db.urls import DatabaseURL, DatabaseURLError, parse_database_url
 from clinic.security.crypto import KeyError_, Keyring, new_key_setting
 
 ENVIRONMENTS = ("development", "production")
+# Where background jobs run: inside `clinic serve`, or only in `clinic worker` processes.
+WORKER_MODES = ("inline", "off")
 MIN_SECRET_LENGTH = 32
 DEV_SECRETS_FILE = "dev-secrets.json"
 
@@ -55,6 +57,7 @@ class Settings:
     country: str = "US"
     date_order: str = "MDY"
     units: str = "us"
+    worker: str = "inline"
     # Filled in with a note for each development secret we generated, so the
     # command line can warn once.
     generated_secrets: tuple[str, ...] = ()
@@ -172,6 +175,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         country=country,
         date_order=date_order,
         units=units,
+        worker=_choice(env_vars, "CLINIC_WORKER", "inline", WORKER_MODES),
         generated_secrets=tuple(generated),
     )
     if settings.session_warning_seconds >= settings.session_idle_minutes * 60:
