@@ -31,6 +31,7 @@ from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable, bind_tables, create_engine
 from clinic.ops.background import clinic_jobs, start_inline_worker, stop_inline_worker
 from clinic.ops.controllers import HealthController
+from clinic.ops.jobs_screen import JobsController
 from clinic.ops.readiness import Readiness, refuse_until_migrated
 from clinic.paths import STATIC_DIR
 from clinic.patients.chart_controllers import ChartController
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             StaffRedirects,
             SecurityController,
             AuditController,
+            JobsController,
             PatientsController,
             ChartController,
             ClinicalController,

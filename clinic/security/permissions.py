@@ -50,13 +50,14 @@ PERMISSIONS: dict[str, str] = {
     "staff.manage": "Create and change staff accounts, roles and sessions",
     "security.manage": "Set clinic-wide security policy",
     "audit.read": "Read the audit trail and break-the-glass accesses",
+    "system.manage": "See background work and retry failed jobs",
 }
 
 _EVERYONE = {SIGNED_IN}
 MATRIX: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(_EVERYONE | {
         "patients.read", "patients.write", "appointments.read", "appointments.write", "reports.read",
-        "staff.manage", "security.manage", "audit.read", "records.export",
+        "staff.manage", "security.manage", "audit.read", "records.export", "system.manage",
     }),
     Role.DOCTOR: frozenset(_EVERYONE | {
         "patients.read", "patients.write", "appointments.read", "appointments.write", "clinical.read",

@@ -18,6 +18,7 @@ ITEMS = [
     ("Patients", "/patients", "patients.read"),
     ("Staff", "/admin/staff", "staff.manage"),
     ("Audit", "/admin/audit", "audit.read"),
+    ("System", "/admin/jobs", "system.manage"),
 ]
 
 
