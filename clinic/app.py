@@ -31,15 +31,17 @@ from clinic.clinical.controllers import ClinicalController
 from clinic.core.locale import Locale
 from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable
+from clinic.ops.background import clinic_jobs, start_inline_worker, stop_inline_worker
 from clinic.ops.controllers import HealthController
+from clinic.ops.jobs_screen import JobsController
 from clinic.ops.readiness import Readiness, refuse_until_migrated
 from clinic.paths import STATIC_DIR
 from clinic.patients.controllers import PatientRecordController, PatientsController
 from clinic.patients.identifiers import format_mrn
-from clinic.practice import controllers as practice
-from clinic.practice.controllers import PracticeController
 from clinic.patients.insurance_controllers import InsuranceController
 from clinic.piccolo_app import bind_tables, create_engine
+from clinic.practice import controllers as practice
+from clinic.practice.controllers import PracticeController
 from clinic.records.chart_controllers import ChartController
 from clinic.security import fields
 from clinic.security.guards import RedirectRequired, authorize
@@ -113,6 +115,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             SecurityController,
             PracticeController,
             AuditController,
+            JobsController,
             PatientsController,
             PatientRecordController,
             InsuranceController,
@@ -138,6 +141,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "clinic_name": settings.clinic_name,
             "practice_defaults": {"name": settings.clinic_name, "timezone": settings.timezone,
                                   "currency": settings.currency},
+            "jobs": clinic_jobs(),
             "started": time.monotonic(),
             "session_policy": SessionPolicy(
                 idle=dt.timedelta(minutes=settings.session_idle_minutes),
@@ -145,8 +149,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 reauth=dt.timedelta(minutes=settings.reauth_minutes),
             ),
         }),
-        on_startup=[open_database],
-        on_shutdown=[close_database],
+        on_startup=[open_database, start_inline_worker],
+        # In this order: the worker finishes its job while the database is still open.
+        on_shutdown=[stop_inline_worker, close_database],
         before_request=before_request,
         before_send=[security_headers_hook(production)],
         guards=[authorize],

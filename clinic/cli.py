@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
                        "unmigrated database")
     serve.set_defaults(handler=serve_command)
 
+    worker = commands.add_parser(
+        "worker", help="run background jobs in this process (beside `clinic serve`, or instead of its own)",
+        description="Claim and run due background jobs until stopped (Ctrl-C or SIGTERM; the job in hand "
+        "finishes first). Any number may run against one database: a job never runs twice at once. Set "
+        "CLINIC_WORKER=off on the web service when jobs should run only here.")
+    worker.set_defaults(handler=worker_command)
+
     migrate = commands.add_parser("migrate", help="bring the database schema up to date",
                                   description="Apply every pending migration in piccolo_migrations/. Safe to re-run.")
     migrate.set_defaults(handler=migrate_command)
@@ -182,6 +189,44 @@ async def sign_in_hints() -> list[str]:
     if await Staff.exists().where(Staff.email_key == DEMO_STAFF[0].email):
         return ["Demo clinic. Sign in as (email / password):", *(f"  {line}" for line in demo_sign_ins())]
     return []
+
+
+def worker_command(settings: Settings, args) -> int:
+    import contextlib
+    import signal
+
+    import structlog
+
+    from clinic.core.jobs import Worker
+    from clinic.ops.background import SHUTDOWN_GRACE_SECONDS, clinic_jobs
+    from clinic.web.logging import logger_factory, structlog_processors
+
+    structlog.configure(processors=structlog_processors(settings), logger_factory=logger_factory(),
+                        wrapper_class=structlog.make_filtering_bound_logger(settings.log_level))
+
+    async def work(engine: Engine) -> int:
+        await require_migrated(engine)
+        worker = Worker(clinic_jobs())
+        loop = asyncio.get_running_loop()
+        stopping: list[asyncio.Task] = []
+
+        def stop() -> None:
+            # The job in hand may finish within the grace period; then it is handed back.
+            if not stopping:
+                stopping.append(loop.create_task(worker.stop(grace_seconds=SHUTDOWN_GRACE_SECONDS)))
+
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signal_number, stop)
+        print(f"worker {worker.name} running jobs ({settings.database.describe()}); Ctrl-C stops it", flush=True)
+        task = worker.start()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        if stopping:
+            await stopping[0]
+        print("worker stopped", flush=True)
+        return EXIT_OK
+
+    return run_with_database(settings, work)
 
 
 def migrate_command(settings: Settings, args) -> int:

@@ -11,6 +11,7 @@ from clinic.paths import PROJECT_ROOT
 from clinic.settings import Settings
 
 TABLE_MODULES = [
+    "clinic.core.jobs.tables",
     "clinic.patients.tables",
     "clinic.scheduling.tables",
     "clinic.security.tables",

@@ -22,6 +22,8 @@ from clinic.core.locale import DATE_ORDERS, UNIT_SYSTEMS, default_currency, defa
 from clinic.db.urls import DatabaseURL, DatabaseURLError, parse_database_url
 
 ENVIRONMENTS = ("development", "production")
+# Where background jobs run: inside `clinic serve`, or only in `clinic worker` processes.
+WORKER_MODES = ("inline", "off")
 MIN_SECRET_LENGTH = 32
 DEV_SECRETS_FILE = "dev-secrets.json"
 
@@ -61,6 +63,7 @@ class Settings:
     # First-run default; the practice settings screen may store another.
     currency: str = "USD"
     clinic_name: str = "Clinic"
+    worker: str = "inline"
     # Filled in with a note for each development secret we generated, so the
     # command line can warn once.
     generated_secrets: tuple[str, ...] = ()
@@ -180,6 +183,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         units=units,
         currency=currency,
         clinic_name=" ".join((env_vars.get("CLINIC_NAME") or "Clinic").split())[:120],
+        worker=_choice(env_vars, "CLINIC_WORKER", "inline", WORKER_MODES),
         generated_secrets=tuple(generated),
     )
     if settings.session_warning_seconds >= settings.session_idle_minutes * 60:

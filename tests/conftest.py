@@ -93,6 +93,18 @@ def require_mysql() -> None:
         pytest.skip(f"MySQL half skipped: {reason}; set CLINIC_TEST_MYSQL_URL to run it")
 
 
+def pytest_collection_modifyitems(config, items):
+    """``@pytest.mark.mysql_only`` tests run on the MySQL/MariaDB backend only."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("backend") == "sqlite"
+        (dropped if on_sqlite and item.get_closest_marker("mysql_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request) -> str:
     if request.param == "mysql":
@@ -119,6 +131,8 @@ def settings_for(database_url: str, data_dir: Path, **environ: str) -> Settings:
             "CLINIC_TIMEZONE": TEST_TIMEZONE,
             "CLINIC_LOG_FORMAT": "console",
             "CLINIC_DB_POOL_MAX": "5",
+            # Tests run jobs themselves; an app's own worker is started where a test asks for it.
+            "CLINIC_WORKER": "off",
             **environ,
         }
     )

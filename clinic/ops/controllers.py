@@ -6,7 +6,7 @@ from litestar import Controller, Request, Response, get
 
 from clinic import __version__
 from clinic.db.errors import DatabaseUnavailable
-from clinic.ops.health import database_check, resident_memory_bytes
+from clinic.ops.health import database_check, jobs_check, resident_memory_bytes
 
 
 class HealthController(Controller):
@@ -31,6 +31,7 @@ class HealthController(Controller):
         body = {
             "status": status,
             "database": database,
+            "jobs": await jobs_check() if status == "ok" else None,
             "uptime_seconds": round(time.monotonic() - state.started, 1),
             "memory_rss_bytes": resident_memory_bytes(),
             "version": __version__,

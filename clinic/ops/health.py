@@ -9,6 +9,7 @@ import time
 
 from piccolo.engine.base import Engine
 
+from clinic.core.jobs import queue_health
 from clinic.db.errors import DatabaseUnavailable
 from clinic.db.schema import raw
 
@@ -33,3 +34,15 @@ async def database_check(engine: Engine) -> dict:
     except Exception as error:  # it answered, with an error (e.g. no migration table yet)
         return {"reachable": True, "error": type(error).__name__}
     return {"reachable": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+async def jobs_check() -> dict:
+    """Background work: jobs due now, seconds the oldest has waited, dead jobs.
+
+    Reported, never a reason for a 503: a platform would restart a healthy
+    app for a backlog a restart does not clear.
+    """
+    try:
+        return await asyncio.wait_for(queue_health(), HEALTH_TIMEOUT_SECONDS)
+    except Exception as error:
+        return {"error": type(error).__name__}

@@ -51,13 +51,14 @@ PERMISSIONS: dict[str, str] = {
     "security.manage": "Set clinic-wide security policy",
     "practice.manage": "Change the clinic's name, address, hours, closures and defaults",
     "audit.read": "Read the audit trail and break-the-glass accesses",
+    "system.manage": "See background work and retry failed jobs",
 }
 
 _EVERYONE = {SIGNED_IN}
 MATRIX: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(_EVERYONE | {
         "patients.read", "patients.write", "appointments.read", "appointments.write", "reports.read",
-        "staff.manage", "security.manage", "audit.read", "records.export", "practice.manage",
+        "staff.manage", "security.manage", "audit.read", "records.export", "practice.manage", "system.manage",
     }),
     Role.DOCTOR: frozenset(_EVERYONE | {
         "patients.read", "patients.write", "appointments.read", "appointments.write", "clinical.read",

@@ -20,6 +20,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
+from clinic.db.pruning import delete_in_batches
 from clinic.security.permissions import permissions_of
 from clinic.security.tables import StaffSession
 
@@ -35,6 +36,10 @@ TOUCH_EVERY = dt.timedelta(seconds=20)
 # password, enrolment) must finish it soon: it cannot be kept alive for hours
 # while someone guesses codes.
 STEP_LIFETIME = dt.timedelta(minutes=10)
+# Sessions are deleted this long after their absolute expiry (every session,
+# signed out or not, expires at most CLINIC_SESSION_MAX_HOURS after it
+# began): a browser back after a long weekend still hears it was signed out.
+KEPT_AFTER_EXPIRY = dt.timedelta(days=7)
 
 
 def new_token() -> str:
@@ -208,3 +213,9 @@ async def set_pending_totp(session_id: int, encrypted_secret: str) -> None:
 async def pending_totp(session_id: int) -> str:
     row = await StaffSession.select(StaffSession.pending_totp_secret).where(StaffSession.id == session_id).first()
     return row["pending_totp_secret"] if row else ""
+
+
+async def delete_old_sessions(now: dt.datetime | None = None) -> int:
+    """Delete sessions that expired more than KEPT_AFTER_EXPIRY ago (a job, hourly)."""
+    cutoff = (now or dt.datetime.now(UTC)) - KEPT_AFTER_EXPIRY
+    return await delete_in_batches(StaffSession, StaffSession.expires_at < cutoff)

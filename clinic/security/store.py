@@ -12,6 +12,7 @@ import datetime as dt
 from litestar.stores.base import NamespacedStore
 
 from clinic.db.errors import IntegrityViolation
+from clinic.db.pruning import delete_in_batches
 from clinic.security.tables import StoredValue
 
 UTC = dt.timezone.utc
@@ -78,3 +79,9 @@ class DatabaseStore(NamespacedStore):
         if row is None or row["expires_at"] is None:
             return None
         return max(0, int((row["expires_at"] - dt.datetime.now(UTC)).total_seconds()))
+
+
+async def delete_expired_values(now: dt.datetime | None = None) -> int:
+    """Delete expired values of every namespace (a job, hourly); ``get`` would
+    only delete the ones someone asks for again."""
+    return await delete_in_batches(StoredValue, StoredValue.expires_at < (now or dt.datetime.now(UTC)))

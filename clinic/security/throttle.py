@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from clinic.db.errors import IntegrityViolation, WriteConflict
+from clinic.db.pruning import delete_in_batches
 from clinic.db.transactions import for_update
 from clinic.security.tables import SignInThrottle
 
@@ -24,6 +25,8 @@ ADDRESS_FREE_FAILURES = 20
 LONGEST_PAUSE = dt.timedelta(minutes=30)
 # An address's count starts over after this long without a failure.
 ADDRESS_MEMORY = dt.timedelta(minutes=15)
+# An account's (or its codes') count is deleted after this long without a failure.
+ACCOUNT_MEMORY = dt.timedelta(days=1)
 
 
 def account_key(email: str) -> str:
@@ -96,3 +99,16 @@ async def clear(key: str) -> None:
 async def failures(key: str) -> int:
     row = await SignInThrottle.select(SignInThrottle.failures).where(SignInThrottle.key == key).first()
     return row["failures"] if row else 0
+
+
+async def forget_old_failures(now: dt.datetime | None = None) -> int:
+    """Delete counts nobody has added to for a while and that pause nobody (a job, hourly)."""
+    now = now or dt.datetime.now(UTC)
+    unlocked = SignInThrottle.locked_until.is_null() | (SignInThrottle.locked_until <= now)
+    quiet_addresses = (
+        SignInThrottle.key.like("address:%") & (SignInThrottle.updated_at < now - ADDRESS_MEMORY) & unlocked
+    )
+    quiet_accounts = (SignInThrottle.updated_at < now - ACCOUNT_MEMORY) & unlocked
+    return await delete_in_batches(SignInThrottle, quiet_addresses) + await delete_in_batches(
+        SignInThrottle, quiet_accounts
+    )

@@ -22,7 +22,7 @@ from piccolo.table import Table
 from clinic.db import DatabaseUnavailable, IntegrityViolation, UnsupportedQuery, engine_for, is_mysql
 from clinic.db.mysql.engine import MySQLEngine, check_piccolo_version
 from clinic.db.schema import raw
-from clinic.db.transactions import for_update
+from clinic.db.transactions import can_skip_locked, for_update
 from clinic.db.urls import parse_database_url
 from tests.conftest import MYSQL_URL, mysql_database, recreate_mysql_database, require_mysql, run_async
 
@@ -655,6 +655,53 @@ def test_deadlocks_become_a_retryable_write_conflict(mysql_url):
         return sorted(outcomes)
 
     assert with_tables(mysql_url, work) == ["committed", "conflict"]
+
+
+def test_skip_locked_leaves_out_rows_another_transaction_holds(mysql_url):
+    """What a job queue's claimers need: take the next free row instead of waiting."""
+
+    async def work(engine):
+        await Item.insert(Item(name="a"), Item(name="b"), Item(name="c"))
+        held, release = asyncio.Event(), asyncio.Event()
+
+        async def hold(name):
+            async with engine.transaction():
+                await for_update(Item.select().where(Item.name == name)).first()
+                held.set()
+                await release.wait()
+
+        holder = asyncio.create_task(hold("a"))
+        await held.wait()
+        try:
+            async with engine.transaction():
+                assert can_skip_locked(engine)
+                free = await asyncio.wait_for(
+                    for_update(Item.select(Item.name).order_by(Item.name), skip_locked=True), 5
+                )
+        finally:
+            release.set()
+            await holder
+        return [row["name"] for row in free]
+
+    assert with_tables(mysql_url, work) == ["b", "c"]
+
+
+def test_skip_locked_is_refused_on_a_server_without_it(mysql_url):
+    """MariaDB before 10.6 would reject the syntax; the engine says why first."""
+
+    async def work(engine):
+        async with engine.transaction():
+            known = engine.server_version
+            engine.server_version = (10, 5, 22)
+            try:
+                assert not can_skip_locked(engine)
+                with pytest.raises(UnsupportedQuery, match="SKIP LOCKED needs MariaDB 10.6"):
+                    for_update(Item.select(), skip_locked=True)
+                return await for_update(Item.select(Item.name)).run()  # plain FOR UPDATE still works
+            finally:
+                engine.server_version = known
+
+    assert with_tables(mysql_url, work) == []
 
 
 def test_unmapped_errors_keep_the_code_and_drop_the_value(mysql_url):

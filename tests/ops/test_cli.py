@@ -176,3 +176,50 @@ def test_createadmin_makes_the_first_account_from_a_script(fresh_database):
     assert again.returncode == 2 and "already exists" in one_error_line(again)
     verify = clinic("audit", "verify", env=fresh_database)
     assert verify.returncode == 0 and "1 entries verified" in verify.stdout
+
+
+def test_worker_runs_the_periodic_jobs_and_stops_on_sigterm(backend, fresh_database):
+    import signal
+    import time
+
+    from clinic.db import engine_for
+    from clinic.db.schema import raw
+    from clinic.db.urls import parse_database_url
+    from tests.conftest import run_async
+
+    assert clinic("migrate", env=fresh_database).returncode == 0
+    url = fresh_database.get("DATABASE_URL") or f"sqlite:///{fresh_database['CLINIC_DATA_DIR']}/clinic.db"
+
+    async def finished_jobs() -> list[str]:
+        engine = engine_for(parse_database_url(url, Path(".")))
+        rows = await raw(engine, "SELECT kind FROM job WHERE state = 'done' ORDER BY kind")
+        return [row["kind"] for row in rows]
+
+    environ = {key: value for key, value in os.environ.items() if not key.startswith(("CLINIC_", "DATABASE_URL"))}
+    worker = subprocess.Popen([sys.executable, "-m", "clinic", "worker"], env={**environ, **SECRET, **fresh_database},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        done: list[str] = []
+        deadline = time.monotonic() + 30
+        while len(done) < 4 and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.2)
+            done = run_async(finished_jobs)
+        assert done == ["jobs.prune_finished", "security.prune_rate_limits", "security.prune_sessions",
+                        "security.prune_sign_in_failures"]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, errors = worker.communicate(timeout=20)
+    assert worker.returncode == 0, errors
+    assert "running jobs" in output and output.rstrip().endswith("worker stopped")
+    assert "Traceback" not in errors
+
+
+def test_worker_refuses_an_unmigrated_database(backend, fresh_database):
+    if backend == "sqlite":
+        import sqlite3
+
+        Path(fresh_database["CLINIC_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+        sqlite3.connect(Path(fresh_database["CLINIC_DATA_DIR"]) / "clinic.db").close()
+    result = clinic("worker", env=fresh_database)
+    assert result.returncode == 2
+    assert "run `clinic migrate` first" in one_error_line(result)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from contextlib import contextmanager
 
 from litestar.testing import TestClient
 
 from clinic import __version__
+from clinic.core.jobs import DEAD, Job, enqueue
 from tests.conftest import Harness, empty_tables, mysql_database
 from tests.factories import sign_in_as
 from tests.helpers import html, one
@@ -22,7 +24,23 @@ def test_it_reports_ok_with_no_patient_data(client):
     assert body["database"]["reachable"] is True and body["database"]["migrations_pending"] == 0
     assert body["version"] == __version__
     assert body["uptime_seconds"] >= 0 and body["memory_rss_bytes"] > 10_000_000
-    assert set(body) == {"status", "database", "uptime_seconds", "memory_rss_bytes", "version"}
+    assert set(body) == {"status", "database", "jobs", "uptime_seconds", "memory_rss_bytes", "version"}
+    assert body["jobs"] == {"due": 0, "oldest_due_seconds": 0.0, "dead": 0}
+
+
+def test_it_reports_jobs_due_how_late_the_oldest_is_and_the_dead(harness, client):
+    now = dt.datetime.now(dt.timezone.utc)
+
+    async def queue():
+        await enqueue("test.note", run_at=now - dt.timedelta(seconds=90))
+        await enqueue("test.note", run_at=now - dt.timedelta(seconds=5))
+        await enqueue("test.note", run_at=now + dt.timedelta(hours=1))  # not due yet
+        await Job.insert(Job(kind="test.note", state=DEAD, finished_at=now, due_at=None))
+
+    harness.run(queue)
+    jobs = client.get("/health").json()["jobs"]
+    assert jobs["due"] == 2 and jobs["dead"] == 1
+    assert 90 <= jobs["oldest_due_seconds"] < 120
 
 
 def test_it_needs_no_sign_in_and_sets_no_cookies(client):

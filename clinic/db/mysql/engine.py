@@ -128,6 +128,11 @@ class MySQLEngine(Engine[MySQLTransaction]):
     async def prep_database(self):
         return None
 
+    @property
+    def supports_skip_locked(self) -> bool:
+        """``FOR UPDATE SKIP LOCKED``: MariaDB 10.6+, MySQL 8.0.1+ (known once connected)."""
+        return self.server_version >= ((10, 6) if self.is_mariadb else (8, 0, 1))
+
     async def get_version(self) -> float:
         return float("{}.{}".format(*self.server_version[:2])) if len(self.server_version) > 1 else 0.0
 
