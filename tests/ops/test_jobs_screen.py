@@ -74,7 +74,7 @@ def test_without_htmx_the_retry_answers_with_the_whole_page(harness, client):
     jobs = some_jobs(harness)
     response = post(client, f"/admin/jobs/{jobs['dead']}/retry")
     assert response.status_code == 200 and not is_fragment(response)
-    assert one(html(response), "[hx-swap-oob] .alert-ok")
+    assert one(html(response), "#alerts .alert-ok")
 
 
 def test_the_list_alone_is_a_fragment_holding_its_own_target(harness, client):
