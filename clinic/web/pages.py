@@ -102,7 +102,7 @@ class Page(Template):
             raise LookupError(f"{self.template_name} has no block {self.block!r}")
         context = template.new_context(self.create_template_context(request))
         body = "".join(template.blocks[self.block](context))
-        check_fragment_target(request, self.template_name, self.block, body)
+        check_fragment_target(request, self.template_name, self.block, body, self.headers.get("HX-Retarget", ""))
         if self.notice or self.error:
             # Out of band into the live region: announced, and the swapped
             # section itself stays exactly what it was asked to be.
@@ -127,8 +127,9 @@ def route_or_none(request: Request, name: str) -> str | None:
         return None
 
 
-def check_fragment_target(request: Request, template_name: str, block: str, body: str) -> None:
-    target = request.htmx.target if request.htmx else None
+def check_fragment_target(request: Request, template_name: str, block: str, body: str, retarget: str = "") -> None:
+    """The element htmx swaps the fragment into must be in it (it replaces itself)."""
+    target = retarget.lstrip("#") or (request.htmx.target if request.htmx else None)
     if not target or target == "alerts" or f'id="{target}"' in body:
         return
     message = f"{template_name} block {block!r} has no element #{target}: htmx would swap in nothing"

@@ -54,18 +54,18 @@ def test_register_find_open_chart_add_allergy_and_vitals(browser_page, live_serv
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1
 
     page.click("#section-allergies summary")
-    page.fill("#f-allergies-substance", "Penicillin")
-    page.fill("#f-allergies-reaction", "Hives")
-    page.select_option("#f-allergies-severity", "severe")
-    page.click("#section-allergies form button[type=submit]")
+    page.fill("#f-substance-allergies", "Penicillin")
+    page.fill("#f-reaction-allergies", "Hives")
+    page.select_option("#f-severity-allergies", "severe")
+    page.click("#section-allergies details form button[type=submit]")
     page.wait_for_selector("#section-allergies li[data-entry-id]")
     assert "Penicillin" in page.locator("#section-allergies li[data-entry-id]").inner_text()
 
     page.click("#section-vitals summary")
-    page.fill("#f-vitals-systolic", "124")
-    page.fill("#f-vitals-diastolic", "79")
-    page.fill("#f-vitals-weight", "150")
-    page.fill("#f-vitals-height", "65")
+    page.fill("#f-systolic-vitals", "124")
+    page.fill("#f-diastolic-vitals", "79")
+    page.fill("#f-weight-vitals", "150")
+    page.fill("#f-height-vitals", "65")
     page.click("#section-vitals form button[type=submit]")
     page.wait_for_selector("#section-vitals tr[data-vitals-id]")
     # 150 lb and 65 in are stored as 68.0 kg and 165.1 cm (0.1 precision, like the scales).
@@ -81,13 +81,14 @@ async def poisoned_patient(staff_id: int) -> int:
     text_fields = ("first_name", "last_name", "preferred_name", "address_line1", "address_line2", "city", "region",
                    "preferred_language", "emergency_contact_name", "emergency_contact_relation",
                    "front_desk_notes")
-    from clinic.patients.validation import TEXT_LIMITS
+    from clinic.patients.forms import PATIENT_FORM
 
-    values = {name: f"{XSS} {JS_URL}"[:TEXT_LIMITS[name]] for name in text_fields}
+    values = {name: f"{XSS} {JS_URL}"[:PATIENT_FORM[name].max_length] for name in text_fields}
     values["postal_code"] = XSS[:20]
     patient_id = await make_patient(staff_id, date_of_birth="1970-01-01", **values)
     actor = Actor(staff_id=staff_id, role="doctor")
-    await add_insurance(patient_id, {"payer_name": XSS, "plan_name": JS_URL, "member_number": "ABC123"}, actor)
+    await add_insurance(patient_id, {"payer_name": XSS, "plan_name": JS_URL, "member_number": "ABC123",
+                                     "priority": "primary", "subscriber_relation": "self"}, actor)
     for key, extra in (("allergies", {"substance": XSS, "reaction": JS_URL}), ("medications", {"name": XSS}),
                        ("problems", {"description": XSS}), ("history", {"kind": "social", "description": XSS}),
                        ("immunizations", {"vaccine": XSS, "given_on": "2024-01-01"})):
