@@ -12,6 +12,7 @@ from litestar.response import Redirect
 from clinic.accounts import services
 from clinic.accounts.forms import MFA_FORM, SIGN_IN_FORM
 from clinic.audit.services import record
+from clinic.core import clock
 from clinic.core.crypto import derive_key
 from clinic.core.forms import Form
 from clinic.security import sessions
@@ -166,7 +167,7 @@ class SessionController(Controller):
         """Seconds left before idle sign-out; asking does not count as activity."""
         user = request.scope["user"]
         policy = request.app.state.session_policy
-        now = dt.datetime.now(UTC)
+        now = clock.now()
         idle_left = policy.idle - (now - user.last_seen_at)
         absolute_left = user.expires_at - now
         return {"seconds_left": max(0, int(min(idle_left, absolute_left).total_seconds()))}

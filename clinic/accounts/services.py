@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from clinic.audit.services import Actor, record
+from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.security import sessions, throttle
 from clinic.security.passwords import hash_password, needs_rehash, password_problem, verify_password
@@ -16,6 +17,9 @@ UTC = dt.timezone.utc
 MFA_POLICY_KEY = "mfa_required_for"
 MFA_ADMINS_ONLY = "admins"
 MFA_EVERYONE = "everyone"
+# Said the same way for an email nobody has: it never tells whether an account exists.
+PAUSED = ("Signing in is paused for a few minutes after several failed attempts. Wait and try again, or ask "
+          "your clinic's administrator to unlock it.")
 GENERIC_FAILURE = (
     "That email and password did not work. After several failed attempts, signing in pauses for a few minutes."
 )
@@ -32,7 +36,7 @@ async def set_mfa_policy(value: str, actor: Actor) -> None:
     engine = ClinicSetting._meta.db
     async with engine.transaction():
         existing = await ClinicSetting.select(ClinicSetting.id).where(ClinicSetting.key == MFA_POLICY_KEY).first()
-        now = dt.datetime.now(UTC)
+        now = clock.now()
         if existing:
             await ClinicSetting.update(
                 {ClinicSetting.value: value, ClinicSetting.updated_at: now, ClinicSetting.updated_by: actor.staff_id}
@@ -82,19 +86,19 @@ async def sign_in(email: str, password: str, actor: Actor, policy: sessions.Sess
         verify_password(None, password)  # same time as any other answer
         await record("auth.login_failed", audit_actor, entity_type="staff", entity_id=staff_id,
                      outcome="denied", detail="paused after repeated failures")
-        return SignInOutcome(None, message=GENERIC_FAILURE)
+        return SignInOutcome(None, message=PAUSED)
 
     password_ok = verify_password(staff["password_hash"] if staff else None, password)
     if not (staff and staff["active"] and password_ok):
-        await throttle.note_failure(account, throttle.ACCOUNT_FREE_FAILURES)
-        await throttle.note_failure(address, throttle.ADDRESS_FREE_FAILURES)
+        paused = await throttle.note_failure(account, throttle.ACCOUNT_FREE_FAILURES)
+        paused = await throttle.note_failure(address, throttle.ADDRESS_FREE_FAILURES) or paused
         reason = "unknown email" if not staff else "inactive account" if not staff["active"] else "wrong password"
         await record("auth.login_failed", audit_actor, entity_type="staff", entity_id=staff_id, outcome="failure",
                      detail=reason)
-        return SignInOutcome(None, message=GENERIC_FAILURE)
+        return SignInOutcome(None, message=PAUSED if paused else GENERIC_FAILURE)
 
     await throttle.clear(account)
-    changes = {Staff.last_sign_in_at: dt.datetime.now(UTC)}
+    changes = {Staff.last_sign_in_at: clock.now()}
     if needs_rehash(staff["password_hash"]):
         changes[Staff.password_hash] = hash_password(password)
     await Staff.update(changes).where(Staff.id == staff_id)
@@ -122,7 +126,7 @@ async def change_password(staff_id: int, current: str, new: str, confirm: str, a
         raise Invalid(errors)
     await Staff.update(
         {Staff.password_hash: hash_password(new), Staff.must_change_password: False,
-         Staff.password_changed_at: dt.datetime.now(UTC)}
+         Staff.password_changed_at: clock.now()}
     ).where(Staff.id == staff_id)
     await record("auth.password_changed", actor, entity_type="staff", entity_id=staff_id)
 

@@ -16,6 +16,7 @@ from clinic.admin.forms import audit_filters
 from clinic.audit import break_glass
 from clinic.audit.actions import describe
 from clinic.audit.services import record
+from clinic.core import clock
 from clinic.core.forms import Form
 from clinic.core.paging import page_number
 from clinic.web.actors import actor_of
@@ -99,7 +100,7 @@ class AuditController(Controller):
         return render(request, "admin/break_glass.html", {
             "grants": grants, "page_number": number, "has_next": len(grants) == 50,
             "patient_names": await queries.patient_names({grant["patient_id"] for grant in grants}),
-            "now": dt.datetime.now(dt.timezone.utc),
+            "now": clock.now(),
         })
 
 

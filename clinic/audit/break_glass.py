@@ -11,6 +11,7 @@ import datetime as dt
 
 from clinic.audit.services import Actor, record
 from clinic.audit.tables import BreakGlassGrant
+from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.security.permissions import BREAK_GLASS_PERMISSIONS
 
@@ -24,7 +25,7 @@ async def grant(staff_id: int, patient_id: int, permission: str, reason: str, mi
         raise Invalid({"permission": "This access cannot be obtained by breaking the glass."})
     if len(reason) < MIN_REASON:
         raise Invalid({"reason": f"Say why you need access (at least {MIN_REASON} characters); it is reviewed."})
-    now = dt.datetime.now(UTC)
+    now = clock.now()
     expires_at = now + dt.timedelta(minutes=minutes)
     engine = BreakGlassGrant._meta.db
     async with engine.transaction():
@@ -44,7 +45,7 @@ async def active_grant(staff_id: int, patient_id: int, permission: str) -> dt.da
         BreakGlassGrant.select(BreakGlassGrant.expires_at)
         .where(
             (BreakGlassGrant.staff == staff_id) & (BreakGlassGrant.patient_id == patient_id)
-            & (BreakGlassGrant.permission == permission) & (BreakGlassGrant.expires_at > dt.datetime.now(UTC))
+            & (BreakGlassGrant.permission == permission) & (BreakGlassGrant.expires_at > clock.now())
         )
         .order_by(BreakGlassGrant.expires_at, ascending=False)
         .first()

@@ -15,6 +15,7 @@ import hmac
 from dataclasses import dataclass
 
 from clinic.audit.tables import AuditChainHead, AuditEvent
+from clinic.core import clock
 from clinic.db.transactions import for_update
 
 UTC = dt.timezone.utc
@@ -79,7 +80,7 @@ async def record(
     """Append one entry; returns its id. Joins the caller's transaction."""
     engine = AuditEvent._meta.db
     entry = {
-        "occurred_at": dt.datetime.now(UTC),
+        "occurred_at": clock.now(),
         "staff_id": actor.staff_id,
         "role": actor.role[:20],
         "action": action[:60],

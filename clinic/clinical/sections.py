@@ -41,6 +41,10 @@ class Section:
     def form(self) -> FormSpec:
         return FormSpec(self.fields)
 
+    @property
+    def status_field(self) -> Field:
+        return Field("status", "Status", kind="choice", required=True, choices=self.statuses)
+
 
 STATUS_ACTIVE = ("active", "Active")
 ENTERED_IN_ERROR = ("entered_in_error", "Entered in error")

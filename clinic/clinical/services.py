@@ -7,6 +7,7 @@ import datetime as dt
 from clinic.audit.services import Actor, record
 from clinic.clinical.sections import SECTIONS, Section, clean_entry, same_thing
 from clinic.clinical.tables import Allergy, AllergyReview, ChartEntry
+from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.core.forms import Reading
 from clinic.db.errors import IntegrityViolation
@@ -96,7 +97,7 @@ async def add_entry(section: Section, patient_id: int, values: dict, actor: Acto
     notes = clean.pop("notes", "")
     table = section.table
     engine = table._meta.db
-    now = dt.datetime.now(UTC)
+    now = clock.now()
     async with engine.transaction():
         if section.duplicate_of and not accept_duplicate:
             existing = await _active_duplicate(section, patient_id, clean[section.duplicate_of])
@@ -129,7 +130,7 @@ async def update_entry(section: Section, patient_id: int, entry_id: int, values:
         await table.update({
             **{getattr(table, name): value for name, value in clean.items()},
             table.notes: fields.cipher().seal(table, "notes", entry_id, notes),
-            table.updated_at: dt.datetime.now(UTC), table.updated_by: actor.staff_id,
+            table.updated_at: clock.now(), table.updated_by: actor.staff_id,
         }).where((table.id == entry_id) & (table.patient == patient_id))
         await record("clinical.update", actor, entity_type=table._meta.tablename, entity_id=entry_id,
                      patient_id=patient_id)
@@ -142,7 +143,7 @@ async def set_status(section: Section, patient_id: int, entry_id: int, status: s
     table = section.table
     engine = table._meta.db
     async with engine.transaction():
-        await table.update({table.status: status, table.updated_at: dt.datetime.now(UTC),
+        await table.update({table.status: status, table.updated_at: clock.now(),
                             table.updated_by: actor.staff_id}).where(
             (table.id == entry_id) & (table.patient == patient_id))
         await record("clinical.status", actor, entity_type=table._meta.tablename, entity_id=entry_id,
@@ -166,7 +167,7 @@ async def allergy_review(patient_id: int) -> dict | None:
 async def record_no_known_allergies(patient_id: int, actor: Actor) -> None:
     """The patient was asked and has no allergies: a recorded state, not a blank."""
     engine = AllergyReview._meta.db
-    now = dt.datetime.now(UTC)
+    now = clock.now()
     async with engine.transaction():
         if await Allergy.exists().where((Allergy.patient == patient_id) & (Allergy.status == "active")):
             raise Invalid({"no_known_allergies": "This patient has active allergies on file. Mark them inactive or "

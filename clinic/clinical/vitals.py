@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from clinic.audit.services import Actor, record
 from clinic.clinical.services import EntryNotFound, staff_names
 from clinic.clinical.tables import VitalSigns
+from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.core.forms import Field, FormSpec, check
 from clinic.security import fields
@@ -118,7 +119,7 @@ def clean_vitals(values: dict, units: str, now: dt.datetime) -> dict:
 
 
 async def add_vitals(patient_id: int, values: dict, actor: Actor, *, units: str) -> int:
-    now = dt.datetime.now(UTC)
+    now = clock.now()
     clean = clean_vitals(values, units, now)
     notes = clean.pop("notes")
     engine = VitalSigns._meta.db
@@ -171,7 +172,7 @@ async def update_vitals(patient_id: int, vitals_id: int, values: dict, actor: Ac
         await VitalSigns.update({
             **{getattr(VitalSigns, name): value for name, value in clean.items()},
             VitalSigns.notes: fields.cipher().seal(VitalSigns, "notes", vitals_id, notes),
-            VitalSigns.updated_by: actor.staff_id, VitalSigns.updated_at: dt.datetime.now(UTC),
+            VitalSigns.updated_by: actor.staff_id, VitalSigns.updated_at: clock.now(),
         }).where((VitalSigns.id == vitals_id) & (VitalSigns.patient == patient_id))
         await record("clinical.update", actor, entity_type="vital_signs", entity_id=vitals_id, patient_id=patient_id)
 
@@ -184,7 +185,7 @@ async def mark_vitals_in_error(patient_id: int, vitals_id: int, actor: Actor) ->
     engine = VitalSigns._meta.db
     async with engine.transaction():
         await VitalSigns.update({VitalSigns.status: "entered_in_error", VitalSigns.updated_by: actor.staff_id,
-                                 VitalSigns.updated_at: dt.datetime.now(UTC)}).where(VitalSigns.id == vitals_id)
+                                 VitalSigns.updated_at: clock.now()}).where(VitalSigns.id == vitals_id)
         await record("clinical.status", actor, entity_type="vital_signs", entity_id=vitals_id, patient_id=patient_id,
                      detail="entered_in_error")
 

@@ -1,10 +1,11 @@
-from __future__ import annotations
+"""Today: the day's appointments for everyone on the staff."""
 
-import datetime as dt
+from __future__ import annotations
 
 from litestar import Controller, Request, Response, get
 
 from clinic.scheduling.services import appointments_on
+from clinic.web.context import locale_of
 from clinic.web.pages import render
 
 
@@ -13,7 +14,7 @@ class DashboardController(Controller):
 
     @get(name="dashboard:today", opt={"permission": "appointments.read"})
     async def today(self, request: Request) -> Response:
-        zone = request.app.state.settings.tz
-        today = dt.datetime.now(zone).date()
-        visits = await appointments_on(today, zone)
+        locale = locale_of(request)
+        today = locale.today()
+        visits = await appointments_on(today, locale)
         return render(request, "dashboard/today.html", {"today": today, "visits": visits}, block="visits")

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from clinic.core import clock
 from clinic.ops.demo_history import add_histories, add_identifiers_and_insurance, demo_phone, registration_details
 from clinic.patients.identifiers import new_mrn
 from clinic.patients.normalise import name_key, phone_search_key
@@ -97,7 +98,7 @@ async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_c
     later ones booked); the same seed and ``now`` give the same clinic.
     """
     rng = random.Random(SEED)
-    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(zone)
+    now = (now or clock.now()).astimezone(zone)
     today = now.date()
 
     staff_rows = [

@@ -15,7 +15,7 @@ from clinic.core.forms import Form
 from clinic.core.paging import page_number
 from clinic.patients import listing, services
 from clinic.patients.access import PATIENT_ACCESS, PatientAccess
-from clinic.patients.forms import MERGE_FORM, PATIENT_FIELDSETS, PATIENT_FORM
+from clinic.patients.forms import MERGE_FORM, PATIENT_FIELDSETS, PATIENT_FORM, list_filters
 from clinic.patients.merge import MergeRefused, merge
 from clinic.patients.normalise import date_hint, format_phone
 from clinic.patients.search import search_patients
@@ -66,8 +66,9 @@ class PatientsController(Controller):
         result = await listing.patient_page(filters, page_number(page))
         base = request.app.route_reverse("patients:list")
         return render(request, "patients/list.html", {
-            "page": result, "filters": filters, "clinicians": await services.clinicians(),
-            "statuses": listing.STATUSES, "last_visits": listing.LAST_VISIT, "sorts": listing.SORT_LABELS,
+            "page": result, "filters": Form(values=filters.params()),
+            "filters_spec": list_filters(await services.clinicians(), listing.STATUSES, listing.LAST_VISIT,
+                                         listing.SORT_LABELS),
             "page_url": lambda number: base + "?" + urlencode({**filters.params(), "page": number}),
             "today": locale_of(request).today(),
         }, block="patient_rows")

@@ -56,3 +56,14 @@ BREAK_GLASS_FORM = FormSpec((
     Field("reason", "Why do you need it?", kind="textarea", required=True, max_length=500,
           hint="At least 10 characters. Your name, the time and this reason are reviewed."),
 ))
+
+
+def list_filters(clinicians: list[dict], statuses: dict, last_visits: dict, sorts: dict) -> FormSpec:
+    """The patient list's filters (a GET form: nothing typed, only choices)."""
+    return FormSpec((
+        Field("status", "Status", kind="choice", choices=tuple(statuses.items())),
+        Field("provider", "Primary clinician", kind="choice", blank="Any",
+              choices=tuple((str(c["id"]), c["display_name"] or c["full_name"]) for c in clinicians)),
+        Field("last_visit", "Last visit", kind="choice", choices=tuple(last_visits.items())),
+        Field("sort", "Sort", kind="choice", choices=tuple(sorts.items())),
+    ))

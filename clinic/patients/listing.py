@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from clinic.core import clock
 from clinic.core.forms import parse_integer
 from clinic.core.paging import Page, page_bounds
 from clinic.patients.tables import Patient
@@ -76,7 +77,7 @@ def _condition(filters: ListFilters, now: dt.datetime):
 
 
 async def patient_page(filters: ListFilters, page: int = 1) -> Page:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now()
     condition = _condition(filters, now)
     total = await Patient.count().where(condition)
     page, pages, offset = page_bounds(page, total, PAGE_SIZE)

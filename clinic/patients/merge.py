@@ -8,12 +8,12 @@ duplicate is archived and points at the survivor, and nothing is deleted.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Awaitable, Callable
 
 from piccolo.table import Table
 
 from clinic.audit.services import Actor, record
+from clinic.core import clock
 from clinic.db.transactions import for_update
 from clinic.patients.tables import Patient, PatientInsurance
 
@@ -59,7 +59,7 @@ async def merge(duplicate_id: int, survivor_id: int, actor: Actor) -> dict[str, 
         if found[duplicate_id]["merged_into"] or found[survivor_id]["merged_into"]:
             raise MergeRefused("One of these records has already been merged.")
         moved = {name: await step(duplicate_id, survivor_id) for name, step in _steps.items()}
-        now = dt.datetime.now(dt.timezone.utc)
+        now = clock.now()
         await Patient.update({Patient.merged_into: survivor_id, Patient.archived_at: now,
                               Patient.version: Patient.version + 1, Patient.updated_at: now,
                               Patient.updated_by: actor.staff_id}).where(Patient.id == duplicate_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from clinic.core import clock
 from clinic.scheduling.tables import Appointment
 
 
@@ -13,7 +14,7 @@ async def next_appointments(patient_ids: list[int]) -> dict[int, dt.datetime]:
         return {}
     rows = await Appointment.select(Appointment.patient, Appointment.starts_at).where(
         Appointment.patient.is_in(patient_ids)
-        & (Appointment.starts_at >= dt.datetime.now(dt.timezone.utc))
+        & (Appointment.starts_at >= clock.now())
         & Appointment.status.is_in(["booked", "arrived"])
     ).order_by(Appointment.starts_at)
     upcoming: dict[int, dt.datetime] = {}

@@ -12,6 +12,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from clinic.audit.services import Actor, record
+from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.core.locale import Locale
 from clinic.db.errors import IntegrityViolation
@@ -127,7 +128,7 @@ async def register(values: dict, actor: Actor, locale: Locale, *, accept_duplica
     for _ in range(5):  # a new MRN collides with an existing one once in ~100,000 registrations
         try:
             async with engine.transaction():
-                now = dt.datetime.now(UTC)
+                now = clock.now()
                 rows = await Patient.insert(
                     Patient(mrn=new_mrn(), **clean, **search_keys(clean), created_at=now, updated_at=now,
                             created_by=actor.staff_id, updated_by=actor.staff_id)
@@ -218,7 +219,7 @@ async def update(patient_id: int, values: dict, version: int, actor: Actor, loca
         await Patient.update({
             **{getattr(Patient, name): clean[name] for name in EDITABLE},
             **{getattr(Patient, name): value for name, value in search_keys(clean).items()},
-            Patient.version: new_version, Patient.updated_at: dt.datetime.now(UTC), Patient.updated_by: actor.staff_id,
+            Patient.version: new_version, Patient.updated_at: clock.now(), Patient.updated_by: actor.staff_id,
         }).where(Patient.id == patient_id)
         # Which fields changed, never their values.
         await record("patient.update", actor, entity_type="patient", entity_id=patient_id, patient_id=patient_id,
@@ -236,9 +237,9 @@ async def set_archived(patient_id: int, archived: bool, actor: Actor) -> None:
         if current["merged_into"] and not archived:
             raise ValueError("a merged record cannot be restored")
         await Patient.update({
-            Patient.archived_at: dt.datetime.now(UTC) if archived else None,
+            Patient.archived_at: clock.now() if archived else None,
             Patient.version: Patient.version + 1, Patient.updated_by: actor.staff_id,
-            Patient.updated_at: dt.datetime.now(UTC),
+            Patient.updated_at: clock.now(),
         }).where(Patient.id == patient_id)
         await record("patient.archive" if archived else "patient.restore", actor, entity_type="patient",
                      entity_id=patient_id, patient_id=patient_id)
@@ -280,7 +281,7 @@ async def add_insurance(patient_id: int, values: dict, actor: Actor) -> int:
 async def end_insurance(patient_id: int, insurance_id: int, actor: Actor) -> None:
     await _require_insurance(patient_id, insurance_id)
     await PatientInsurance.update({PatientInsurance.active: False, PatientInsurance.updated_by: actor.staff_id,
-                                   PatientInsurance.updated_at: dt.datetime.now(UTC)}).where(
+                                   PatientInsurance.updated_at: clock.now()}).where(
         PatientInsurance.id == insurance_id)
     await record("insurance.end", actor, entity_type="insurance", entity_id=insurance_id, patient_id=patient_id)
 

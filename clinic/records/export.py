@@ -16,6 +16,7 @@ from clinic.clinical import services as clinical
 from clinic.clinical.sections import SECTIONS
 from clinic.clinical.tables import VitalSigns
 from clinic.clinical.vitals import bmi
+from clinic.core import clock
 from clinic.patients import services
 from clinic.patients.normalise import mask_identifier
 from clinic.patients.tables import Patient, PatientInsurance
@@ -63,7 +64,7 @@ async def complete_record(patient_id: int, *, identifiers: bool = True, insuranc
         Appointment.provider.full_name.as_alias("provider"),
     ).where(Appointment.patient == patient_id).order_by(Appointment.starts_at)
     record["appointments"] = [{k: _plain(v) for k, v in row.items()} for row in appointments]
-    record["exported_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
+    record["exported_at"] = clock.now().isoformat()
     return record
 
 

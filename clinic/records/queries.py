@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
+from clinic.core import clock
 from clinic.scheduling.tables import Appointment
 
 UPCOMING = ("booked", "confirmed", "arrived")
 
 
 async def next_and_last_appointment(patient_id: int) -> dict:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now()
     columns = (Appointment.starts_at, Appointment.status, Appointment.provider.display_name.as_alias("with"))
     upcoming = await Appointment.select(*columns).where(
         (Appointment.patient == patient_id) & (Appointment.starts_at >= now) & Appointment.status.is_in(UPCOMING)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
+from clinic.core.locale import Locale
 from clinic.scheduling.tables import Appointment
 
 
@@ -22,15 +22,8 @@ class ScheduledVisit:
     provider_name: str
 
 
-def day_bounds(day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    """The UTC instants where a local calendar day starts and ends (DST-safe)."""
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
-
-
-async def appointments_on(day: dt.date, zone: ZoneInfo) -> list[ScheduledVisit]:
-    start, end = day_bounds(day, zone)
+async def appointments_on(day: dt.date, locale: Locale) -> list[ScheduledVisit]:
+    start, end = locale.day_bounds(day)
     rows = await (
         Appointment.select(
             Appointment.id,

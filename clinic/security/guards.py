@@ -22,6 +22,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from clinic.core import clock
 from clinic.security import sessions
 from clinic.security.sessions import CurrentUser
 
@@ -86,6 +87,6 @@ async def authorize(connection: ASGIConnection, route_handler: BaseRouteHandler)
         raise PermissionDeniedException()
     if opt.get("recent_auth"):
         window = connection.app.state.session_policy.reauth
-        if dt.datetime.now(UTC) - user.confirmed_at > window:
+        if clock.now() - user.confirmed_at > window:
             raise RedirectRequired("/account/confirm?next=" + quote(current_path(connection), safe="/"),
                                    htmx_status=403, reason="confirm your password")

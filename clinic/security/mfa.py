@@ -16,6 +16,7 @@ import time
 import pyotp
 import segno
 
+from clinic.core import clock
 from clinic.core.crypto import Keyring, keyed_digest
 from clinic.db.transactions import for_update
 from clinic.security.tables import RecoveryCode, Staff
@@ -117,7 +118,6 @@ async def replace_recovery_codes(staff_id: int, key: bytes) -> list[str]:
 
 
 async def use_recovery_code(staff_id: int, code: str, key: bytes) -> bool:
-    import datetime as dt
 
     digest = keyed_digest(key, str(staff_id), normalise_recovery_code(code))
     engine = RecoveryCode._meta.db
@@ -129,7 +129,7 @@ async def use_recovery_code(staff_id: int, code: str, key: bytes) -> bool:
         ).first()
         if not row:
             return False
-        await RecoveryCode.update({RecoveryCode.used_at: dt.datetime.now(dt.timezone.utc)}).where(
+        await RecoveryCode.update({RecoveryCode.used_at: clock.now()}).where(
             RecoveryCode.id == row["id"]
         )
         return True

@@ -20,6 +20,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
+from clinic.core import clock
 from clinic.db.pruning import delete_in_batches
 from clinic.security.permissions import permissions_of
 from clinic.security.tables import StaffSession
@@ -89,7 +90,7 @@ class CurrentUser:
 async def start_session(staff_id: int, *, stage: str, policy: SessionPolicy, client_address: str,
                         user_agent: str) -> str:
     """A new session (a new token): used at every sign-in."""
-    now = dt.datetime.now(UTC)
+    now = clock.now()
     token = new_token()
     await StaffSession.insert(
         StaffSession(
@@ -114,7 +115,7 @@ async def rotate(session_id: int, *, stage: str | None = None, confirmed: bool =
     if stage is not None:
         changes[StaffSession.stage] = stage
     if confirmed:
-        changes[StaffSession.confirmed_at] = dt.datetime.now(UTC)
+        changes[StaffSession.confirmed_at] = clock.now()
     await StaffSession.update(changes).where(StaffSession.id == session_id)
     return token
 
@@ -135,7 +136,7 @@ async def load(token: str, policy: SessionPolicy) -> tuple[CurrentUser | None, s
     )
     if row is None or row["ended_at"] is not None:
         return None, "unknown"
-    now = dt.datetime.now(UTC)
+    now = clock.now()
     reason = ""
     if not row["active"]:
         reason = "deactivated"
@@ -166,18 +167,18 @@ async def load(token: str, policy: SessionPolicy) -> tuple[CurrentUser | None, s
 
 
 async def touch(user: CurrentUser, *, force: bool = False) -> None:
-    now = dt.datetime.now(UTC)
+    now = clock.now()
     if force or now - user.last_seen_at >= TOUCH_EVERY:
         await StaffSession.update({StaffSession.last_seen_at: now}).where(StaffSession.id == user.session_id)
         user.last_seen_at = now
 
 
 async def confirm(session_id: int) -> None:
-    await StaffSession.update({StaffSession.confirmed_at: dt.datetime.now(UTC)}).where(StaffSession.id == session_id)
+    await StaffSession.update({StaffSession.confirmed_at: clock.now()}).where(StaffSession.id == session_id)
 
 
 async def end(session_id: int, reason: str) -> None:
-    await StaffSession.update({StaffSession.ended_at: dt.datetime.now(UTC), StaffSession.end_reason: reason}).where(
+    await StaffSession.update({StaffSession.ended_at: clock.now(), StaffSession.end_reason: reason}).where(
         (StaffSession.id == session_id) & StaffSession.ended_at.is_null()
     )
 
@@ -186,13 +187,13 @@ async def end_all(staff_id: int, reason: str, *, except_session: int | None = No
     condition = (StaffSession.staff == staff_id) & StaffSession.ended_at.is_null()
     if except_session is not None:
         condition &= StaffSession.id != except_session
-    await StaffSession.update({StaffSession.ended_at: dt.datetime.now(UTC), StaffSession.end_reason: reason}).where(
+    await StaffSession.update({StaffSession.ended_at: clock.now(), StaffSession.end_reason: reason}).where(
         condition
     )
 
 
 async def live_sessions(staff_id: int, policy: SessionPolicy) -> list[dict]:
-    now = dt.datetime.now(UTC)
+    now = clock.now()
     rows = await (
         StaffSession.select(
             StaffSession.id, StaffSession.created_at, StaffSession.last_seen_at, StaffSession.expires_at,
@@ -217,5 +218,5 @@ async def pending_totp(session_id: int) -> str:
 
 async def delete_old_sessions(now: dt.datetime | None = None) -> int:
     """Delete sessions that expired more than KEPT_AFTER_EXPIRY ago (a job, hourly)."""
-    cutoff = (now or dt.datetime.now(UTC)) - KEPT_AFTER_EXPIRY
+    cutoff = (now or clock.now()) - KEPT_AFTER_EXPIRY
     return await delete_in_batches(StaffSession, StaffSession.expires_at < cutoff)

@@ -11,6 +11,7 @@ import datetime as dt
 
 from litestar.stores.base import NamespacedStore
 
+from clinic.core import clock
 from clinic.db.errors import IntegrityViolation
 from clinic.db.pruning import delete_in_batches
 from clinic.security.tables import StoredValue
@@ -22,7 +23,7 @@ def _expiry(expires_in: int | dt.timedelta | None) -> dt.datetime | None:
     if expires_in is None:
         return None
     seconds = expires_in.total_seconds() if isinstance(expires_in, dt.timedelta) else expires_in
-    return dt.datetime.now(UTC) + dt.timedelta(seconds=seconds)
+    return clock.now() + dt.timedelta(seconds=seconds)
 
 
 class DatabaseStore(NamespacedStore):
@@ -58,7 +59,7 @@ class DatabaseStore(NamespacedStore):
         ).first()
         if row is None:
             return None
-        if row["expires_at"] is not None and row["expires_at"] <= dt.datetime.now(UTC):
+        if row["expires_at"] is not None and row["expires_at"] <= clock.now():
             await StoredValue.delete().where(StoredValue.id == row["id"])
             return None
         if renew_for is not None and row["expires_at"] is not None:
@@ -78,10 +79,10 @@ class DatabaseStore(NamespacedStore):
         row = await StoredValue.select(StoredValue.expires_at).where(self._where(key)).first()
         if row is None or row["expires_at"] is None:
             return None
-        return max(0, int((row["expires_at"] - dt.datetime.now(UTC)).total_seconds()))
+        return max(0, int((row["expires_at"] - clock.now()).total_seconds()))
 
 
 async def delete_expired_values(now: dt.datetime | None = None) -> int:
     """Delete expired values of every namespace (a job, hourly); ``get`` would
     only delete the ones someone asks for again."""
-    return await delete_in_batches(StoredValue, StoredValue.expires_at < (now or dt.datetime.now(UTC)))
+    return await delete_in_batches(StoredValue, StoredValue.expires_at < (now or clock.now()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from clinic.core import clock
 from clinic.db.errors import IntegrityViolation, WriteConflict
 from clinic.db.pruning import delete_in_batches
 from clinic.db.transactions import for_update
@@ -49,7 +50,7 @@ def pause_after(failures: int, free: int) -> dt.timedelta | None:
 
 async def locked_until(key: str) -> dt.datetime | None:
     row = await SignInThrottle.select(SignInThrottle.locked_until).where(SignInThrottle.key == key).first()
-    if row and row["locked_until"] and row["locked_until"] > dt.datetime.now(UTC):
+    if row and row["locked_until"] and row["locked_until"] > clock.now():
         return row["locked_until"]
     return None
 
@@ -59,13 +60,13 @@ async def paused_keys(keys: list[str]) -> set[str]:
     if not keys:
         return set()
     rows = await SignInThrottle.select(SignInThrottle.key).where(
-        SignInThrottle.key.is_in(keys) & (SignInThrottle.locked_until > dt.datetime.now(UTC)))
+        SignInThrottle.key.is_in(keys) & (SignInThrottle.locked_until > clock.now()))
     return {row["key"] for row in rows}
 
 
 async def note_failure(key: str, free: int) -> dt.datetime | None:
     """Count one more failure; returns when the pause it causes ends, if any."""
-    now = dt.datetime.now(UTC)
+    now = clock.now()
     engine = SignInThrottle._meta.db
     for _ in range(3):  # a concurrent first failure may insert the row under us (or deadlock on MySQL)
         try:
@@ -103,7 +104,7 @@ async def failures(key: str) -> int:
 
 async def forget_old_failures(now: dt.datetime | None = None) -> int:
     """Delete counts nobody has added to for a while and that pause nobody (a job, hourly)."""
-    now = now or dt.datetime.now(UTC)
+    now = now or clock.now()
     unlocked = SignInThrottle.locked_until.is_null() | (SignInThrottle.locked_until <= now)
     quiet_addresses = (
         SignInThrottle.key.like("address:%") & (SignInThrottle.updated_at < now - ADDRESS_MEMORY) & unlocked

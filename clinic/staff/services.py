@@ -14,6 +14,7 @@ import secrets
 from email_validator import EmailNotValidError, validate_email
 
 from clinic.audit.services import Actor, record
+from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.core.forms import FormSpec, check
 from clinic.core.paging import Page, page_bounds
@@ -127,7 +128,7 @@ async def update_staff(staff_id: int, values: dict, actor: Actor) -> None:
             await Staff.update(
                 {Staff.full_name: clean["full_name"], Staff.display_name: clean["display_name"],
                  Staff.email: clean["email"], Staff.email_key: clean["email"].lower(), Staff.colour: clean["colour"],
-                 Staff.updated_at: dt.datetime.now(UTC)}
+                 Staff.updated_at: clock.now()}
             ).where(Staff.id == staff_id)
             await record("staff.update", actor, entity_type="staff", entity_id=staff_id)
     except IntegrityViolation as violation:
@@ -159,7 +160,7 @@ async def change_role(staff_id: int, role: str, actor: Actor) -> None:
             return
         if current["role"] == Role.ADMIN and await _would_remove_last_admin(staff_id):
             raise LastAdministrator()
-        changes = {Staff.role: role, Staff.updated_at: dt.datetime.now(UTC)}
+        changes = {Staff.role: role, Staff.updated_at: clock.now()}
         if role not in CLINICIAN_ROLES:
             changes[Staff.colour] = ""
         await Staff.update(changes).where(Staff.id == staff_id)
@@ -176,7 +177,7 @@ async def set_active(staff_id: int, active: bool, actor: Actor) -> None:
             return
         if not active and current["role"] == Role.ADMIN and await _would_remove_last_admin(staff_id):
             raise LastAdministrator()
-        now = dt.datetime.now(UTC)
+        now = clock.now()
         await Staff.update(
             {Staff.active: active, Staff.deactivated_at: None if active else now, Staff.updated_at: now}
         ).where(Staff.id == staff_id)
@@ -192,7 +193,7 @@ async def reset_password(staff_id: int, actor: Actor) -> str:
     async with engine.transaction():
         await Staff.update(
             {Staff.password_hash: hash_password(password), Staff.must_change_password: True,
-             Staff.updated_at: dt.datetime.now(UTC)}
+             Staff.updated_at: clock.now()}
         ).where(Staff.id == staff_id)
         await sessions.end_all(staff_id, "password reset")
         await record("staff.password_reset", actor, entity_type="staff", entity_id=staff_id)
@@ -229,7 +230,7 @@ async def create_administrator(full_name: str, email: str, password: str) -> int
         rows = await Staff.insert(
             Staff(email=clean["email"], email_key=clean["email"].lower(), full_name=clean["full_name"],
                   display_name=clean["full_name"].split()[0], role=Role.ADMIN.value,
-                  password_hash=hash_password(password), password_changed_at=dt.datetime.now(UTC))
+                  password_hash=hash_password(password), password_changed_at=clock.now())
         )
     except IntegrityViolation:
         raise Invalid({"email": "An account with this email address already exists."}) from None

@@ -12,6 +12,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from clinic import __version__
+from clinic.core.forms import Form
 from clinic.core.locale import Locale
 from clinic.core.money import format_money
 from clinic.paths import STATIC_DIR, TEMPLATES_DIR
@@ -90,6 +91,8 @@ def template_config(settings: Settings, clinic_locale: Callable[[], Locale] | No
             app_version=__version__,
             is_production=settings.is_production,
             clinic_locale=clinic_locale,
+            # A form filled with values, for small inline forms (an entry's status).
+            filled=lambda **values: Form(values={name: str(value) for name, value in values.items()}),
         )
         env.filters.update(local=local, time_of_day=time_of_day, long_date=long_date, clinic_date=clinic_date,
                            money=money, phone=phone, **(filters or {}))

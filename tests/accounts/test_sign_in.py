@@ -14,6 +14,7 @@ from tests.factories import PASSWORD, make_staff, post, sign_in_as
 from tests.helpers import html, one
 
 GENERIC = "That email and password did not work."
+PAUSED = "Signing in is paused for a few minutes"
 
 
 def sign_in(client, email, password, next_path="/"):
@@ -82,7 +83,8 @@ def test_five_failures_pause_the_account_and_even_the_right_password_is_refused(
     for _ in range(5):
         assert sign_in(client, staff["email"], "wrong password here").status_code == 422
     paused = sign_in(client, staff["email"], PASSWORD)
-    assert paused.status_code == 422 and one(html(paused), ".alert-error").text().startswith(GENERIC)
+    # The person is told to wait or ask an administrator.
+    assert paused.status_code == 422 and one(html(paused), ".alert-error").text().startswith(PAUSED)
     assert ("auth.login_failed", "denied") in audit_actions(harness, staff["id"])
     # The pause grows with further failures once it has run out.
     first = harness.run(throttle.locked_until, throttle.account_key(staff["email"]))
@@ -98,6 +100,9 @@ def test_an_unknown_email_is_paused_the_same_way(harness, client):
     for _ in range(5):
         sign_in(client, "ghost@riverside-clinic.org", "whatever password 1")
     assert harness.run(throttle.locked_until, throttle.account_key("ghost@riverside-clinic.org")) is not None
+    # The same words as for a real account: nothing tells whether it exists.
+    paused = sign_in(client, "ghost@riverside-clinic.org", "whatever password 1")
+    assert one(html(paused), ".alert-error").text().startswith(PAUSED)
 
 
 def test_an_administrator_can_unlock_a_paused_account(harness, client):

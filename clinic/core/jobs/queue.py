@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any, Mapping
 
+from clinic.core import clock
 from clinic.core.jobs.tables import DEAD, DONE, PENDING, RETRYING, Job
 from clinic.db.errors import IntegrityViolation
 from clinic.db.pruning import delete_in_batches
@@ -23,7 +24,7 @@ listeners: list[Any] = []
 
 
 def now_utc() -> dt.datetime:
-    return dt.datetime.now(UTC)
+    return clock.now()
 
 
 def wake_workers() -> None:
