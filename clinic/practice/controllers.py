@@ -91,4 +91,5 @@ async def refresh(request: Request) -> None:
     state = request.app.state
     current = await services.practice(defaults=state.practice_defaults)
     state.clinic_name = current.name
+    state.clinic_contact = " · ".join([*current.address, current.phone] if current.phone else current.address)
     state.locale = current.locale(state.base_locale)

@@ -82,7 +82,9 @@ class Page(Template):
         context.setdefault("idle_seconds", settings.session_idle_minutes * 60)
         context.setdefault("warning_seconds", settings.session_warning_seconds)
         context["csrf_field"] = Markup(context.get("csrf_input", ""))
-        context.setdefault("clinic_name", getattr(request.app.state, "clinic_name", None) or "Clinic")
+        state = request.app.state
+        context.setdefault("clinic_name", getattr(state, "clinic_name", None) or "Clinic")
+        context.setdefault("clinic_contact", getattr(state, "clinic_contact", ""))
         notice = self.notice
         if self.block is None and not notice:
             # A confirmation carried across a redirect (see navigate()).

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import piccolo
 import pytest
-from piccolo.columns import JSON, Boolean, Date, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Integer, JSON, Numeric, Text, Time, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -42,6 +42,7 @@ class Item(Table, tablename="engine_item"):
     in_stock = Boolean(default=False)
     received_on = Date(null=True, default=None)
     checked_at = Timestamptz(null=True, default=None)
+    opens_at = Time(null=True, default=None)
     details = JSON(default="{}")
     notes = Text(default="")
     quantity = Integer(default=0)
@@ -174,7 +175,8 @@ def test_values_round_trip_with_their_types(engine_url):
     async def work(engine):
         await Item.insert(
             Item(name="Zoë 🩺 Müller", price=Decimal("12345678.91"), in_stock=True, received_on=dt.date(2026, 2, 28),
-                 checked_at=moment, details='{"lot": "A-17", "cold": true}', notes="line1\nline2 — ü"),
+                 checked_at=moment, opens_at=dt.time(9, 30), details='{"lot": "A-17", "cold": true}',
+                 notes="line1\nline2 — ü"),
         )
         return await Item.select().first()
 
@@ -186,6 +188,7 @@ def test_values_round_trip_with_their_types(engine_url):
     assert row["checked_at"] == moment and row["checked_at"].tzinfo is not None
     assert row["checked_at"].utcoffset() == dt.timedelta(0)  # stored and returned in UTC
     assert row["checked_at"].microsecond == 123456
+    assert row["opens_at"] == dt.time(9, 30)  # a time of day on both (PyMySQL would give a timedelta)
     assert row["notes"] == "line1\nline2 — ü"
     import json
 

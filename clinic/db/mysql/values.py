@@ -46,6 +46,14 @@ def _as_utc(value):
     return value.replace(tzinfo=datetime.timezone.utc) if isinstance(value, datetime.datetime) else value
 
 
+def _as_time(value):
+    """TIME comes back as a timedelta from PyMySQL; a time of day, as on SQLite."""
+    if isinstance(value, datetime.timedelta):
+        micro = int(value.total_seconds() * 1_000_000) % (24 * 3600 * 1_000_000)
+        return (datetime.datetime.min + datetime.timedelta(microseconds=micro)).time()
+    return value
+
+
 def _as_int(value):
     return int(value) if isinstance(value, Decimal) else value
 
@@ -61,6 +69,8 @@ def decode_rows(description, rows) -> list[dict]:
             converters[index] = _as_bool  # BOOLEAN is TINYINT(1)
         elif type_code in (FIELD_TYPE.DATETIME, FIELD_TYPE.TIMESTAMP):
             converters[index] = _as_utc  # everything is stored as UTC
+        elif type_code == FIELD_TYPE.TIME:
+            converters[index] = _as_time
         elif type_code == FIELD_TYPE.NEWDECIMAL and scale == 0:
             converters[index] = _as_int  # SUM/COUNT of integers
     if not converters:

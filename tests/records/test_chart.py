@@ -275,3 +275,51 @@ def test_a_vital_signs_reading_can_be_corrected(harness, client):
     assert texts(html(fixed).css_first("tr[data-vitals-id]"), "td")[1] == "128/80"
     assert harness.audit("action = 'clinical.update' AND entity_type = 'vital_signs'", columns="patient_id") == [
         {"patient_id": patient_id}]
+
+
+def test_a_change_tells_the_chart_to_refresh_its_header_summary_and_timeline(harness, client):
+    sign_in_as(harness, "nurse")
+    patient_id = harness.run(make_patient)
+    added = post(client, f"/patients/{patient_id}/chart/allergies", {"substance": "Latex", "severity": "severe"},
+                 htmx=True)
+    assert added.headers["hx-trigger"] == "chart-changed"
+    chart = html(client.get(f"/patients/{patient_id}"))
+    listeners = {node.attributes["id"]: node.attributes["hx-get"] for node in chart.css("[hx-trigger]")
+                 if node.attributes.get("hx-trigger") == "chart-changed from:body"}
+    assert listeners == {"chart-head": f"/patients/{patient_id}/head",
+                         "chart-summary": f"/patients/{patient_id}/summary",
+                         "timeline": f"/patients/{patient_id}/timeline"}
+    for target, url in listeners.items():
+        fragment = client.get(url, headers={"HX-Request": "true", "HX-Target": target})
+        assert fragment.status_code == 200 and is_fragment(fragment)
+        assert html(fragment).css_first(f"#{target}") is not None
+    head = html(client.get(f"/patients/{patient_id}/head", headers={"HX-Request": "true"}))
+    assert "Latex (severe)" in one(head, "[data-testid=allergy-banner]").text()
+
+
+def test_the_header_and_summary_alone_send_a_browser_to_the_chart(harness, client):
+    sign_in_as(harness, "receptionist")
+    patient_id = harness.run(make_patient)
+    for part in ("head", "summary"):
+        response = client.get(f"/patients/{patient_id}/{part}", follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == f"/patients/{patient_id}"
+
+
+def test_a_role_without_clinical_access_gets_one_column_without_empty_cards(harness, client):
+    sign_in_as(harness, "nurse")  # a nurse sees clinical sections but not insurance
+    patient_id = harness.run(make_patient)
+    chart = html(client.get(f"/patients/{patient_id}"))
+    assert chart.css_first("#insurance") is None
+    assert "Insurance" not in [link.text() for link in chart.css(".chart-index a")]
+
+
+def test_break_the_glass_is_offered_quietly_to_a_receptionist(harness, client):
+    sign_in_as(harness, "receptionist")
+    patient_id = harness.run(make_patient)
+    chart = html(client.get(f"/patients/{patient_id}"))
+    card = one(chart, "#break-glass")
+    # Behind a disclosure, with a secondary button: not the most prominent thing on the page.
+    assert card.css_first("details form") is not None and card.css_first("details[open]") is None
+    assert "danger" not in card.css_first("button[type=submit]").attributes.get("class", "")
+    # Archive and merge sit apart from the clinical content, as quiet links.
+    assert one(chart, ".record-admin").css_first("button.link-button") is not None

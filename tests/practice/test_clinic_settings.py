@@ -1,0 +1,114 @@
+"""Clinic settings: the profile and its locale, opening hours, closures, who may change them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from clinic.practice.services import clean_hours
+from tests.factories import make_patient, post, sign_in_as
+from tests.helpers import html, one
+
+
+def settings_values(client, **changes) -> dict:
+    form = html(client.get("/admin/clinic")).css_first("#practice-form form")
+    values = {}
+    for node in form.css("input[name], select[name], textarea[name]"):
+        name = node.attributes["name"]
+        if name == "_csrf_token":
+            continue
+        if node.tag == "select":
+            chosen = node.css_first("option[selected]")
+            values[name] = chosen.attributes["value"] if chosen else ""
+        elif node.tag == "textarea":
+            values[name] = node.text()
+        else:
+            values[name] = node.attributes.get("value") or ""
+    return {**values, **changes}
+
+
+def test_the_first_visit_shows_what_the_environment_set(harness, client):
+    sign_in_as(harness, "admin")
+    values = settings_values(client)
+    assert values["timezone"] == "America/New_York" and values["currency"] == "USD"
+    assert values["opens_0_0"] == "09:00" and values["closes_0_0"] == "17:00" and values["opens_6_0"] == ""
+
+
+def test_saving_renames_the_clinic_everywhere_and_keeps_time_in_its_zone(harness, client):
+    sign_in_as(harness, "admin")
+    response = post(client, "/admin/clinic", settings_values(client, name="Riverside Family Clinic",
+                                                             timezone="Europe/London", currency="GBP"), htmx=True)
+    assert response.status_code == 200
+    assert one(html(response), "[hx-swap-oob] .alert-ok").text() == "Clinic settings saved."
+    page = html(client.get("/patients"))
+    assert one(page, ".brand").text() == "Riverside Family Clinic"
+    assert "Europe/London" in page.css_first("footer").text()
+    assert harness.audit("action = 'practice.update'", columns="detail")[0]["detail"].startswith("name,timezone,currency")
+
+
+def test_a_bad_value_comes_back_inline_with_everything_typed(harness, client):
+    sign_in_as(harness, "admin")
+    values = settings_values(client, name="", appointment_minutes="²5", opens_2_0="10:00", closes_2_0="09:00",
+                             address_line1="12 Elm St")
+    response = post(client, "/admin/clinic", values, htmx=True)
+    assert response.status_code == 422
+    tree = html(response)
+    assert one(tree, "#e-name").text() == "Enter the clinic name."
+    assert one(tree, "#e-appointment_minutes").text() == "Enter a whole number."
+    assert one(tree, "#e-closes_2_0").text() == "Closing time must be after opening time."
+    assert one(tree, "#f-address_line1").attributes["value"] == "12 Elm St"
+    assert one(tree, "#f-opens_2_0").attributes["value"] == "10:00"
+
+
+def test_two_administrators_saving_at_once_do_not_overwrite_each_other(harness, client):
+    sign_in_as(harness, "admin")
+    stale = settings_values(client)
+    post(client, "/admin/clinic", settings_values(client, phone="555-0100"), htmx=True)
+    response = post(client, "/admin/clinic", {**stale, "phone": "555-0199"}, htmx=True)
+    assert response.status_code == 409
+    assert "Someone else saved" in one(html(response), "[role=alert]").text()
+    assert one(html(response), "#f-phone").attributes["value"] == "555-0199"
+
+
+def test_opening_hours_with_a_break_are_kept_in_order():
+    hours, errors = clean_hours({"opens_0_0": "13:00", "closes_0_0": "17:00", "opens_0_1": "09:00",
+                                 "closes_0_1": "12:00"})
+    assert errors == {}
+    assert hours == {0: [(dt.time(9), dt.time(12)), (dt.time(13), dt.time(17))]}
+
+
+def test_overlapping_blocks_of_a_day_are_refused():
+    hours, errors = clean_hours({"opens_1_0": "09:00", "closes_1_0": "13:00", "opens_1_1": "12:00",
+                                 "closes_1_1": "17:00"})
+    assert "opens_1_1" in errors
+
+
+def test_closures_are_added_listed_and_removed(harness, client):
+    sign_in_as(harness, "admin")
+    bad = post(client, "/admin/clinic/closures", {"first_day": "2099-12-26", "last_day": "2099-12-24",
+                                                  "reason": ""}, htmx=True)
+    assert bad.status_code == 422
+    assert one(html(bad), "#e-reason").text() == "Enter the reason."
+    added = post(client, "/admin/clinic/closures", {"first_day": "2099-12-24", "last_day": "2099-12-26",
+                                                    "reason": "Holidays"}, htmx=True)
+    closure_id = int(one(html(added), "[data-closure-id]").attributes["data-closure-id"])
+    removed = post(client, f"/admin/clinic/closures/{closure_id}/remove", {}, htmx=True)
+    assert removed.status_code == 200 and html(removed).css("[data-closure-id]") == []
+    assert post(client, f"/admin/clinic/closures/{closure_id}/remove", {}, htmx=True).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["doctor", "nurse", "receptionist", "billing"])
+def test_only_administrators_change_the_clinic(harness, client, role):
+    sign_in_as(harness, role)
+    assert client.get("/admin/clinic").status_code == 403
+    assert post(client, "/admin/clinic", {"name": "Mine now"}).status_code == 403
+
+
+def test_the_clinic_name_heads_every_page_and_printout(harness, client):
+    sign_in_as(harness, "admin")
+    post(client, "/admin/clinic", settings_values(client, name="Lakeside Health"), htmx=True)
+    patient_id = harness.run(make_patient)
+    chart = html(client.get(f"/patients/{patient_id}"))
+    assert one(chart, ".brand").text() == "Lakeside Health"
+    assert "Lakeside Health" in one(chart, ".print-header").text()
