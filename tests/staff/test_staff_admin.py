@@ -213,3 +213,17 @@ def test_staff_names_are_escaped(harness, client):
     harness.run(make_staff, "nurse", name='Eve "><img src=x onerror=alert(1)>')
     page = client.get("/admin/staff")
     assert "<img src=x" not in page.text and "&lt;img src=x onerror=alert(1)&gt;" in page.text
+
+
+def test_the_staff_list_shows_who_cannot_sign_in_for_now(harness, client):
+    from clinic.security import throttle
+
+    sign_in_as(harness, "admin")
+    locked = harness.run(make_staff, "nurse")
+    harness.run(make_staff, "doctor")
+    for _ in range(throttle.ACCOUNT_FREE_FAILURES):
+        harness.run(throttle.note_failure, throttle.account_key(locked["email"]), throttle.ACCOUNT_FREE_FAILURES)
+    tree = html(client.get("/admin/staff"))
+    paused = {row.attributes["data-staff-id"] for row in tree.css("tr[data-staff-id]")
+              if row.css_first("[data-testid=locked]") is not None}
+    assert paused == {str(locked["id"])}
