@@ -29,7 +29,7 @@ async def add_patients(env: dict[str, str], count: int) -> tuple[list[str], list
     """Bulk-add realistic patients beyond the demo's; returns MRNs and "first last" prefixes to look up."""
     import datetime as dt
 
-    from clinic.ops.demo import FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES
+    from clinic.ops.demo_people import FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES
     from clinic.patients.identifiers import new_mrn
     from clinic.patients.normalise import name_key, phone_search_key
     from clinic.patients.tables import Patient

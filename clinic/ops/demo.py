@@ -5,6 +5,11 @@ medical histories, and a week of appointments around today (three days back,
 three ahead; closed on Sunday, doctors only on Saturday morning), in the
 clinic's time zone and working hours, with no clinician double-booked. Only the
 dates move with the calendar, so the demo always shows a busy "today".
+
+Every fact fits the patient it is about (demo_rules): visit reasons, emergency
+contacts and insurance by age and sex (demo_people), conditions, medicines,
+vaccines and history at the age they happen (demo_history), and growth and
+vital signs by age (demo_growth).
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from clinic.core import clock
-from clinic.ops.demo_history import add_histories, add_identifiers_and_insurance, demo_phone, registration_details
-from clinic.patients.identifiers import new_mrn
-from clinic.patients.normalise import name_key, phone_search_key
+from clinic.ops.demo_history import add_histories
+from clinic.ops.demo_people import DemoPatient, add_identifiers_and_insurance, demo_patients
+from clinic.ops.demo_rules import VISIT_REASONS, age_in_years, visit_reasons_for
 from clinic.patients.tables import Patient
 from clinic.scheduling.tables import Appointment
 from clinic.security.passwords import hash_password
@@ -25,34 +30,6 @@ from clinic.security.tables import Staff
 
 SEED = 2026
 PATIENT_COUNT = 300
-
-FIRST_NAMES_F = [
-    "Amara", "Beatriz", "Chloé", "Dana", "Elena", "Fatima", "Grace", "Hana", "Ingrid", "Jasmine", "Keiko",
-    "Leila", "María", "Nadia", "Olivia", "Priya", "Rosa", "Sofía", "Tamar", "Uma", "Valentina", "Wen",
-    "Yasmin", "Zoë", "Aoife", "Brigitte", "Carmen", "Daphne", "Esther", "Francesca", "Greta", "Helena",
-]
-FIRST_NAMES_M = [
-    "Aarav", "Bruno", "Carlos", "Dmitri", "Emeka", "François", "Gabriel", "Hiroshi", "Ibrahim", "Jakub",
-    "Kwame", "Liam", "Mateo", "Noah", "Omar", "Pedro", "Quentin", "Rafael", "Samuel", "Tomás", "Umar",
-    "Viktor", "William", "Xavier", "Yusuf", "Zoltán", "Andrés", "Björn", "Connor", "Diego", "Élie", "Felix",
-]
-LAST_NAMES = [
-    "Okafor", "García", "Nguyen", "Smith", "Johnson", "Müller", "Rossi", "Kowalski", "O'Brien", "Patel",
-    "Kim", "Haddad", "Silva", "Andersson", "Dubois", "Novak", "Tanaka", "Cohen", "Hernández", "Mensah",
-    "Ivanova", "Brown", "Davies", "Fernández", "Lefèvre", "Nakamura", "Popescu", "Santos", "Weber", "Yilmaz",
-    "Zhang", "Chen", "Murphy", "Jensen", "Costa", "Papadopoulos", "Khan", "Ahmed", "Wilson", "Taylor",
-    "Martin", "Lopez", "Moore", "Clark", "Lewis", "Walker", "Hall", "Young", "Allen", "King",
-]
-NICKNAMES = {
-    "Valentina": "Vale", "Francesca": "Fran", "Elena": "Lena", "Helena": "Lena", "Beatriz": "Bia", "Jasmine": "Jas",
-    "Gabriel": "Gabe", "Samuel": "Sam", "William": "Will", "Dmitri": "Dima", "Rafael": "Rafa", "Xavier": "Xavi",
-    "Andrés": "Andy", "Tomás": "Tom", "Christopher": "Chris", "Ibrahim": "Ibo", "Hiroshi": "Hiro", "Zoltán": "Zoli",
-}
-REASONS = [
-    "Annual physical", "Follow-up", "Blood pressure check", "Vaccination", "Sore throat", "Back pain",
-    "Diabetes review", "Medication review", "Skin rash", "Headache", "Prenatal visit", "Lab results",
-    "Asthma review", "Ear pain", "Well-child visit", "Knee pain", "Fatigue", "Travel consultation",
-]
 
 
 @dataclass(frozen=True)
@@ -100,73 +77,28 @@ async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_c
     rng = random.Random(SEED)
     now = (now or clock.now()).astimezone(zone)
     today = now.date()
-
     staff_rows = [
         Staff(email=person.email, email_key=person.email.lower(), full_name=person.full_name,
               display_name=person.display_name, role=person.role, colour=person.colour,
               password_hash=hash_password(demo_password(person)))
         for person in DEMO_STAFF
     ]
-    await Staff.insert(*staff_rows)
-    clinicians = [row for row, person in zip(staff_rows, DEMO_STAFF) if person.sees_patients]
-
-    patients = _demo_patients(rng, patient_count, today, clinicians)
-    for start in range(0, len(patients), 200):
-        await Patient.insert(*patients[start:start + 200])
-    await add_identifiers_and_insurance(rng, patients)
-    chart_entries = await add_histories(rng, patients, clinicians, today)
-
-    appointments = _demo_week(rng, zone, now, clinicians, patients)
-    for start in range(0, len(appointments), 200):
-        await Appointment.insert(*appointments[start:start + 200])
-    await _note_last_visits(appointments)
-    return {"staff": len(staff_rows), "patients": len(patients), "appointments": len(appointments),
+    # One transaction: a demo that fails half-way leaves nothing behind (so
+    # `demo --if-empty` can try again), and one commit is far quicker than hundreds.
+    async with Staff._meta.db.transaction():
+        await Staff.insert(*staff_rows)
+        clinicians = [row for row, person in zip(staff_rows, DEMO_STAFF) if person.sees_patients]
+        people = demo_patients(rng, patient_count, today, clinicians)
+        for start in range(0, len(people), 200):
+            await Patient.insert(*[person.row for person in people[start:start + 200]])
+        await add_identifiers_and_insurance(rng, people, today)
+        chart_entries = await add_histories(rng, people, clinicians, today)
+        appointments = _demo_week(rng, zone, now, clinicians, people)
+        for start in range(0, len(appointments), 200):
+            await Appointment.insert(*appointments[start:start + 200])
+        await _note_last_visits(appointments)
+    return {"staff": len(staff_rows), "patients": len(people), "appointments": len(appointments),
             "chart_entries": chart_entries}
-
-
-def _demo_patients(rng: random.Random, count: int, today: dt.date, clinicians: list) -> list[Patient]:
-    patients, mrns = [], set()
-    for _ in range(count):
-        female = rng.random() < 0.52
-        first = rng.choice(FIRST_NAMES_F if female else FIRST_NAMES_M)
-        last = rng.choice(LAST_NAMES)
-        age_days = int(rng.triangular(30, 95 * 365, 40 * 365))
-        mrn = new_mrn(rng)
-        while mrn in mrns:
-            mrn = new_mrn(rng)
-        mrns.add(mrn)
-        handle = name_key(f"{first}.{last}").replace(" ", "")
-        preferred = NICKNAMES.get(first, "") if rng.random() < 0.4 else ""
-        phone = demo_phone(rng)
-        visited = rng.random() < 0.85
-        registered = dt.datetime.combine(today - dt.timedelta(days=rng.randrange(950, 3000)), dt.time(14),
-                                         tzinfo=dt.timezone.utc)
-        patients.append(
-            Patient(
-                mrn=mrn,
-                first_name=first,
-                last_name=last,
-                preferred_name=preferred,
-                date_of_birth=today - dt.timedelta(days=age_days),
-                sex="female" if female else "male",
-                phone=phone,
-                email=f"{handle}{rng.randrange(1, 99)}@example.com" if rng.random() < 0.7 else "",
-                emergency_contact_name=f"{rng.choice(FIRST_NAMES_F + FIRST_NAMES_M)} {last}" if rng.random() < 0.6 else "",
-                emergency_contact_relation=rng.choice(["spouse", "parent", "sibling", "child"]),
-                emergency_contact_phone=demo_phone(rng),
-                primary_provider=rng.choice(clinicians).id,
-                last_visit_at=dt.datetime.combine(today - dt.timedelta(days=rng.randrange(10, 900)), dt.time(16),
-                                                  tzinfo=dt.timezone.utc) if visited else None,
-                last_name_key=name_key(last),
-                first_name_key=name_key(first),
-                preferred_name_key=name_key(preferred),
-                phone_key=phone_search_key(phone),
-                created_at=registered,
-                updated_at=registered,
-                **registration_details(rng),
-            )
-        )
-    return patients
 
 
 async def _note_last_visits(appointments: list[Appointment]) -> None:
@@ -179,9 +111,10 @@ async def _note_last_visits(appointments: list[Appointment]) -> None:
         await Patient.update({Patient.last_visit_at: when}).where(Patient.id == patient_id)
 
 
-def _demo_week(rng, zone, now, clinicians, patients) -> list[Appointment]:
+def _demo_week(rng, zone, now, clinicians, people: list[DemoPatient]) -> list[Appointment]:
     appointments = []
     today = now.date()
+    waiting: list[DemoPatient] = []  # nobody is booked twice until everyone has been, so no one is in two places
     for offset in range(-3, 4):
         day = today + dt.timedelta(days=offset)
         if day.weekday() == 6:
@@ -198,18 +131,31 @@ def _demo_week(rng, zone, now, clinicians, patients) -> list[Appointment]:
                 if cursor + length > closing:
                     break
                 if rng.random() < 0.55:
+                    if not waiting:
+                        waiting = rng.sample(people, len(people))
+                    person = waiting.pop()
                     appointments.append(
                         Appointment(
-                            patient=rng.choice(patients).id,
+                            patient=person.row.id,
                             provider=clinician.id,
                             starts_at=cursor.astimezone(dt.timezone.utc),
                             ends_at=(cursor + length).astimezone(dt.timezone.utc),
                             status=_status(rng, cursor + length <= now, cursor <= now),
-                            reason=rng.choice(REASONS),
+                            reason=visit_reason(rng, person, day, nurse=clinician.role == "nurse"),
                         )
                     )
                 cursor += length
     return appointments
+
+
+def visit_reason(rng: random.Random, person: DemoPatient, day: dt.date, *, nurse: bool) -> str:
+    """A reason this patient would come in for: often their own conditions, check-ups more than most."""
+    about_chart, everyday = visit_reasons_for(age_in_years(person.born, day), person.sex, person.codes, nurse=nurse)
+    if "Prenatal visit" in about_chart and rng.random() < 0.8:
+        return "Prenatal visit"
+    if about_chart and rng.random() < 0.4:
+        return rng.choice(about_chart)
+    return rng.choices(everyday, weights=[VISIT_REASONS[reason].weight for reason in everyday])[0]
 
 
 def _status(rng: random.Random, over: bool, started: bool) -> str:

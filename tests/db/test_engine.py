@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import piccolo
 import pytest
-from piccolo.columns import Boolean, Date, ForeignKey, Integer, JSON, Numeric, Text, Time, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, Date, ForeignKey, Integer, Numeric, Text, Time, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 

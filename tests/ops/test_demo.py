@@ -39,6 +39,7 @@ def test_the_demo_is_the_same_every_time(harness):
 def test_the_demo_week_is_realistic(harness):
     created = harness.run(load_demo, ZONE, now=NOW)
     assert created["staff"] == len(DEMO_STAFF)
+    assert created["patients"] == 300 and 1_800 <= created["chart_entries"] <= 2_600
     assert {row["role"] for row in harness.run(Staff.select(Staff.role).run)} == {
         "admin", "doctor", "nurse", "receptionist", "billing"}
     patients, visits = harness.run(snapshot)

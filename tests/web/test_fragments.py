@@ -17,8 +17,8 @@ def test_a_fragment_without_the_element_htmx_swaps_fails_loudly_in_development(h
 def test_in_production_a_mismatched_fragment_is_logged_not_refused(make_app, database_url):
     from litestar.testing import TestClient
 
-    from tests.factories import make_staff, open_session
     from tests.conftest import TEST_AUDIT_KEY, TEST_ENCRYPTION_KEYS, TEST_INDEX_KEY, TEST_SECRET
+    from tests.factories import make_staff, open_session
 
     app = make_app(CLINIC_ENV="production", CLINIC_SECRET_KEY=TEST_SECRET, CLINIC_AUDIT_KEY=TEST_AUDIT_KEY,
                    CLINIC_ENCRYPTION_KEYS=TEST_ENCRYPTION_KEYS, CLINIC_INDEX_KEY=TEST_INDEX_KEY,
