@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import warnings
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,10 @@ from clinic.db.errors import (
     DatabaseUnavailable,
     IntegrityViolation,
 )
+
+# Piccolo warns on every ILIKE that SQLite has none and uses LIKE, which on
+# SQLite already ignores (ASCII) case: exactly what ILIKE asks. Say it once here.
+warnings.filterwarnings("ignore", message=".*SQLite doesn't support ILIKE")
 
 UNAVAILABLE_MESSAGES = (
     "database is locked",
