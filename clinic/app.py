@@ -14,7 +14,7 @@ from litestar import Litestar, Request
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import StructLoggingConfig
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.plugins.htmx import HTMXPlugin
@@ -72,6 +72,17 @@ def is_credential_attempt(request: Request) -> bool:
     return request.method == "POST" and request.url.path in RATE_LIMITED_PATHS
 
 
+# Ids in our tables are 32-bit on MySQL and fit in 63 bits on SQLite: anything
+# larger in a URL names nothing, and must not reach a database driver.
+LARGEST_ID = 2**31 - 1
+
+
+def refuse_impossible_ids(request: Request) -> None:
+    for value in request.path_params.values():
+        if isinstance(value, int) and not 0 < value <= LARGEST_ID:
+            raise NotFoundException()
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Litestar:
     settings = settings or load_settings()
     engine = engine or create_engine(settings)
@@ -83,6 +94,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     built: dict[str, Litestar] = {}
 
     async def before_request(request: Request) -> None:
+        refuse_impossible_ids(request)
         await refuse_until_migrated(request)
         if not request.route_handler.opt.get("sessionless"):
             # The clinic's name and ways, as an administrator last set them.

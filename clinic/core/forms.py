@@ -148,7 +148,8 @@ def check(spec: FormSpec, values: dict, reading: Reading | None = None) -> tuple
         raw = values.get(item.name, "")
         raw = raw if isinstance(raw, str) else ""
         value, problem = _clean_one(item, raw, reading)
-        result[item.name] = value
+        # A field with a problem has no clean value: rules after this one must not use it.
+        result[item.name] = None if problem else value
         if problem:
             errors[item.name] = problem
     return result, errors

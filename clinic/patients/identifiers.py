@@ -30,7 +30,7 @@ def new_mrn(rng: random.Random | None = None) -> str:
 
 def is_valid_mrn(value: str) -> bool:
     value = value.replace("-", "").replace(" ", "")
-    return len(value) == 7 and value.isdigit() and luhn_check_digit(value[:-1]) == value[-1]
+    return len(value) == 7 and value.isascii() and value.isdigit() and luhn_check_digit(value[:-1]) == value[-1]
 
 
 def format_mrn(value: str) -> str:

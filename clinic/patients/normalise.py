@@ -102,6 +102,6 @@ def mask_identifier(value: str) -> str:
 
 
 def format_national_id(value: str, country: str) -> str:
-    if country == "US" and len(value) == 9 and value.isdigit():
+    if country == "US" and len(value) == 9 and value.isascii() and value.isdigit():
         return f"{value[:3]}-{value[3:5]}-{value[5:]}"
     return value

@@ -51,7 +51,7 @@ def queries_for(text: str, date_order: str) -> list:
     text = text.strip()
     conditions = []
     compact = text.replace("-", "").replace(" ", "")
-    if compact.isdigit() and len(compact) == 7 and is_valid_mrn(compact):
+    if compact.isascii() and compact.isdigit() and len(compact) == 7 and is_valid_mrn(compact):
         conditions.append(Patient.mrn == compact)
     birth = parse_date(text, date_order)
     if birth:

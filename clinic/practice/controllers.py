@@ -7,7 +7,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from clinic.core.errors import Invalid
-from clinic.core.forms import Form, Reading
+from clinic.core.forms import Form, Reading, parse_integer
 from clinic.practice import services
 from clinic.practice.forms import CLOSURE_FORM, PROFILE_FORM, WEEKDAYS
 from clinic.web.actors import actor_of
@@ -23,35 +23,29 @@ class PracticeController(Controller):
 
     @get(name="practice:settings", opt=MANAGE)
     async def settings(self, request: Request) -> Response:
-        current = await services.practice()
-        return render(request, "practice/settings.html", {
-            **await closure_context(request, Form()),
-            "form": Form(values=services.form_values(current)), **profile_context(),
-        })
+        return render(request, "practice/settings.html", await page_context(request))
 
     @post(name="practice:update", opt=MANAGE, status_code=200)
     async def update(self, request: Request) -> Response:
         form = await read_form(request)
         version = form.get("version")
         try:
-            await services.update_practice(form.values, int(version) if version.isdigit() and len(version) < 10
-                                           else -1, actor_of(request))
+            await services.update_practice(form.values, parse_integer(version, minimum=0, maximum=2**31 - 1) or -1,
+                                           actor_of(request))
         except Invalid as invalid:
             form.errors = invalid.errors
-            return render(request, "practice/settings.html", {"form": form, **profile_context()},
+            return render(request, "practice/settings.html", await page_context(request, form=form),
                           block="practice_form", status_code=422)
         except services.EditConflict:
             current = await services.practice()
             form.values["version"] = str(current.version)
             form.errors = {"_conflict": "Someone else saved the clinic settings while you were editing. Your "
                                         "changes are still in the form: check them and save again."}
-            return render(request, "practice/settings.html", {"form": form, **profile_context()},
+            return render(request, "practice/settings.html", await page_context(request, form=form),
                           block="practice_form", status_code=409)
         await refresh(request)
-        current = await services.practice()
-        return render(request, "practice/settings.html", {
-            "form": Form(values=services.form_values(current)), **profile_context()},
-            block="practice_form", notice="Clinic settings saved.")
+        return render(request, "practice/settings.html", await page_context(request), block="practice_form",
+                      notice="Clinic settings saved.")
 
     @post("/closures", name="practice:closure_add", opt=MANAGE, status_code=200)
     async def add_closure(self, request: Request) -> Response:
@@ -60,16 +54,16 @@ class PracticeController(Controller):
             await services.add_closure(form.values, reading(request), actor_of(request))
         except Invalid as invalid:
             form.errors = invalid.errors
-            return render(request, "practice/settings.html", await closure_context(request, form),
+            return render(request, "practice/settings.html", await page_context(request, closure_form=form),
                           block="closures", status_code=422)
-        return render(request, "practice/settings.html", await closure_context(request, Form()), block="closures",
+        return render(request, "practice/settings.html", await page_context(request), block="closures",
                       notice="Closure added.")
 
     @post("/closures/{closure_id:int}/remove", name="practice:closure_remove", opt=MANAGE, status_code=200)
     async def remove_closure(self, request: Request, closure_id: FromPath[int]) -> Response:
         if not await services.remove_closure(closure_id, actor_of(request)):
             raise NotFoundException()
-        return render(request, "practice/settings.html", await closure_context(request, Form()), block="closures",
+        return render(request, "practice/settings.html", await page_context(request), block="closures",
                       notice="Closure removed.")
 
 
@@ -77,13 +71,13 @@ def reading(request: Request) -> Reading:
     return locale_of(request).reading
 
 
-def profile_context() -> dict:
-    return {"spec": PROFILE_FORM, "weekdays": WEEKDAYS, "blocks": range(services.BLOCKS_PER_DAY)}
-
-
-async def closure_context(request: Request, form: Form) -> dict:
-    return {"closures": await services.closures(upcoming_from=locale_of(request).today()),
-            "closure_form": form, "closure_spec": CLOSURE_FORM}
+async def page_context(request: Request, *, form: Form | None = None, closure_form: Form | None = None) -> dict:
+    """Everything the page shows: a fragment uses its part, a plain form post gets the whole page."""
+    if form is None:
+        form = Form(values=services.form_values(await services.practice()))
+    return {"form": form, "spec": PROFILE_FORM, "weekdays": WEEKDAYS, "blocks": range(services.BLOCKS_PER_DAY),
+            "closures": await services.closures(upcoming_from=locale_of(request).today()),
+            "closure_form": closure_form or Form(), "closure_spec": CLOSURE_FORM}
 
 
 async def refresh(request: Request) -> None:
