@@ -38,7 +38,7 @@ TEST_ENCRYPTION_KEYS = "test1:" + "A" * 42 + "g"  # 32 bytes of base64url
 TEST_INDEX_KEY = "test-index-key-5e4d3c2b1a0f9e8d7c6b5a49"
 TEST_TIMEZONE = "America/New_York"
 # Never emptied between tests: append-only by design (audit), or bookkeeping.
-KEEP_TABLES = {"migration", "audit_event", "audit_chain_head"}
+KEEP_TABLES = {"migration", "audit_event", "audit_event_patient", "audit_chain_head"}
 
 BACKENDS = ["sqlite", "mysql"]
 

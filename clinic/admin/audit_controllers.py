@@ -96,7 +96,8 @@ class AuditController(Controller):
     async def break_glass_list(self, request: Request, page: FromQuery[str] = "1") -> Response:
         number = page_number(page)
         grants = await break_glass.recent_grants(limit=50, offset=(number - 1) * 50)
-        await record("audit.break_glass_review", actor_of(request), entity_type="audit")
+        await record("audit.break_glass_review", actor_of(request), entity_type="audit",
+                     patient_ids={grant["patient_id"] for grant in grants})
         return render(request, "admin/break_glass.html", {
             "grants": grants, "page_number": number, "has_next": len(grants) == 50,
             "patient_names": await queries.patient_names({grant["patient_id"] for grant in grants}),
@@ -109,10 +110,11 @@ async def audit_list(request: Request, filters: queries.AuditFilters, actions: l
                      choices: list | None = None) -> Response:
     zone = request.app.state.settings.tz
     result = None if filters.errors else await queries.audit_page(filters, zone, page)
+    ids = {row["patient_id"] for row in result.rows if row["patient_id"]} if result else set()
+    # The entries show patients' names: the read names them all.
     await record("audit.read", actor_of(request), entity_type="audit", detail=f"page {page}",
-                 patient_id=filters.patient_id)
+                 patient_id=filters.patient_id, patient_ids=ids | {c.id for c in choices or []})
     params = filters.as_params()
-    ids = {row["patient_id"] for row in result.rows} if result else set()
     base = request.app.route_reverse("audit:list")
     values = {**params, "patient": typed or params["patient"]}
     return render(request, "admin/audit.html", {

@@ -13,8 +13,9 @@ import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import Iterable
 
-from clinic.audit.tables import AuditChainHead, AuditEvent
+from clinic.audit.tables import AuditChainHead, AuditEvent, AuditEventPatient
 from clinic.core import clock
 from clinic.db.transactions import for_update
 
@@ -63,6 +64,10 @@ def compute_mac(entry: dict, prev_mac: str) -> str:
         if name == "occurred_at":
             value = _timestamp(value)
         parts.append("" if value is None else str(value))
+    if entry.get("patients"):
+        # Added later: only entries that name several patients carry it, so
+        # every entry written before keeps its MAC.
+        parts.append("patients=" + entry["patients"])
     message = "\x1f".join(parts) + "\x1e" + prev_mac
     return hmac.new(_chain_key(), message.encode("utf-8"), hashlib.sha256).hexdigest()
 
@@ -76,9 +81,15 @@ async def record(
     patient_id: int | None = None,
     outcome: str = "success",
     detail: str = "",
+    patient_ids: Iterable[int] = (),
 ) -> int:
-    """Append one entry; returns its id. Joins the caller's transaction."""
+    """Append one entry; returns its id. Joins the caller's transaction.
+
+    ``patient_ids``: every patient the action showed (a list page, search
+    results), indexed so each patient's access report finds the entry.
+    """
     engine = AuditEvent._meta.db
+    shown = sorted(set(patient_ids))
     entry = {
         "occurred_at": clock.now(),
         "staff_id": actor.staff_id,
@@ -91,6 +102,7 @@ async def record(
         "user_agent": actor.user_agent[:200],
         "outcome": outcome[:20],
         "detail": detail[:200],
+        "patients": ",".join(str(i) for i in shown),
     }
     async with engine.transaction():
         head = await for_update(
@@ -100,6 +112,8 @@ async def record(
         mac = compute_mac(entry, prev_mac)
         inserted = await AuditEvent.insert(AuditEvent(**entry, prev_mac=prev_mac, mac=mac))
         event_id = inserted[0]["id"]
+        if shown:
+            await AuditEventPatient.insert(*[AuditEventPatient(event_id=event_id, patient_id=i) for i in shown])
         await AuditChainHead.update({AuditChainHead.last_event_id: event_id, AuditChainHead.last_mac: mac}).where(
             AuditChainHead.id == 1
         )

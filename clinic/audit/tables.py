@@ -1,4 +1,4 @@
-from piccolo.columns import ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -25,8 +25,17 @@ class AuditEvent(Table, tablename="audit_event"):
     user_agent = Varchar(length=200, default="")
     outcome = Varchar(length=20, default="success")
     detail = Varchar(length=200, default="")
+    # Every patient a read showed (a list, search results), ids in order: part of the MAC.
+    patients = Text(default="")
     prev_mac = Varchar(length=64)
     mac = Varchar(length=64)
+
+
+class AuditEventPatient(Table, tablename="audit_event_patient"):
+    """Index of ``audit_event.patients``: who saw this patient, in one query. Append-only."""
+
+    event_id = Integer()
+    patient_id = Integer()
 
 
 class AuditChainHead(Table, tablename="audit_chain_head"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Request, Response, get
 
+from clinic.patients.access import shown_patients
 from clinic.scheduling.services import appointments_on
 from clinic.web.context import locale_of
 from clinic.web.pages import render
@@ -17,4 +18,5 @@ class DashboardController(Controller):
         locale = locale_of(request)
         today = locale.today()
         visits = await appointments_on(today, locale)
+        await shown_patients(request, [visit.patient_id for visit in visits], "today")
         return render(request, "dashboard/today.html", {"today": today, "visits": visits}, block="visits")

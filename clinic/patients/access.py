@@ -13,7 +13,8 @@ PatientAccess``. The dependency, before the handler runs:
 
 A POST is audited by the service that makes the change, in the change's own
 transaction, so it writes no separate read entry. Handlers never check access
-or write read entries themselves.
+or write read entries themselves; a screen that shows several patients (a
+list, search results) calls ``shown_patients`` with the ids it shows.
 """
 
 from __future__ import annotations
@@ -73,3 +74,13 @@ async def patient_access(request: Request, patient_id: FromPath[int]) -> Patient
 
 
 PATIENT_ACCESS = {"access": Provide(patient_access)}
+
+
+async def shown_patients(request: Request, patient_ids, shows: str) -> None:
+    """A screen that shows several patients (a list page, search results, the
+    day's appointments) names every one of them in one read entry; never what
+    was typed to find them."""
+    ids = sorted(set(patient_ids))
+    if ids:
+        await record("patient.read", actor_of(request), entity_type="patients", detail=shows, patient_ids=ids,
+                     patient_id=ids[0] if len(ids) == 1 else None)

@@ -14,7 +14,7 @@ from clinic.core.errors import Invalid
 from clinic.core.forms import Form, parse_integer
 from clinic.core.paging import page_number
 from clinic.patients import listing, services
-from clinic.patients.access import PATIENT_ACCESS, PatientAccess
+from clinic.patients.access import PATIENT_ACCESS, PatientAccess, shown_patients
 from clinic.patients.forms import MERGE_FORM, PATIENT_FIELDSETS, PATIENT_FORM, list_filters
 from clinic.patients.merge import MergeRefused, merge
 from clinic.patients.normalise import date_hint, format_phone
@@ -64,6 +64,7 @@ class PatientsController(Controller):
                    page: FromQuery[str] = "1") -> Response:
         filters = listing.ListFilters.parse(status, provider, last_visit, sort)
         result = await listing.patient_page(filters, page_number(page))
+        await shown_patients(request, [row["id"] for row in result.rows], "patient list")
         base = request.app.route_reverse("patients:list")
         return render(request, "patients/list.html", {
             "page": result, "filters": Form(values=filters.params()),
@@ -83,6 +84,7 @@ class PatientsController(Controller):
         if len(text.strip()) >= 2:
             hits = await search_patients(text, date_order=settings.date_order, today=locale_of(request).today(),
                                          country=settings.country, include_archived=form.get("archived") == "1")
+        await shown_patients(request, [hit.id for hit in hits], "search results")
         return render(request, "patients/search.html", {"q": text, "hits": hits,
                                                         "include_archived": form.get("archived") == "1"},
                       block="search_results")
@@ -102,6 +104,7 @@ class PatientsController(Controller):
             return render(request, "patients/new.html", await form_context(request, form), block="patient_form",
                           status_code=422)
         except services.PossibleDuplicates as found:
+            await shown_patients(request, [match["id"] for match in found.matches], "possible duplicates")
             return render(request, "patients/new.html", await form_context(request, form, duplicates=found.matches),
                           block="patient_form", status_code=409)
         return navigate(request, chart_url(request, patient_id), notice="Patient registered.")
@@ -132,6 +135,7 @@ class PatientRecordController(Controller):
                           block="patient_form", status_code=422)
         except services.EditConflict as conflict:
             theirs = form_values(conflict.current, settings)
+            await shown_patients(request, [access.patient_id], "edit conflict")
             form.values["version"] = str(conflict.current["version"])  # saving again overrides, knowingly
             return render(request, "patients/edit.html", await form_context(
                 request, form, patient=access.patient, conflict=conflict, theirs=theirs), block="patient_form",
@@ -168,6 +172,7 @@ class PatientRecordController(Controller):
             form.errors = {"survivor_mrn": "No patient has this MRN." if mrn else "Enter the MRN of the record to keep."}
             return render(request, "patients/merge.html", context, block="merge_form", status_code=422)
         if form.get("confirm") != "1":
+            await shown_patients(request, [survivor["id"]], "merge preview")
             return render(request, "patients/merge.html", {**context, "candidate": survivor}, block="merge_form")
         try:
             await merge(access.patient_id, survivor["id"], actor_of(request))

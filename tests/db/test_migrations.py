@@ -21,8 +21,13 @@ def fresh_url(backend: str, tmp_path: Path, name: str) -> str:
     return MYSQL_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
+# A busy CI machine can hold SQLite's write lock longer than the app's 5 s while
+# migrating: these tests are about order, not speed.
+PATIENT_BUSY_TIMEOUT_MS = 60_000
+
+
 async def with_engine(url: str, work):
-    engine = engine_for(parse_database_url(url, Path(".")), create=True)
+    engine = engine_for(parse_database_url(url, Path(".")), create=True, busy_timeout_ms=PATIENT_BUSY_TIMEOUT_MS)
     await engine.start_connection_pool()
     try:
         return await work(engine)
@@ -184,7 +189,7 @@ def test_two_migrate_runs_at_once_take_turns(backend, tmp_path):
     async def both(engine):
         import asyncio
 
-        other = engine_for(parse_database_url(url, Path(".")), create=True)
+        other = engine_for(parse_database_url(url, Path(".")), create=True, busy_timeout_ms=PATIENT_BUSY_TIMEOUT_MS)
         await other.start_connection_pool()
         try:
             first, second = await asyncio.gather(migrate(engine), migrate(other))
