@@ -9,6 +9,7 @@ depend on the parametrised ``backend`` fixture.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,22 @@ def harness_reset(live_server):
 
     live_server.run(empty_tables, live_server.app.state.engine)
     return live_server
+
+
+@pytest.fixture(scope="module")
+def walk(browser):
+    """The crawled clinic for the form walk and the accessibility gate: its own server and database."""
+    from tests.browser.crawl import discover
+    from tests.browser.walk import Walk, scratch, walk_server
+
+    found = discover()
+    if found.problem:
+        pytest.fail(found.problem, pytrace=False)
+    with tempfile.TemporaryDirectory(prefix="clinic-walk-", dir=scratch()) as folder, \
+            walk_server(Path(folder)) as server:
+        walk = Walk(server, browser, found.seed_ids)
+        yield walk
+        walk.close()
 
 
 @pytest.fixture
