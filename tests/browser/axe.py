@@ -28,7 +28,7 @@ RUN_AXE = """async (impacts) => {
 # content's) is past the viewport and nothing clips or scrolls them. An
 # absolutely positioned element is clipped only by its containing block's
 # chain (a .visually-hidden label inside a scrolling table is not).
-OVERFLOW = """() => {
+OVERFLOW = r"""() => {
   const viewport = window.innerWidth;
   const page = document.documentElement.scrollWidth;
   if (page <= viewport) return {page, viewport, culprits: []};
@@ -45,22 +45,28 @@ OVERFLOW = """() => {
   };
   const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id
     : el.classList.length ? '.' + Array.from(el.classList).join('.') : '');
-  const path = (el) => {
+  const path = (el) => {  // the element, two ancestors, and the nearest one with an id
     const parts = [];
-    for (let e = el; e && e !== document.body && parts.length < 4; e = e.parentElement) parts.unshift(name(e));
-    return parts.join(' > ');
+    let e = el;
+    for (; e && e !== document.body && parts.length < 3; e = e.parentElement) parts.unshift(name(e));
+    while (e && e !== document.body && !e.id) e = e.parentElement;
+    return (e && e !== document.body ? name(e) + ' … ' : '') + parts.join(' > ');
   };
-  const culprits = [];
+  // Boxes past the edge (the outermost of them); failing that, content spilling out of a box (the innermost).
+  const boxes = [], spills = [];
   for (const el of document.body.querySelectorAll('*')) {
     const box = el.getBoundingClientRect();
-    if (box.width === 0 && box.height === 0) continue;
-    const scrolls = getComputedStyle(el).overflowX !== 'visible';  // its own content is not the culprit
-    const right = scrolls ? box.right : Math.max(box.right, box.left + el.scrollWidth);
-    if (right > viewport + 0.5 && !clipped(el)) culprits.push({el, right: Math.round(right), width: Math.round(box.width)});
+    if ((box.width === 0 && box.height === 0) || clipped(el)) continue;
+    const spill = getComputedStyle(el).overflowX === 'visible' ? box.left + el.scrollWidth : box.right;
+    if (box.right > viewport + 0.5) boxes.push({el, right: Math.round(box.right), width: Math.round(box.width)});
+    else if (spill > viewport + 0.5) spills.push({el, right: Math.round(spill), width: Math.round(box.width)});
   }
+  const contains = (list, c) => list.some((other) => other !== c && other.el.contains(c.el));
+  const inside = (list, c) => list.some((other) => other !== c && c.el.contains(other.el));
+  const culprits = boxes.length ? boxes.filter((c) => !contains(boxes, c)) : spills.filter((c) => !inside(spills, c));
   culprits.sort((a, b) => b.right - a.right || b.width - a.width);
   return {page, viewport, culprits: culprits.slice(0, 3).map((c) => ({element: path(c.el), right: c.right,
-          width: c.width, text: (c.el.innerText || '').trim().slice(0, 60)}))};
+          width: c.width, text: (c.el.innerText || '').trim().replace(/\s+/g, ' ').slice(0, 60)}))};
 }"""
 
 

@@ -29,7 +29,7 @@ def walk_server(folder: Path):
     "confirm it's you" halfway through.
     """
     url = create_database(f"sqlite:///{folder / 'walk.db'}")
-    with live_server(settings_for(url, folder, CLINIC_REAUTH_MINUTES="60", CLINIC_LOG_LEVEL="WARNING")) as server:
+    with live_server(settings_for(url, folder, CLINIC_REAUTH_MINUTES="60")) as server:
         yield server
 
 
