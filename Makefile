@@ -32,9 +32,16 @@ $(STAMP): $(VENV)/bin/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
-$(TEST_STAMP): $(STAMP) pyproject.toml
+# axe-core for the accessibility gate comes from npm (tests/browser/package.json);
+# without npm that gate skips with one line (CI installs npm).
+$(TEST_STAMP): $(STAMP) pyproject.toml tests/browser/package-lock.json
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "npm not found: the accessibility gate will skip (install npm, then npm ci --prefix tests/browser)"; \
+	fi
 	@touch $@
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache tests/browser/node_modules

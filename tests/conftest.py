@@ -138,14 +138,8 @@ def settings_for(database_url: str, data_dir: Path, **environ: str) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
-def database_url(backend, tmp_path_factory) -> str:
-    """A freshly migrated database for this run, on the backend under test."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'clinic.db'}"
-    else:
-        url = MYSQL_URL
-        recreate_mysql_database(mysql_database())
+def create_database(url: str) -> str:
+    """Create (SQLite) and migrate the database at url; returns url."""
 
     async def build():
         engine = engine_for(parse_database_url(url, Path(".")), create=True)
@@ -157,6 +151,15 @@ def database_url(backend, tmp_path_factory) -> str:
 
     run_async(build)
     return url
+
+
+@pytest.fixture(scope="session")
+def database_url(backend, tmp_path_factory) -> str:
+    """A freshly migrated database for this run, on the backend under test."""
+    if backend == "sqlite":
+        return create_database(f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'clinic.db'}")
+    recreate_mysql_database(mysql_database())
+    return create_database(MYSQL_URL)
 
 
 @pytest.fixture(scope="session")

@@ -1,39 +1,40 @@
 """Browser tests: the real app under uvicorn, driven in Debian's headless Chromium.
 
 Without /usr/bin/chromium they skip with one line; with CI=true they fail
-instead. Each runs on both database backends, like every other database test.
+instead. They run on SQLite only: what a browser does with a page does not
+depend on the database behind it, and every HTTP and database test already
+runs on both backends. Their database is their own, so these tests never
+depend on the parametrised ``backend`` fixture.
 """
 
 from __future__ import annotations
 
-import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.browser.chromium import launch, require_chromium
+from tests.conftest import create_database, settings_for
 from tests.live import live_server as start_live_server
 
-CHROMIUM = os.environ.get("CLINIC_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage",
-]
+
+@pytest.fixture(scope="session")
+def browser_database_url(tmp_path_factory) -> str:
+    """A freshly migrated SQLite database for the browser tests of this run."""
+    return create_database(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'clinic.db'}")
 
 
-def require_chromium() -> None:
-    if not Path(CHROMIUM).exists():
-        if IN_CI:
-            pytest.fail(f"browser tests are mandatory in CI: {CHROMIUM} not found", pytrace=False)
-        pytest.skip(f"browser tests skipped: {CHROMIUM} not found (apt-get install chromium)")
+@pytest.fixture(scope="session")
+def browser_settings(browser_database_url, data_dir):
+    return settings_for(browser_database_url, data_dir)
 
 
 @pytest.fixture(scope="module")
-def live_server(settings):
+def live_server(browser_settings):
     require_chromium()
-    with start_live_server(settings) as server:
+    with start_live_server(browser_settings) as server:
         yield server
 
 
@@ -43,7 +44,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch(playwright)
         yield chromium
         chromium.close()
 
@@ -72,6 +73,22 @@ def harness_reset(live_server):
 
     live_server.run(empty_tables, live_server.app.state.engine)
     return live_server
+
+
+@pytest.fixture(scope="module")
+def walk(browser):
+    """The crawled clinic for the form walk and the accessibility gate: its own server and database."""
+    from tests.browser.crawl import discover
+    from tests.browser.walk import Walk, scratch, walk_server
+
+    found = discover()
+    if found.problem:
+        pytest.fail(found.problem, pytrace=False)
+    with tempfile.TemporaryDirectory(prefix="clinic-walk-", dir=scratch()) as folder, \
+            walk_server(Path(folder)) as server:
+        walk = Walk(server, browser, found.seed_ids)
+        yield walk
+        walk.close()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from tests.browser.conftest import require_chromium
+from tests.browser.chromium import require_chromium
 from tests.browser.flows import sign_in
 from tests.conftest import settings_for
 from tests.factories import make_staff
@@ -52,10 +52,10 @@ def test_a_receptionist_signs_in_and_out(browser_page, live_server):
 
 
 @pytest.fixture(scope="module")
-def quick_idle_server(database_url, data_dir):
+def quick_idle_server(browser_database_url, data_dir):
     """Two minutes idle, with the warning shown 115 s before: it appears within seconds."""
     require_chromium()
-    settings = settings_for(database_url, data_dir, CLINIC_SESSION_IDLE_MINUTES="2",
+    settings = settings_for(browser_database_url, data_dir, CLINIC_SESSION_IDLE_MINUTES="2",
                             CLINIC_SESSION_WARNING_SECONDS="115")
     with start_live_server(settings) as server:
         yield server

@@ -1,0 +1,112 @@
+"""What the form walk types: valid values by field name, invalid ones by kind of field.
+
+A new screen needs nothing here unless it has a text field whose name is not
+below and whose kind says nothing (an email, a phone, a date, a number, a
+notes box all have fallbacks): then the walk fails and names the field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from tests.browser.pages import Field
+from tests.factories import PASSWORD
+
+# Longer than any text the app accepts (clinical notes: 4000 characters).
+TOO_LONG = "x" * 5000
+NEW_PASSWORD = "a quiet harbour at dawn 2026"
+A_PAST_DATE = "2024-05-06"  # date inputs take ISO; the browser shows it in the user's order
+
+
+def other_patient_mrn(form, clinic) -> str:
+    """A record to merge into: any seeded patient but the one the page is about."""
+    here = {int(number) for number in re.findall(r"/(\d+)", form.page_url)}
+    return next(mrn for patient_id, mrn in clinic.mrns.items() if patient_id not in here)
+
+
+# Valid values by field name; a callable gets the form and the seeded clinic.
+# The patient's name and birth date are those of a seeded patient on purpose:
+# registering walks through the possible-duplicate warning.
+VALID: dict[str, str | Callable] = {
+    # patients
+    "first_name": "Hannah", "last_name": "Walker", "preferred_name": "Annie", "date_of_birth": "1984-07-09",
+    "preferred_language": "English", "phone": "(415) 555-0134", "phone_alt": "(415) 555-0178",
+    "email": "hannah.walker@example.org", "address_line1": "12 Harbour Road", "address_line2": "Apartment 3",
+    "city": "Oakland", "region": "CA", "postal_code": "94607", "emergency_contact_name": "Sam Walker",
+    "emergency_contact_relation": "Brother", "emergency_contact_phone": "(415) 555-0199",
+    "national_id": "219-09-9999", "front_desk_notes": "Needs a large-print letter.",
+    "survivor_mrn": other_patient_mrn,
+    # insurance
+    "payer_name": "Blue Shield of California", "plan_name": "Access+ HMO", "member_number": "XEA123456789",
+    "group_number": "G-20410",
+    # break the glass
+    "reason": "Dr. Okafor asked me to check the allergy list before today's visit.",
+    # chart sections
+    "substance": "Latex", "reaction": "Contact dermatitis", "name": "Metformin", "dose": "500 mg",
+    "frequency": "twice daily", "route": "by mouth", "prescriber": "Dr. Ben Okafor",
+    "description": "Type 2 diabetes mellitus", "icd10_code": "E11.9", "when_text": "2019",
+    "vaccine": "Tetanus, diphtheria", "dose_number": "booster", "lot_number": "TD2291A", "site": "left deltoid",
+    "given_by": "Nurse Ada Lovelace",
+    # vital signs, in US units
+    "systolic": "124", "diastolic": "79", "pulse": "72", "respiratory_rate": "16", "oxygen_saturation": "98",
+    "temperature": "98.6", "weight": "150", "height": "65",
+    # staff
+    "full_name": "Quinn Hartley", "display_name": "Quinn",
+    # audit filters
+    "patient": lambda form, clinic: str(clinic.patients["abbott"]),
+    # your own account
+    "current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD,
+}
+BY_KIND = {"email": "walk@example.org", "tel": "(415) 555-0101", "date": A_PAST_DATE, "number": "7",
+           "textarea": "Noted by the form walk."}
+
+# Values someone else already has, where the app must refuse them: staff
+# emails are sign-in names (patients may share an email, so not theirs).
+TAKEN: dict[str, tuple[Callable, Callable]] = {
+    "email": (lambda form, clinic: clinic.colleagues["ben"]["email"],
+              lambda form: form.action_shape.startswith("/admin/staff")),
+}
+
+
+def valid_value(field: Field, form, clinic) -> str | None:
+    """What a careful person would type; None when the walk does not know."""
+    if field.kind in ("select", "radio"):
+        return next((option for option in field.options if option), None)
+    value = VALID.get(field.name)
+    if callable(value):
+        value = value(form, clinic)
+    if value is None:
+        value = BY_KIND.get(field.kind)
+    if value is None and "phone" in field.name:
+        value = BY_KIND["tel"]
+    if value is None and field.numeric:
+        value = BY_KIND["number"]
+    return value
+
+
+def invalid_value(field: Field) -> str | None:
+    """A wrong value a browser lets someone type; None when it does not (selects, date pickers)."""
+    if field.kind in ("select", "radio", "checkbox", "date", "password", "datetime-local", "time", "color",
+                      "range"):
+        return None
+    if field.kind == "email" or "email" in field.name:
+        return "hannah@"
+    if field.kind == "tel" or "phone" in field.name:
+        return "12345"
+    if field.numeric:
+        return "abc"
+    if re.search(r"(^|_)(date|dob)($|_)|_on$", field.name):
+        return "2026-13-45"
+    if field.maxlength:
+        return None  # the browser stops typing at maxlength
+    return TOO_LONG
+
+
+def has_taken_value(field: Field, form) -> bool:
+    rule = TAKEN.get(field.name)
+    return bool(rule and rule[1](form))
+
+
+def taken_value(field: Field, form, clinic) -> str | None:
+    return TAKEN[field.name][0](form, clinic) if has_taken_value(field, form) else None

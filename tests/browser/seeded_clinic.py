@@ -1,0 +1,110 @@
+"""The small clinic the browser gates walk: one member of staff per role, colleagues, patients with charts.
+
+Seeded into empty tables in the same order every time, so on a fresh SQLite
+database (ids restart at 1 once a table is empty) every id, and so every URL
+the crawl found, is the same after each re-seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pyotp
+
+from clinic.audit.services import Actor
+from tests.conftest import empty_tables
+from tests.factories import locale, make_patient, make_staff, open_session
+
+ROLES = ("admin", "doctor", "nurse", "receptionist", "billing")
+# The walkers sort after their colleagues in the staff list ("Name A-Z"), so
+# the staff pages the crawl opens first are someone else's.
+WALKER_NAMES = {role: f"Walk {role.capitalize()}" for role in ROLES}
+# Registering the walk's valid patient (tests/browser/form_values.py) matches
+# Hannah Walker by name and birth date: the form shows the possible-duplicate
+# warning first, as it would at the front desk.
+PATIENTS = {
+    "abbott": {"first_name": "Grace", "last_name": "Abbott", "date_of_birth": "1961-02-14", "sex": "female",
+               "phone": "(415) 555-0142", "email": "grace.abbott@example.org", "national_id": "219-09-9998",
+               "address_line1": "48 Mission Street", "city": "San Francisco", "region": "CA",
+               "postal_code": "94105", "emergency_contact_name": "Ruth Abbott",
+               "emergency_contact_relation": "Daughter", "emergency_contact_phone": "(415) 555-0143",
+               "front_desk_notes": "Prefers morning appointments."},
+    "baker": {"first_name": "Tom", "last_name": "Baker", "date_of_birth": "1990-09-30", "sex": "male",
+              "phone": "(415) 555-0150"},
+    "walker": {"first_name": "Hannah", "last_name": "Walker", "date_of_birth": "1984-07-09", "sex": "female",
+               "phone": "(415) 555-0160"},
+}
+CHART = [
+    ("allergies", {"substance": "Penicillin", "reaction": "Hives", "severity": "severe"}),
+    ("medications", {"name": "Lisinopril", "dose": "10 mg", "frequency": "once daily", "route": "by mouth"}),
+    ("problems", {"description": "Essential hypertension", "icd10_code": "I10", "onset": "2015-03-01"}),
+    ("history", {"kind": "family", "description": "Mother: type 2 diabetes"}),
+    ("immunizations", {"vaccine": "Influenza", "given_on": "2024-10-01", "site": "left deltoid"}),
+]
+
+
+@dataclass
+class SeededClinic:
+    walkers: dict[str, dict]  # role -> the member of staff who walks the app in that role
+    colleagues: dict[str, dict]  # "ada" (sign-in paused after failed attempts), "ben"
+    patients: dict[str, int]  # "abbott" (a full chart), "baker", "walker"
+    mrns: dict[int, str]
+
+    def ids(self) -> dict:
+        return {"walkers": {role: staff["id"] for role, staff in self.walkers.items()},
+                "colleagues": {name: staff["id"] for name, staff in self.colleagues.items()},
+                "patients": dict(self.patients)}
+
+
+async def reseed(app) -> SeededClinic:
+    await empty_tables(app.state.engine)
+    return await seed(app.state.settings)
+
+
+async def seed(settings) -> SeededClinic:
+    from clinic.audit import break_glass
+    from clinic.clinical.sections import SECTIONS
+    from clinic.clinical.services import add_entry
+    from clinic.clinical.vitals import add_vitals
+    from clinic.patients.services import add_insurance
+    from clinic.patients.tables import Patient
+    from clinic.scheduling.tables import Appointment
+    from clinic.security import throttle
+
+    colleagues = {
+        "ada": await make_staff("nurse", name="Ada Lovelace", email="ada.lovelace@riverside-clinic.org"),
+        "ben": await make_staff("doctor", name="Ben Okafor", email="ben.okafor@riverside-clinic.org"),
+    }
+    walkers = {}
+    for role in ROLES:
+        secret = pyotp.random_base32() if role == "admin" else None  # administrators always have MFA
+        walkers[role] = await make_staff(role, name=WALKER_NAMES[role], email=f"walk.{role}@riverside-clinic.org",
+                                         totp_secret=secret, keyring=settings.keyring)
+    for _ in range(throttle.ACCOUNT_FREE_FAILURES):
+        await throttle.note_failure(throttle.account_key(colleagues["ada"]["email"]), throttle.ACCOUNT_FREE_FAILURES)
+
+    doctor = Actor(staff_id=walkers["doctor"]["id"], role="doctor")
+    patients = {key: await make_patient(walkers["receptionist"]["id"], **values) for key, values in PATIENTS.items()}
+    abbott = patients["abbott"]
+    today = locale().today
+    for key, values in CHART:
+        await add_entry(SECTIONS[key], abbott, values, doctor, date_order="MDY", today=today)
+    await add_vitals(abbott, {"systolic": "128", "diastolic": "82", "pulse": "70", "weight": "160", "height": "66"},
+                     doctor, units=settings.units)
+    await add_insurance(abbott, {"payer_name": "Aetna", "plan_name": "Open Access", "member_number": "W123456789"},
+                        Actor(staff_id=walkers["receptionist"]["id"], role="receptionist"))
+    starts = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(minutes=30)
+    await Appointment.insert(Appointment(patient=abbott, provider=walkers["doctor"]["id"], starts_at=starts,
+                                         ends_at=starts + dt.timedelta(minutes=15), reason="Blood pressure review"))
+    await break_glass.grant(walkers["billing"]["id"], patients["baker"], "clinical.read",
+                            "Checking a claim the insurer queried", settings.break_glass_minutes,
+                            Actor(staff_id=walkers["billing"]["id"], role="billing"))
+    rows = await Patient.select(Patient.id, Patient.mrn)
+    return SeededClinic(walkers=walkers, colleagues=colleagues, patients=patients,
+                        mrns={row["id"]: row["mrn"] for row in rows})
+
+
+async def session_token(app, staff_id: int) -> str:
+    """Signed in, second step done, identity just confirmed: what a walker has after signing in."""
+    return await open_session(staff_id, app.state.session_policy)
