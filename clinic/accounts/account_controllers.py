@@ -100,7 +100,7 @@ class AccountController(Controller):
         token = await sessions.rotate(user.session_id, stage=stage, confirmed=True)
         response = render(request, "accounts/recovery_codes.html", {
             "codes": codes, "next": safe_next(form.get("next")), "first_time": True,
-        })
+        }, notice="Two-step sign-in is on.")
         return set_session_cookie(response, request, token)
 
     @post("/mfa/recovery-codes", name="accounts:recovery_codes", status_code=200,
@@ -112,7 +112,8 @@ class AccountController(Controller):
         codes = await mfa.replace_recovery_codes(user.id, recovery_key(request))
         await record("auth.recovery_codes_replaced", actor_of(request), entity_type="staff", entity_id=user.id)
         return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": "/account",
-                                                                "first_time": False})
+                                                                "first_time": False},
+                      notice="New recovery codes made. The old ones no longer work.")
 
     @post("/mfa/disable", name="accounts:mfa_disable", status_code=303,
           opt={"permission": SIGNED_IN, "recent_auth": True})

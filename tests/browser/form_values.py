@@ -57,7 +57,13 @@ VALID: dict[str, str | Callable] = {
     "patient": lambda form, clinic: str(clinic.patients["abbott"]),
     # your own account
     "current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD,
+    # the clinic's settings: a closure still to come, hours that open before they close
+    "appointment_minutes": "20",
+    "first_day": "2099-12-24", "last_day": "2099-12-26",
 }
+# Opening hours come in pairs named opens_<day>_<block> / closes_<day>_<block>.
+BY_PATTERN = ((re.compile(r"opens_\d_0"), "08:30"), (re.compile(r"closes_\d_0"), "12:30"),
+              (re.compile(r"opens_\d_1"), "13:30"), (re.compile(r"closes_\d_1"), "17:30"))
 BY_KIND = {"email": "walk@example.org", "tel": "(415) 555-0101", "date": A_PAST_DATE, "number": "7",
            "textarea": "Noted by the form walk."}
 
@@ -74,6 +80,8 @@ def valid_value(field: Field, form, clinic) -> str | None:
     if field.kind in ("select", "radio"):
         return next((option for option in field.options if option), None)
     value = VALID.get(field.name)
+    if value is None:
+        value = next((text for pattern, text in BY_PATTERN if pattern.fullmatch(field.name)), None)
     if callable(value):
         value = value(form, clinic)
     if value is None:

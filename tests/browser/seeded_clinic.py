@@ -87,12 +87,12 @@ async def seed(settings) -> SeededClinic:
     doctor = Actor(staff_id=walkers["doctor"]["id"], role="doctor")
     patients = {key: await make_patient(walkers["receptionist"]["id"], **values) for key, values in PATIENTS.items()}
     abbott = patients["abbott"]
-    today = locale().today
     for key, values in CHART:
-        await add_entry(SECTIONS[key], abbott, values, doctor, date_order="MDY", today=today)
+        await add_entry(SECTIONS[key], abbott, values, doctor, locale().reading, accept_duplicate=True)
     await add_vitals(abbott, {"systolic": "128", "diastolic": "82", "pulse": "70", "weight": "160", "height": "66"},
                      doctor, units=settings.units)
-    await add_insurance(abbott, {"payer_name": "Aetna", "plan_name": "Open Access", "member_number": "W123456789"},
+    await add_insurance(abbott, {"payer_name": "Aetna", "plan_name": "Open Access", "member_number": "W123456789",
+                                 "priority": "primary", "subscriber_relation": "self"},
                         Actor(staff_id=walkers["receptionist"]["id"], role="receptionist"))
     starts = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(minutes=30)
     await Appointment.insert(Appointment(patient=abbott, provider=walkers["doctor"]["id"], starts_at=starts,
