@@ -14,7 +14,7 @@ from litestar.response import Redirect, Stream
 
 from clinic.admin import audit_queries as queries
 from clinic.admin.forms import audit_filters
-from clinic.audit import break_glass
+from clinic.audit import break_glass, checkpoints
 from clinic.audit.actions import describe
 from clinic.audit.services import record
 from clinic.core import clock
@@ -116,7 +116,9 @@ async def audit_list(request: Request, filters: queries.AuditFilters, actions: l
     ids = {row["patient_id"] for row in result.rows} if result else set()
     base = request.app.route_reverse("audit:list")
     values = {**params, "patient": typed or params["patient"]}
+    checkpoint, checkpoint_refused = await checkpoints.latest()
     return render(request, "admin/audit.html", {
+        "checkpoint": checkpoint, "checkpoint_refused": checkpoint_refused,
         "filters": filters, "form": Form(values=values, errors=filters.errors), "params": params, "page": result,
         "spec": audit_filters(await queries.staff_names(), actions), "choices": choices or [],
         "patient_names": await queries.patient_names(ids | {filters.patient_id or 0}),
