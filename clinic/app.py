@@ -26,6 +26,7 @@ from clinic.accounts.account_controllers import AccountController
 from clinic.accounts.controllers import SessionController, SignInController
 from clinic.admin.audit_controllers import AuditController
 from clinic.admin.security_controllers import SecurityController
+from clinic.audit import checkpoints
 from clinic.audit import services as audit
 from clinic.clinical.controllers import ClinicalController
 from clinic.core.locale import Locale
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     engine = engine or create_engine(settings)
     bind_tables(engine)
     audit.configure(settings.audit_key)
+    checkpoints.configure(settings.audit_checkpoint_url)
     fields.configure(settings.keyring, settings.index_key)
     readiness = Readiness(engine)
     locale = Locale.from_settings(settings)

@@ -105,9 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="work with the audit trail")
     audit_commands = audit.add_subparsers(title="audit commands", metavar="ACTION")
-    verify = audit_commands.add_parser("verify", help="check the audit trail's hash chain",
-                                       description="Walk the audit trail and report the first entry that was "
-                                       "changed, removed or inserted. Exit 0 when intact, 1 when broken.")
+    verify = audit_commands.add_parser(
+        "verify", help="check the audit trail's hash chain (and that it extends signed checkpoints)",
+        description="Walk the audit trail and report the first entry that was changed, removed or inserted. "
+        "With --checkpoint, also prove that no entry the checkpoint saw was cut off the end. Every successful "
+        "verify writes a new checkpoint (print, log and, when set, CLINIC_AUDIT_CHECKPOINT_URL). Exit 0 when "
+        "intact, 1 when broken or cut short, 2 when a checkpoint is refused.")
+    verify.add_argument("--checkpoint", action="append", metavar="TOKEN|FILE", default=[],
+                        help="a checkpoint token (ckpt1....), or a file of them or of log lines holding them "
+                        "('-' for stdin); every valid one is checked. May be repeated.")
     verify.set_defaults(handler=audit_verify_command)
     return parser
 
@@ -119,12 +125,14 @@ def run_with_database(settings: Settings, work: Callable[[Engine], Awaitable[int
     from clinic.piccolo_app import bind_tables, create_engine
 
     async def run() -> int:
+        from clinic.audit import checkpoints
         from clinic.audit import services as audit
         from clinic.security import fields
 
         engine = create_engine(settings, create=create)
         bind_tables(engine)
         audit.configure(settings.audit_key)
+        checkpoints.configure(settings.audit_checkpoint_url)
         fields.configure(settings.keyring, settings.index_key)
         try:
             await engine.start_connection_pool()
@@ -195,14 +203,10 @@ def worker_command(settings: Settings, args) -> int:
     import contextlib
     import signal
 
-    import structlog
-
     from clinic.core.jobs import Worker
     from clinic.ops.background import SHUTDOWN_GRACE_SECONDS, clinic_jobs
-    from clinic.web.logging import logger_factory, structlog_processors
 
-    structlog.configure(processors=structlog_processors(settings), logger_factory=logger_factory(),
-                        wrapper_class=structlog.make_filtering_bound_logger(settings.log_level))
+    configure_logging(settings)
 
     async def work(engine: Engine) -> int:
         await require_migrated(engine)
@@ -317,18 +321,50 @@ def createadmin_command(settings: Settings, args) -> int:
     return run_with_database(settings, work)
 
 
+def configure_logging(settings: Settings) -> None:
+    """Structured lines on stdout, as `clinic serve` writes them."""
+    import structlog
+
+    from clinic.web.logging import logger_factory, structlog_processors
+
+    structlog.configure(processors=structlog_processors(settings), logger_factory=logger_factory(),
+                        wrapper_class=structlog.make_filtering_bound_logger(settings.log_level))
+
+
 def audit_verify_command(settings: Settings, args) -> int:
-    from clinic.audit.services import verify_chain
+    from clinic.audit import checkpoints
+
+    configure_logging(settings)
 
     async def work(engine: Engine) -> int:
         await require_migrated(engine)
-        result = await verify_chain()
-        if result.ok:
-            print(f"audit trail intact: {result.checked} entries verified")
-            return EXIT_OK
-        print(f"audit trail BROKEN at entry {result.broken_at}: it {result.problem} "
-              f"({result.checked} entries before it verified)", file=sys.stderr)
-        return EXIT_PROBLEM
+        try:
+            given, warnings = checkpoints.gather(args.checkpoint)
+        except checkpoints.CheckpointRefused as refusal:
+            raise Abort(str(refusal)) from None
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        result, findings = await checkpoints.verify_against(given)
+        if not result.ok:
+            print(f"audit trail BROKEN at entry {result.broken_at}: it {result.problem} "
+                  f"({result.checked} entries before it verified)", file=sys.stderr)
+            return EXIT_PROBLEM
+        problems = [finding.problem for finding in findings if finding.problem]
+        for problem in problems:
+            print(f"audit trail CUT SHORT: {problem}", file=sys.stderr)
+        if problems:
+            # No new checkpoint: it would describe the cut trail as if it were whole.
+            return EXIT_PROBLEM
+        print(f"audit trail intact: {result.checked} entries verified")
+        if given:
+            newest = max(given, key=lambda checkpoint: (checkpoint.at, checkpoint.last_id))
+            print(f"it extends {len(given)} checkpoint(s), the newest of {newest.when} "
+                  f"({newest.count} entries up to #{newest.last_id})")
+        else:
+            print("without --checkpoint this cannot tell whether the newest entries were cut off (see README)")
+        issued = await checkpoints.issue(always_send=True)
+        print(f"new checkpoint (keep a copy outside the database):\n{issued.token}")
+        return EXIT_OK
 
     return run_with_database(settings, work)
 

@@ -13,6 +13,7 @@ import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import is_currency
@@ -50,6 +51,8 @@ class Settings:
     forwarded_allow_ips: str = "127.0.0.1"
     proxy_hops: int = 0
     audit_key: str = ""
+    # Where signed audit checkpoints are POSTed, besides the log (optional).
+    audit_checkpoint_url: str = ""
     encryption_keys: str = ""
     session_idle_minutes: int = 15
     session_max_hours: int = 12
@@ -171,6 +174,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         forwarded_allow_ips=(env_vars.get("CLINIC_FORWARDED_ALLOW_IPS") or "127.0.0.1").strip(),
         proxy_hops=_integer(env_vars, "CLINIC_PROXY_HOPS", 0, 0, 5),
         audit_key=audit_key,
+        audit_checkpoint_url=_webhook_url(env_vars, "CLINIC_AUDIT_CHECKPOINT_URL", env),
         encryption_keys=encryption_keys,
         session_idle_minutes=_integer(env_vars, "CLINIC_SESSION_IDLE_MINUTES", 15, 2, 240),
         session_max_hours=_integer(env_vars, "CLINIC_SESSION_MAX_HOURS", 12, 1, 24),
@@ -261,6 +265,24 @@ def _currency(code: str, country: str) -> str:
     if not is_currency(code):
         raise ConfigError(f"CLINIC_CURRENCY: {code!r} is not an ISO 4217 currency code (e.g. USD, EUR, GBP)")
     return code
+
+
+def _webhook_url(env_vars, name: str, env: str) -> str:
+    """An http(s) address to POST to; https in production (it carries signed tokens
+    and often a secret in its path, which is why it is never logged)."""
+    value = (env_vars.get(name) or "").strip()
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigError(f"{name} is not a valid address") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} must be an http(s) address, e.g. https://hooks.example.org/clinic")
+    if env == "production" and parts.scheme != "https":
+        raise ConfigError(f"{name} must use https in production")
+    return value
 
 
 def _timezone(name: str) -> str:

@@ -56,6 +56,12 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
          "CLINIC_AUDIT_KEY is required in production"),
         ({"CLINIC_SESSION_IDLE_MINUTES": "2", "CLINIC_SESSION_WARNING_SECONDS": "200"},
          "CLINIC_SESSION_WARNING_SECONDS must be shorter"),
+        ({"CLINIC_AUDIT_CHECKPOINT_URL": "ftp://logs.example.org/x"},
+         "CLINIC_AUDIT_CHECKPOINT_URL must be an http(s) address"),
+        ({"CLINIC_AUDIT_CHECKPOINT_URL": "hooks.example.org/clinic"},
+         "CLINIC_AUDIT_CHECKPOINT_URL must be an http(s) address"),
+        ({"CLINIC_AUDIT_CHECKPOINT_URL": "https://hooks.example.org:port/x"},
+         "CLINIC_AUDIT_CHECKPOINT_URL is not a valid address"),
     ],
 )
 def test_a_bad_value_gives_one_clear_line(tmp_path, environ, message):
@@ -100,3 +106,14 @@ def test_production_with_a_strong_secret_starts(tmp_path):
                     CLINIC_AUDIT_KEY=STRONG[::-1], CLINIC_ENCRYPTION_KEYS="k1:" + "C" * 42 + "g",
                     CLINIC_INDEX_KEY=STRONG[1:] + "Q")
     assert settings.is_production and settings.port == 9000
+
+
+def test_the_checkpoint_address_must_be_https_in_production(tmp_path):
+    production = {"CLINIC_ENV": "production", "CLINIC_SECRET_KEY": STRONG, "CLINIC_AUDIT_KEY": STRONG[::-1],
+                  "CLINIC_ENCRYPTION_KEYS": "k1:" + "C" * 42 + "g", "CLINIC_INDEX_KEY": STRONG[1:] + "Q"}
+    with pytest.raises(ConfigError, match="CLINIC_AUDIT_CHECKPOINT_URL must use https in production"):
+        load(tmp_path, **production, CLINIC_AUDIT_CHECKPOINT_URL="http://hooks.example.org/clinic")
+    secure = load(tmp_path, **production, CLINIC_AUDIT_CHECKPOINT_URL=" https://hooks.example.org/clinic/T0K3N ")
+    assert secure.audit_checkpoint_url == "https://hooks.example.org/clinic/T0K3N"
+    assert load(tmp_path, CLINIC_AUDIT_CHECKPOINT_URL="http://127.0.0.1:9/hook").audit_checkpoint_url
+    assert load(tmp_path).audit_checkpoint_url == ""

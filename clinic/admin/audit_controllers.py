@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
@@ -13,7 +14,7 @@ from litestar.response import Redirect, Stream
 
 from clinic.admin import audit_queries as queries
 from clinic.admin.forms import audit_filters
-from clinic.audit import break_glass
+from clinic.audit import break_glass, checkpoints
 from clinic.audit.actions import describe
 from clinic.audit.services import record
 from clinic.core import clock
@@ -74,7 +75,7 @@ class AuditController(Controller):
 
         async def lines():
             buffer = io.StringIO()
-            writer = csv.writer(buffer)
+            writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
             writer.writerow(queries.CSV_COLUMNS)
             async for rows in queries.csv_batches(filters, zone):
                 for row in rows:
@@ -117,7 +118,9 @@ async def audit_list(request: Request, filters: queries.AuditFilters, actions: l
     params = filters.as_params()
     base = request.app.route_reverse("audit:list")
     values = {**params, "patient": typed or params["patient"]}
+    checkpoint, checkpoint_refused = await checkpoints.latest()
     return render(request, "admin/audit.html", {
+        "checkpoint": checkpoint, "checkpoint_refused": checkpoint_refused,
         "filters": filters, "form": Form(values=values, errors=filters.errors), "params": params, "page": result,
         "spec": audit_filters(await queries.staff_names(), actions), "choices": choices or [],
         "patient_names": await queries.patient_names(ids | {filters.patient_id or 0}),
@@ -127,6 +130,16 @@ async def audit_list(request: Request, filters: queries.AuditFilters, actions: l
         headers={**(headers or {}), **({"HX-Retarget": "#audit"} if filters.errors else {})})
 
 
+# A formula sign at the start of a cell, or of any part a spreadsheet may
+# split off at a separator (comma, semicolon, tab, pipe, line break), after
+# any blanks: "Mozilla;=1+1" becomes two cells when opened with ";" as the
+# separator, whatever the quoting.
+_FORMULA_START = re.compile(r"(^|[,;\t|\r\n])(\s*)(?=[=+\-@])")
+
+
 def safe_cell(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """Spreadsheets run cells starting with = + - @ as formulas (CSV injection):
+    a quote before each such start makes it text."""
+    value = _FORMULA_START.sub(lambda match: match.group(1) + match.group(2) + "'", value)
+    # A cell that opens with a tab or carriage return is trimmed by some spreadsheets, then read as a formula.
+    return "'" + value if value[:1] in ("\t", "\r") else value

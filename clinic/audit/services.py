@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 from clinic.audit.tables import AuditChainHead, AuditEvent, AuditEventPatient
 from clinic.core import clock
@@ -24,19 +24,26 @@ FIELDS = (
     "occurred_at", "staff_id", "role", "action", "entity_type", "entity_id", "patient_id",
     "client_address", "user_agent", "outcome", "detail",
 )
-_key: bytes | None = None
+# Keys derived from CLINIC_AUDIT_KEY, one per purpose, so a chain MAC can
+# never pass for a checkpoint's signature or the other way round.
+_keys: dict[str, bytes] = {}
+PURPOSES = ("chain", "checkpoint")
 
 
 def configure(audit_key: str) -> None:
-    """Set the chain's key (from CLINIC_AUDIT_KEY); it never goes to the database."""
-    global _key
-    _key = hashlib.sha256(b"clinic-audit-chain|" + audit_key.encode()).digest()
+    """Set the trail's keys (from CLINIC_AUDIT_KEY); they never go to the database."""
+    for purpose in PURPOSES:
+        _keys[purpose] = hashlib.sha256(f"clinic-audit-{purpose}|".encode() + audit_key.encode()).digest()
+
+
+def key_for(purpose: str) -> bytes:
+    if purpose not in _keys:
+        raise RuntimeError("the audit trail has no key: call clinic.audit.services.configure()")
+    return _keys[purpose]
 
 
 def _chain_key() -> bytes:
-    if _key is None:
-        raise RuntimeError("the audit trail has no key: call clinic.audit.services.configure()")
-    return _key
+    return key_for("chain")
 
 
 @dataclass(frozen=True)
@@ -128,8 +135,13 @@ class Verification:
     problem: str = ""
 
 
-async def verify_chain(batch_size: int = 1000) -> Verification:
-    """Walk the whole chain; report the first entry that does not check out."""
+async def verify_chain(batch_size: int = 1000,
+                       on_entry: Callable[[dict, int], None] | None = None) -> Verification:
+    """Walk the whole chain; report the first entry that does not check out.
+
+    ``on_entry(row, position)`` sees each entry that checked out, with how
+    many entries the chain has up to and including it (checkpoints use it).
+    """
     previous_mac = ""
     last_id = 0
     checked = 0
@@ -147,6 +159,8 @@ async def verify_chain(batch_size: int = 1000) -> Verification:
             previous_mac = row["mac"]
             last_id = row["id"]
             checked += 1
+            if on_entry is not None:
+                on_entry(row, checked)
     head = await AuditChainHead.select().where(AuditChainHead.id == 1).first()
     if head and (head["last_mac"] != previous_mac or head["last_event_id"] != last_id):
         return Verification(False, checked, last_id or None, "the newest entries are missing (the chain head points further)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from litestar import Litestar
 
+from clinic.audit import jobs as audit_jobs
 from clinic.core import jobs as core_jobs
 from clinic.core.jobs import Registry, Worker
 from clinic.security import jobs as security_jobs
@@ -18,6 +19,7 @@ def clinic_jobs() -> Registry:
     registry = Registry()
     core_jobs.register_jobs(registry)
     security_jobs.register_jobs(registry)
+    audit_jobs.register_jobs(registry)
     return registry
 
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
-import subprocess
-import sys
+import re
 import threading
 import urllib.request
 
 import pytest
 
+from clinic.admin.audit_controllers import safe_cell
 from clinic.audit.services import Actor, record, verify_chain
 from clinic.db import AppendOnlyViolation, is_mysql
 from clinic.db.schema import raw
-from tests.conftest import TEST_AUDIT_KEY, TEST_ENCRYPTION_KEYS, TEST_SECRET
+from tests.audit.tampering import clinic_verify, without_triggers
+from tests.conftest import TEST_AUDIT_KEY
 from tests.factories import make_staff, open_session, post, sign_in_as
 from tests.helpers import html, one, texts
 from tests.live import live_server
@@ -42,33 +42,6 @@ def test_the_table_refuses_updates_and_deletes(harness):
         with pytest.raises(AppendOnlyViolation):
             harness.sql(statement, event_id)
     assert harness.sql("SELECT action FROM audit_event WHERE id = {}", event_id) == [{"action": "patient.read"}]
-
-
-async def without_triggers(engine, work):
-    """What an intruder with DDL rights does: drop the guards, change history."""
-    from clinic.db.migrations import _engine
-    from piccolo_migrations.m0002_identity_and_audit import build
-
-    for trigger in ("audit_event_no_update", "audit_event_no_delete"):
-        await raw(engine, f"DROP TRIGGER IF EXISTS {trigger}")
-    try:
-        return await work()
-    finally:
-        token = _engine.set(engine)
-        try:
-            await build()  # puts the triggers back (idempotent)
-        finally:
-            _engine.reset(token)
-
-
-def clinic_verify(harness) -> subprocess.CompletedProcess:
-    settings = harness.app.state.settings
-    url = f"sqlite:///{settings.database.path}" if settings.database.is_sqlite else os.environ.get(
-        "CLINIC_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/clinic_test")
-    env = {**os.environ, "DATABASE_URL": url, "CLINIC_SECRET_KEY": TEST_SECRET, "CLINIC_AUDIT_KEY": TEST_AUDIT_KEY,
-           "CLINIC_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS, "CLINIC_DATA_DIR": str(settings.data_dir)}
-    return subprocess.run([sys.executable, "-m", "clinic", "audit", "verify"], env=env, capture_output=True,
-                          text=True, timeout=60)
 
 
 def test_verify_finds_an_edited_row_and_the_command_says_where(harness):
@@ -203,6 +176,41 @@ def test_csv_export_has_every_matching_row_and_defuses_formulas(harness, client)
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == 3 and all(row["user_agent"].startswith("'=") for row in rows)
     assert len(harness.audit("action = 'audit.export'")) == 1
+
+
+# A formula sign at the start of a cell or of a part a spreadsheet splits off at a separator.
+FORMULA_START = re.compile(r"(^|[,;\t|\r\n])\s*[=+\-@]")
+QUOTED_FIELD = r'"(?:[^"]|"")*"'
+QUOTED_CSV = re.compile(rf"(?:{QUOTED_FIELD}(?:,{QUOTED_FIELD})*\r\n)+")
+
+
+def test_csv_export_quotes_every_field_and_defuses_formulas_after_separators(harness, client):
+    admin = sign_in_as(harness, "admin")
+    agents = [";=1+1", 'Mozilla/5.0;=HYPERLINK("http://x.example")', "curl/8, @SUM(A1:A9)", "probe|-2+3",
+              "tabbed\t+cmd", " =1", "(compatible; Googlebot/2.1; +http://www.google.com/bot.html)"]
+    for n, agent in enumerate(agents):
+        actor = Actor(staff_id=admin["id"], role="admin", client_address="10.0.0.9", user_agent=agent)
+        harness.run(record, "test.csv_separator_probe", actor, entity_type="staff", entity_id=n,
+                    detail=f"note {n};@cmd\n=2+2")
+    response = client.get(f"/admin/audit.csv?staff={admin['id']}&action=test.csv_separator_probe&order=oldest")
+    assert response.status_code == 200
+    assert QUOTED_CSV.fullmatch(response.text), response.text[:300]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [row["user_agent"] for row in rows] == [
+        ";'=1+1", "Mozilla/5.0;'=HYPERLINK(\"http://x.example\")", "curl/8, '@SUM(A1:A9)", "probe|'-2+3",
+        "tabbed\t'+cmd", " '=1", "(compatible; Googlebot/2.1; '+http://www.google.com/bot.html)"]
+    assert [row["detail"] for row in rows] == [f"note {n};'@cmd\n'=2+2" for n in range(len(agents))]
+    assert all(not FORMULA_START.search(cell) for row in rows for cell in row.values())
+
+
+@pytest.mark.parametrize("value, safe", [
+    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@A1", "'@A1"), ("\t=1", "'\t'=1"), ("\rx", "'\rx"),
+    ("a;=1", "a;'=1"), ("a,+1", "a,'+1"), ("a\t-1", "a\t'-1"), ("a|@x", "a|'@x"), ("a\n=1", "a\n'=1"),
+    ("a; ;  =1", "a; ;  '=1"), ("Mozilla/5.0 (X11; Linux x86_64)", "Mozilla/5.0 (X11; Linux x86_64)"),
+    ("10.0.0.5", "10.0.0.5"), ("a-b+c=d@e", "a-b+c=d@e"), ("", ""),
+])
+def test_a_csv_cell_never_starts_a_formula_anywhere_a_spreadsheet_might_split_it(value, safe):
+    assert safe_cell(value) == safe
 
 
 def test_the_audit_key_never_reaches_the_database(harness):

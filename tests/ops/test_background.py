@@ -9,7 +9,7 @@ from litestar.testing import TestClient
 from tests.conftest import Harness, empty_tables
 
 HOUSEKEEPING = {"jobs.prune_finished", "security.prune_sessions", "security.prune_rate_limits",
-                "security.prune_sign_in_failures"}
+                "security.prune_sign_in_failures", "audit.write_checkpoint"}
 
 
 def finished_kinds(harness) -> set[str]:
