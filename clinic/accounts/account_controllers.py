@@ -13,7 +13,9 @@ from clinic.audit.services import record
 from clinic.core.errors import Invalid
 from clinic.core.forms import Form
 from clinic.security import mfa, sessions
+from clinic.security.fields import FieldCipher
 from clinic.security.permissions import ROLE_LABELS, SIGNED_IN, Role
+from clinic.security.tables import StaffSession
 from clinic.web.actors import actor_of
 from clinic.web.forms import read_form, without_secrets
 from clinic.web.pages import navigate, render
@@ -150,7 +152,8 @@ class AccountController(Controller):
 
 
 def pending_context(session_id: int) -> str:
-    return f"staff_session.pending_totp_secret.{session_id}"
+    # The registered column's binding, so key rotation can re-encrypt it.
+    return FieldCipher.context(StaffSession, "pending_totp_secret", session_id)
 
 
 def mfa_setup_context(user, secret: str, form: Form) -> dict:

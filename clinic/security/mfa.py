@@ -19,6 +19,7 @@ import segno
 from clinic.core import clock
 from clinic.core.crypto import Keyring, keyed_digest
 from clinic.db.transactions import for_update
+from clinic.security.fields import FieldCipher
 from clinic.security.tables import RecoveryCode, Staff
 
 STEP_SECONDS = 30
@@ -34,7 +35,8 @@ def new_secret() -> str:
 
 
 def secret_context(staff_id: int) -> str:
-    return f"staff.totp_secret.{staff_id}"
+    # The same binding as every registered column, so key rotation can re-encrypt it.
+    return FieldCipher.context(Staff, "totp_secret", staff_id)
 
 
 def provisioning_uri(secret: str, email: str) -> str:

@@ -5,6 +5,8 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from clinic.security import fields
+
 
 class Staff(Table, tablename="staff"):
     """A person who signs in. Never deleted: history keeps its author."""
@@ -81,3 +83,9 @@ class StoredValue(Table, tablename="kv_store"):
     key = Varchar(length=255)
     value = Bytea()
     expires_at = Timestamptz(null=True, default=None)
+
+
+# Encrypted with a context bound to the row (mfa.py, the enrolment screen):
+# registered so that `clinic rotate-keys` re-encrypts them with everything else.
+fields.register(Staff, "totp_secret")
+fields.register(StaffSession, "pending_totp_secret")
