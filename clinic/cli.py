@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     try:
         settings = load_settings()
-        for note in settings.generated_secrets:
+        for note in (*settings.generated_secrets, *settings.warnings):
             print(f"warning: {note}", file=sys.stderr)
         return args.handler(settings, args) or EXIT_OK
     except ConfigError as error:
