@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=check_command)
 
     demo = commands.add_parser("demo", help="load the demo clinic (staff, patients, a week of appointments)",
-                               description="Load a realistic, deterministic demo clinic into an empty database.")
+                               description="Load a realistic, deterministic demo clinic into an empty database. "
+                               "Refused in production: the demo accounts' passwords are published.")
     demo.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) if the database has data")
     demo.set_defaults(handler=demo_command)
 
@@ -284,6 +285,11 @@ async def check_encryption_keys(settings: Settings) -> int:
 
 def demo_command(settings: Settings, args) -> int:
     from clinic.ops.demo import is_empty, load_demo
+
+    if settings.is_production:
+        # Its accounts' passwords are published in the README: anyone could sign in as the administrator.
+        raise Abort("`clinic demo` is refused in production (CLINIC_ENV=production): the demo accounts' "
+                    "passwords are published in the README")
 
     async def work(engine: Engine) -> int:
         await require_migrated(engine)

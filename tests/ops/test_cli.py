@@ -111,6 +111,19 @@ def test_migrate_check_demo_on_a_fresh_database(backend, fresh_database):
     assert clinic("demo", "--if-empty", env=fresh_database).returncode == 0
 
 
+def test_demo_is_refused_in_production_with_one_line(backend, fresh_database):
+    assert clinic("migrate", env=fresh_database).returncode == 0
+    production = {**fresh_database, "CLINIC_ENV": "production"}
+    for args in (("demo",), ("demo", "--if-empty")):
+        refused = clinic(*args, env=production)
+        assert refused.returncode == 2
+        assert one_error_line(refused) == ("error: `clinic demo` is refused in production (CLINIC_ENV=production): "
+                                           "the demo accounts' passwords are published in the README")
+    # Nothing was loaded: in development the database is still empty enough for the demo.
+    loaded = clinic("demo", env=fresh_database)
+    assert loaded.returncode == 0 and "demo clinic loaded" in loaded.stdout
+
+
 def test_serve_starts_and_answers_on_a_migrated_database(fresh_database):
     import http.client
     import socket
