@@ -67,6 +67,8 @@ class Settings:
     currency: str = "USD"
     clinic_name: str = "Clinic"
     worker: str = "inline"
+    # Shows /health's details to a caller with "Authorization: Bearer <token>" (optional).
+    health_token: str = ""
     # Filled in with a note for each development secret we generated, so the
     # command line can warn once.
     generated_secrets: tuple[str, ...] = ()
@@ -147,6 +149,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     else:
         index_key = dev_secret(data_dir, "index_key", generated)
 
+    health_token = env_vars.get("CLINIC_HEALTH_TOKEN", "").strip()
+    if health_token:
+        check_secret("CLINIC_HEALTH_TOKEN", health_token)
+
     country = (env_vars.get("CLINIC_COUNTRY") or "US").strip().upper()
     import phonenumbers
 
@@ -190,6 +196,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         currency=currency,
         clinic_name=" ".join((env_vars.get("CLINIC_NAME") or "Clinic").split())[:120],
         worker=_choice(env_vars, "CLINIC_WORKER", "inline", WORKER_MODES),
+        health_token=health_token,
         generated_secrets=tuple(generated),
         warnings=tuple(warnings),
     )
