@@ -49,7 +49,8 @@ class StaffSession(Table, tablename="staff_session"):
     user_agent = Varchar(length=200, default="")
     ended_at = Timestamptz(null=True, default=None)
     end_reason = Varchar(length=30, default="")
-    # An MFA secret being enrolled, encrypted, until its first code is confirmed.
+    # Earlier versions kept the MFA secret being enrolled here (encrypted);
+    # enrolment now stores nothing until a code is right (mfa.enrolment_secret).
     pending_totp_secret = Text(default="")
 
 
@@ -85,7 +86,8 @@ class StoredValue(Table, tablename="kv_store"):
     expires_at = Timestamptz(null=True, default=None)
 
 
-# Encrypted with a context bound to the row (mfa.py, the enrolment screen):
-# registered so that `clinic rotate-keys` re-encrypts them with everything else.
+# Encrypted with a context bound to the row (mfa.py; the enrolment screen of
+# earlier versions): registered so that `clinic rotate-keys` re-encrypts them
+# with everything else.
 fields.register(Staff, "totp_secret")
 fields.register(StaffSession, "pending_totp_secret")

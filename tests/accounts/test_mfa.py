@@ -9,6 +9,7 @@ import re
 import pyotp
 import time_machine
 
+from clinic.db.schema import table_names
 from clinic.security import mfa
 from tests.factories import PASSWORD, make_staff, post, sign_in_as
 from tests.helpers import html, one
@@ -49,6 +50,38 @@ def test_an_administrator_without_mfa_enrols_before_anything_else(harness, clien
         assert client.get("/admin/staff").status_code == 200
     actions = [row["action"] for row in harness.audit("staff_id = {}", admin["id"], columns="action")]
     assert "auth.mfa_enrolled" in actions
+
+
+def whole_database(harness) -> dict[str, list[str]]:
+    return {table: sorted(repr(sorted(row.items())) for row in harness.sql(f'SELECT * FROM "{table}"'))
+            for table in harness.run(table_names, harness.engine)}
+
+
+def test_showing_the_setup_page_twice_changes_nothing_and_offers_one_secret(harness, client):
+    admin = harness.run(make_staff, "admin")
+    with time_machine.travel(START, tick=False):
+        sign_in(client, admin["email"])
+        before = whole_database(harness)
+        shown = [one(html(client.get("/account/mfa/setup")), "#mfa-secret").text().replace(" ", "")
+                 for _ in range(2)]
+        assert whole_database(harness) == before
+        assert shown[0] == shown[1] and len(shown[0]) == 32
+        # The app that scanned the first page confirms it.
+        confirmed = post(client, "/account/mfa/setup", {"code": pyotp.TOTP(shown[0]).now(), "next": "/"})
+    assert confirmed.status_code == 200
+    stored = harness.sql("SELECT totp_secret FROM staff WHERE id = {}", admin["id"])[0]["totp_secret"]
+    keyring = harness.app.state.settings.keyring
+    assert keyring.decrypt(stored, context=mfa.secret_context(admin["id"])) == shown[0]
+
+
+def test_another_browser_session_is_offered_another_secret(harness, client):
+    admin = harness.run(make_staff, "admin")
+    secrets = []
+    for _ in range(2):
+        client.cookies.clear()
+        sign_in(client, admin["email"])
+        secrets.append(one(html(client.get("/account/mfa/setup")), "#mfa-secret").text())
+    assert secrets[0] != secrets[1]
 
 
 def test_a_wrong_first_code_keeps_mfa_off(harness, client):
