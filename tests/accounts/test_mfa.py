@@ -155,6 +155,22 @@ def test_a_recovery_code_works_once_and_its_use_is_audited(harness, client):
     assert entries == [{"detail": "9 recovery codes left"}]
 
 
+def test_a_wrong_code_or_recovery_code_is_not_typed_back_into_the_form(harness, client):
+    secret = mfa.new_secret()
+    doctor = harness.run(make_staff, "doctor", totp_secret=secret, keyring=harness.app.state.settings.keyring)
+    with time_machine.travel(START, tick=True):
+        sign_in(client, doctor["email"])
+        for typed in ({"recovery_code": "qwert-yupas"}, {"code": "314159"}):
+            response = post(client, "/signin/mfa", {**typed, "next": "/"})
+            assert response.status_code == 422
+            page = html(response)
+            field = next(iter(typed))
+            assert one(page, f"#e-{field}")  # the error is shown beside the field it concerns
+            for name in ("code", "recovery_code"):
+                assert one(page, f"input[name={name}]").attributes.get("value") in (None, "")
+            assert typed[field] not in response.text
+
+
 def test_the_clinic_can_require_mfa_for_everyone(harness, client):
     admin = sign_in_as(harness, "admin")
     assert admin
