@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 import stat
@@ -13,6 +12,7 @@ import pytest
 from clinic.db import engine_for
 from clinic.db.schema import raw
 from clinic.settings import load_settings
+from tests.conftest import run_async
 
 
 def mode(path: Path) -> str:
@@ -54,7 +54,7 @@ def test_a_new_data_folder_is_private_and_so_are_the_database_and_its_wal_and_sh
         for name in ("clinic.db", "clinic.db-wal", "clinic.db-shm"):
             seen[name] = mode(folder / name)
 
-    asyncio.run(write_while_open(settings.database, check))
+    run_async(write_while_open, settings.database, check)
     assert seen == {"clinic.db": "600", "clinic.db-wal": "600", "clinic.db-shm": "600"}
     assert settings.warnings == ()
 
@@ -75,7 +75,7 @@ def test_database_files_left_readable_by_an_earlier_version_are_tightened(tmp_pa
             seen[suffix] = mode(Path(f"{database_file}{suffix}"))
 
     try:
-        asyncio.run(write_while_open(settings.database, check))
+        run_async(write_while_open, settings.database, check)
     finally:
         old.close()
     assert seen == {"": "600", "-wal": "600", "-shm": "600"}
