@@ -29,6 +29,7 @@ from clinic.admin.security_controllers import SecurityController
 from clinic.audit import checkpoints
 from clinic.audit import services as audit
 from clinic.clinical.controllers import ClinicalController
+from clinic.core.crypto import DecryptionFailed
 from clinic.core.locale import Locale
 from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable
@@ -55,6 +56,7 @@ from clinic.web.access_log import with_access_log
 from clinic.web.actors import client_address
 from clinic.web.errors import (
     database_unavailable_handler,
+    decryption_failed_handler,
     http_exception_handler,
     redirect_handler,
     server_error_handler,
@@ -204,6 +206,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             RedirectRequired: redirect_handler,
             HTTPException: http_exception_handler,
             DatabaseUnavailable: database_unavailable_handler,
+            DecryptionFailed: decryption_failed_handler,
             Exception: server_error_handler(debug=not production),
         },
         openapi_config=None,

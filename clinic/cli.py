@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     try:
         settings = load_settings()
-        for note in settings.generated_secrets:
+        for note in (*settings.generated_secrets, *settings.warnings):
             print(f"warning: {note}", file=sys.stderr)
         return args.handler(settings, args) or EXIT_OK
     except ConfigError as error:
@@ -80,12 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=migrate_command)
 
     check = commands.add_parser("check", help="check the configuration and the database connection",
-                                description="Validate settings, connect to the database and list pending "
-                                "migrations. Exit 0 when ready, 1 when migrations are pending, 2 on errors.")
+                                description="Validate settings, connect to the database, list pending "
+                                "migrations and check that every encrypted value is under a key in "
+                                "CLINIC_ENCRYPTION_KEYS. Exit 0 when ready, 1 when migrations are pending, 2 on "
+                                "errors (a missing key included).")
     check.set_defaults(handler=check_command)
 
     demo = commands.add_parser("demo", help="load the demo clinic (staff, patients, a week of appointments)",
-                               description="Load a realistic, deterministic demo clinic into an empty database.")
+                               description="Load a realistic, deterministic demo clinic into an empty database. "
+                               "Refused in production: the demo accounts' passwords are published.")
     demo.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) if the database has data")
     demo.set_defaults(handler=demo_command)
 
@@ -259,13 +262,38 @@ def check_command(settings: Settings, args) -> int:
             print(f"migrations    {len(waiting)} pending: run `clinic migrate`")
             return EXIT_PROBLEM
         print("migrations    up to date")
-        return EXIT_OK
+        return await check_encryption_keys(settings)
 
     return run_with_database(settings, work)
 
 
+async def check_encryption_keys(settings: Settings) -> int:
+    """Every stored encrypted value must be under a key the settings hold, or it cannot be read."""
+    from clinic.security.fields import describe_missing, key_census, missing_keys
+
+    keyring = settings.keyring
+    census = await key_census()
+    missing = missing_keys(census, keyring)
+    if missing:
+        print(f"encryption    {describe_missing(missing)}")
+        return EXIT_CONFIG
+    older = sum(count for counts in census.values() for key_id, count in counts.items()
+                if key_id != keyring.current_id)
+    if older:
+        print(f"encryption    key {keyring.current_id}; {older} value(s) still under older keys: "
+              "run `clinic rotate-keys`")
+    else:
+        print(f"encryption    key {keyring.current_id}; every value is under it")
+    return EXIT_OK
+
+
 def demo_command(settings: Settings, args) -> int:
     from clinic.ops.demo import is_empty, load_demo
+
+    if settings.is_production:
+        # Its accounts' passwords are published in the README: anyone could sign in as the administrator.
+        raise Abort("`clinic demo` is refused in production (CLINIC_ENV=production): the demo accounts' "
+                    "passwords are published in the README")
 
     async def work(engine: Engine) -> int:
         await require_migrated(engine)
@@ -371,13 +399,25 @@ def audit_verify_command(settings: Settings, args) -> int:
 
 def rotate_keys_command(settings: Settings, args) -> int:
     from clinic.audit.services import Actor, record
-    from clinic.security.fields import rotate_keys
+    from clinic.security.fields import KeysMissing, rotate_keys
 
     async def work(engine: Engine) -> int:
         await require_migrated(engine)
-        counts = await rotate_keys(report=print)
+        try:
+            rotation = await rotate_keys(report=print)
+        except KeysMissing as missing:
+            raise Abort(f"{missing}: put that key back in the list (after the new one) and run again; "
+                        "nothing was changed") from None
+        total = sum(rotation.re_encrypted.values())
         await record("crypto.rotate_keys", Actor.system("command line"), entity_type="key",
-                     entity_id=settings.keyring.current_id, detail=f"{sum(counts.values())} values re-encrypted")
+                     entity_id=settings.keyring.current_id, detail=f"{total} values re-encrypted",
+                     outcome="success" if rotation.done else "failure")
+        if not rotation.done:
+            behind = ", ".join(f"{name}: {count}" for name, count in sorted(rotation.left_behind.items()))
+            print(f"not done: values are still under older keys ({behind}). Values written meanwhile by an app "
+                  "that still lists the old key first are caught by running this again; values that do not "
+                  "decrypt are listed above.", file=sys.stderr)
+            return EXIT_PROBLEM
         print(f"done: every encrypted value is under key {settings.keyring.current_id}")
         return EXIT_OK
 

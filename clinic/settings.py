@@ -27,6 +27,9 @@ ENVIRONMENTS = ("development", "production")
 WORKER_MODES = ("inline", "off")
 MIN_SECRET_LENGTH = 32
 DEV_SECRETS_FILE = "dev-secrets.json"
+# The data folder and what we keep in it are this user's alone: patients' data and secrets.
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
 
 
 class ConfigError(Exception):
@@ -67,9 +70,13 @@ class Settings:
     currency: str = "USD"
     clinic_name: str = "Clinic"
     worker: str = "inline"
+    # Shows /health's details to a caller with "Authorization: Bearer <token>" (optional).
+    health_token: str = ""
     # Filled in with a note for each development secret we generated, so the
     # command line can warn once.
     generated_secrets: tuple[str, ...] = ()
+    # Other things the command line should warn about once (a data folder others can open).
+    warnings: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -99,9 +106,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database = parse_database_url(database_url, data_dir)
     except DatabaseURLError as error:
         raise ConfigError(f"DATABASE_URL: {error}") from None
+    warnings: list[str] = []
     if database.is_sqlite or env != "production":
         # The data folder holds the SQLite file and development secrets.
-        check_data_dir(data_dir)
+        check_data_dir(data_dir, warnings)
 
     generated: list[str] = []
     secret_key = env_vars.get("CLINIC_SECRET_KEY", "")
@@ -143,6 +151,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("CLINIC_INDEX_KEY is required in production (it keys look-ups of encrypted identifiers)")
     else:
         index_key = dev_secret(data_dir, "index_key", generated)
+
+    health_token = env_vars.get("CLINIC_HEALTH_TOKEN", "").strip()
+    if health_token:
+        check_secret("CLINIC_HEALTH_TOKEN", health_token)
 
     country = (env_vars.get("CLINIC_COUNTRY") or "US").strip().upper()
     import phonenumbers
@@ -188,7 +200,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         currency=currency,
         clinic_name=" ".join((env_vars.get("CLINIC_NAME") or "Clinic").split())[:120],
         worker=_choice(env_vars, "CLINIC_WORKER", "inline", WORKER_MODES),
+        health_token=health_token,
         generated_secrets=tuple(generated),
+        warnings=tuple(warnings),
     )
     if settings.session_warning_seconds >= settings.session_idle_minutes * 60:
         raise ConfigError("CLINIC_SESSION_WARNING_SECONDS must be shorter than CLINIC_SESSION_IDLE_MINUTES")
@@ -197,16 +211,30 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
-def check_data_dir(data_dir: Path) -> None:
-    """The data folder must be a writable directory (created if missing)."""
+def check_data_dir(data_dir: Path, warnings: list[str] | None = None) -> None:
+    """The data folder must be a writable directory (created if missing, private to this user).
+
+    A folder we create is 0700. One that already exists with wider permissions
+    is left as it is (it may be a mount point, or shared on purpose) but named
+    in a warning: the files we keep in it are 0600 whatever the folder allows.
+    """
     if data_dir.exists() and not data_dir.is_dir():
         raise ConfigError(f"CLINIC_DATA_DIR: {data_dir} exists but is not a folder")
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"CLINIC_DATA_DIR: cannot create {data_dir}: {error.strerror}") from None
+    if not data_dir.exists():
+        try:
+            data_dir.parent.mkdir(parents=True, exist_ok=True)
+            data_dir.mkdir(mode=PRIVATE_FOLDER)
+            data_dir.chmod(PRIVATE_FOLDER)  # mkdir's mode passes through the umask
+        except FileExistsError:
+            pass  # created by another process just now
+        except OSError as error:
+            raise ConfigError(f"CLINIC_DATA_DIR: cannot create {data_dir}: {error.strerror}") from None
     if not os.access(data_dir, os.R_OK | os.W_OK | os.X_OK):
         raise ConfigError(f"CLINIC_DATA_DIR: {data_dir} is not readable and writable by this user")
+    mode = stat.S_IMODE(data_dir.stat().st_mode)
+    if mode & 0o077 and warnings is not None:
+        warnings.append(f"the data folder {data_dir} can be opened by other users of this machine (mode {mode:o}); "
+                        f"`chmod 700 {data_dir}` keeps it private")
 
 
 def check_secret(name: str, value: str) -> None:
@@ -228,10 +256,17 @@ def dev_secret(data_dir: Path, name: str, generated: list[str], factory=None) ->
             raise ConfigError(f"{path} is unreadable; delete it to generate new development secrets") from None
     if name not in stored:
         stored[name] = (factory or (lambda: secrets.token_urlsafe(48)))()
-        path.write_text(json.dumps(stored, indent=2))
-        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+        write_private(path, json.dumps(stored, indent=2))
         generated.append(f"generated a development {name} in {path}; set it in the environment for production")
     return stored[name]
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only this user can read, from its first byte (not made private afterwards)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        os.fchmod(descriptor, PRIVATE_FILE)  # a file from an older version may be wider
+        file.write(text)
 
 
 def _choice(env_vars, name, default, allowed, upper=False) -> str:

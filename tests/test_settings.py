@@ -50,6 +50,7 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
         ({"CLINIC_CURRENCY": "dollars"}, "CLINIC_CURRENCY: 'DOLLARS' is not an ISO 4217 currency code"),
         ({"CLINIC_CURRENCY": "ZZZ"}, "CLINIC_CURRENCY: 'ZZZ' is not an ISO 4217 currency code"),
         ({"CLINIC_WORKER": "separate"}, "CLINIC_WORKER: 'separate' is not one of inline, off"),
+        ({"CLINIC_HEALTH_TOKEN": "short"}, "CLINIC_HEALTH_TOKEN is too short"),
         ({"CLINIC_ENCRYPTION_KEYS": "k1:tooshort"}, "CLINIC_ENCRYPTION_KEYS: key 'k1' must be 32 bytes"),
         ({"CLINIC_ENCRYPTION_KEYS": "nocolon"}, "CLINIC_ENCRYPTION_KEYS: each key is id:base64key"),
         ({"CLINIC_ENV": "production", "CLINIC_SECRET_KEY": "k8#Jd2!qLz9@Wm4$Xp7^Rt1&Vb6*Ns3(Hc5)"},

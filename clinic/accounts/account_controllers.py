@@ -10,9 +10,11 @@ from clinic.accounts import services
 from clinic.accounts.controllers import recovery_key, safe_next, set_session_cookie
 from clinic.accounts.forms import CONFIRM_FORM, MFA_SETUP_FORM, PASSWORD_FORM
 from clinic.audit.services import record
+from clinic.core.crypto import derive_key
 from clinic.core.errors import Invalid
 from clinic.core.forms import Form
 from clinic.security import mfa, sessions
+from clinic.security.middleware import read_cookie
 from clinic.security.permissions import ROLE_LABELS, SIGNED_IN, Role
 from clinic.web.actors import actor_of
 from clinic.web.forms import read_form, without_secrets
@@ -65,13 +67,9 @@ class AccountController(Controller):
     @get("/mfa/setup", name="accounts:mfa_setup",
          opt={"permission": SIGNED_IN, "stages": (sessions.STAGE_MFA_ENROL,), "recent_auth": True})
     async def mfa_setup(self, request: Request, next: FromQuery[str | None] = None) -> Response:
-        user = request.scope["user"]
-        keyring = request.app.state.settings.keyring
-        secret = mfa.new_secret()
-        context = pending_context(user.session_id)
-        await sessions.set_pending_totp(user.session_id, keyring.encrypt(secret, context=context))
-        return render(request, "accounts/mfa_setup.html", mfa_setup_context(user, secret, Form(values={
-            "next": safe_next(next)})))
+        # A GET changes nothing: the secret offered is derived, not stored (see mfa.enrolment_secret).
+        return render(request, "accounts/mfa_setup.html", mfa_setup_context(
+            request.scope["user"], offered_secret(request), Form(values={"next": safe_next(next)})))
 
     @post("/mfa/setup", name="accounts:mfa_setup_submit", status_code=200,
           opt={"permission": SIGNED_IN, "stages": (sessions.STAGE_MFA_ENROL,), "recent_auth": True})
@@ -79,10 +77,7 @@ class AccountController(Controller):
         user = request.scope["user"]
         form = await read_form(request)
         keyring = request.app.state.settings.keyring
-        pending = await sessions.pending_totp(user.session_id)
-        if not pending:
-            return Redirect("/account/mfa/setup", status_code=303)
-        secret = keyring.decrypt(pending, context=pending_context(user.session_id))
+        secret = offered_secret(request)
         step = mfa.matching_step(secret, form.values.get("code", ""))
         if step is None:
             await record("auth.mfa_enrol_failed", actor_of(request), entity_type="staff", entity_id=user.id,
@@ -92,11 +87,11 @@ class AccountController(Controller):
             return render(request, "accounts/mfa_setup.html", mfa_setup_context(user, secret, without_secrets(form)),
                           status_code=422)
         await mfa.enable(user.id, secret, step, keyring)
-        await sessions.set_pending_totp(user.session_id, "")
         codes = await mfa.replace_recovery_codes(user.id, recovery_key(request))
         await record("auth.mfa_enrolled", actor_of(request), entity_type="staff", entity_id=user.id)
         await sessions.end_all(user.id, "MFA changed", except_session=user.session_id)
         stage = await services.next_stage(user.id, mfa_verified=True)
+        # A new token: from now on this session would be offered another secret.
         token = await sessions.rotate(user.session_id, stage=stage, confirmed=True)
         response = render(request, "accounts/recovery_codes.html", {
             "codes": codes, "next": safe_next(form.get("next")), "first_time": True,
@@ -150,8 +145,11 @@ class AccountController(Controller):
         return Redirect(safe_next(form.get("next")), status_code=303)
 
 
-def pending_context(session_id: int) -> str:
-    return f"staff_session.pending_totp_secret.{session_id}"
+def offered_secret(request: Request) -> str:
+    """The authenticator secret this browser session is offered while enrolling."""
+    settings = request.app.state.settings
+    token = read_cookie(request.scope, sessions.cookie_name(settings.is_production)) or ""
+    return mfa.enrolment_secret(derive_key(settings.secret_key, "mfa-enrolment"), token)
 
 
 def mfa_setup_context(user, secret: str, form: Form) -> dict:

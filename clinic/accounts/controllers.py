@@ -50,6 +50,8 @@ def safe_next(value: str | None) -> str:
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> Response:
+    """A browser-session cookie (no Max-Age, no Expires): closing the browser on a shared clinic PC
+    forgets it. The idle and absolute limits are the server's (sessions.py), whatever the browser keeps."""
     settings = request.app.state.settings
     response.set_cookie(
         key=sessions.cookie_name(settings.is_production),
@@ -58,7 +60,6 @@ def set_session_cookie(response: Response, request: Request, token: str) -> Resp
         secure=settings.is_production,
         httponly=True,
         samesite="lax",
-        max_age=settings.session_max_hours * 3600,
     )
     return response
 

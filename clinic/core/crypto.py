@@ -33,7 +33,20 @@ class KeyError_(ValueError):
 
 
 class DecryptionFailed(Exception):
-    """The value was tampered with, moved, or its key is not in the ring."""
+    """The value was tampered with, moved, or its key is not in the ring.
+
+    ``key_id`` names the key the value says it is under and ``context`` where
+    it belongs (``table.column.row-id``): enough to log, never the value.
+    """
+
+    def __init__(self, message: str, *, key_id: str = "", context: str = ""):
+        super().__init__(message)
+        self.key_id = key_id
+        self.context = context
+
+
+class KeyNotInRing(DecryptionFailed):
+    """The value is under a key that CLINIC_ENCRYPTION_KEYS does not hold (removed too early)."""
 
 
 def _b64decode(text: str) -> bytes:
@@ -79,11 +92,14 @@ class Keyring:
     def current_id(self) -> str:
         return self.keys[0][0]
 
-    def _key(self, key_id: str) -> bytes:
+    def has(self, key_id: str) -> bool:
+        return any(candidate == key_id for candidate, _ in self.keys)
+
+    def _key(self, key_id: str, context: str) -> bytes:
         for candidate, key in self.keys:
             if candidate == key_id:
                 return key
-        raise DecryptionFailed(f"key {key_id!r} is not in the key ring")
+        raise KeyNotInRing(f"key {key_id!r} is not in the key ring", key_id=key_id, context=context)
 
     def encrypt(self, plaintext: str, *, context: str) -> str:
         key_id, key = self.keys[0]
@@ -96,13 +112,14 @@ class Keyring:
             prefix, key_id, body = token.split(":", 2)
             raw = _b64decode(body)
         except (ValueError, binascii.Error):
-            raise DecryptionFailed("not an encrypted value") from None
+            raise DecryptionFailed("not an encrypted value", context=context) from None
         if prefix != PREFIX or len(raw) < 12 + 16:
-            raise DecryptionFailed("not an encrypted value")
+            raise DecryptionFailed("not an encrypted value", context=context)
         try:
-            plain = AESGCM(self._key(key_id)).decrypt(raw[:12], raw[12:], f"{key_id}|{context}".encode())
+            plain = AESGCM(self._key(key_id, context)).decrypt(raw[:12], raw[12:], f"{key_id}|{context}".encode())
         except InvalidTag:
-            raise DecryptionFailed("the value does not belong here or was altered") from None
+            raise DecryptionFailed("the value does not belong here or was altered", key_id=key_id,
+                                   context=context) from None
         return plain.decode("utf-8")
 
     def key_id_of(self, token: str) -> str | None:

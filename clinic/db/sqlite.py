@@ -12,6 +12,10 @@ load. This engine keeps a few connections open and lends them out:
   start, so two writers queue on the busy timeout instead of failing when a
   read lock cannot be upgraded ("database is locked").
 
+- the database file is this user's alone (0600): created so, before SQLite
+  opens it, since SQLite gives its ``-wal`` and ``-shm`` files the database
+  file's permissions; files left wider by an earlier version are tightened
+  (with a warning) when the engine first opens them;
 - the file is opened read-write but never created, except by ``clinic migrate``:
   a missing file means a lost volume or a botched restore, not "start an empty
   clinic"; and before a connection is lent, the file at the configured path
@@ -25,8 +29,10 @@ one connection per query, as Piccolo does.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
+import stat
 import warnings
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -54,6 +60,10 @@ from clinic.db.errors import (
 # Piccolo warns on every ILIKE that SQLite has none and uses LIKE, which on
 # SQLite already ignores (ASCII) case: exactly what ILIKE asks. Say it once here.
 warnings.filterwarnings("ignore", message=".*SQLite doesn't support ILIKE")
+
+PRIVATE_FILE = 0o600
+# The database and the files SQLite keeps beside it while it is open.
+SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 UNAVAILABLE_MESSAGES = (
     "database is locked",
@@ -169,7 +179,7 @@ def check_open(transaction) -> None:
 
 class ClinicSQLiteEngine(SQLiteEngine):
     __slots__ = ("file", "create", "pool_size", "busy_timeout_ms", "_idle", "_slots", "_pool_open", "_opened_file",
-                 "_permits")
+                 "_permits", "_files_private")
 
     def __init__(self, path: str, *, pool_size: int = 4, busy_timeout_ms: int = 5000, create: bool = False,
                  log_queries: bool = False):
@@ -184,6 +194,7 @@ class ClinicSQLiteEngine(SQLiteEngine):
         self._opened_file: dict[int, tuple[int, int]] = {}
         # Connections lent out against a pool permit (released with them).
         self._permits: set[int] = set()
+        self._files_private = False
         mode = "rwc" if create else "rw"
         super().__init__(
             path=f"file:{quote(str(self.file.absolute()))}?mode={mode}",
@@ -206,7 +217,33 @@ class ClinicSQLiteEngine(SQLiteEngine):
 
     # -- connections ---------------------------------------------------------
 
+    def _keep_files_private(self) -> None:
+        """Create the database file 0600 (SQLite would make it 0644), and tighten ours if wider."""
+        if self._files_private:
+            return
+        if self.create:
+            try:
+                os.close(os.open(self.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+            except FileExistsError:
+                pass
+            except OSError:
+                return  # SQLite reports what is wrong when it tries
+        for suffix in SIDE_FILES:
+            path = Path(f"{self.file}{suffix}")
+            try:
+                mode = stat.S_IMODE(path.stat().st_mode)
+                if mode & 0o077:
+                    path.chmod(PRIVATE_FILE)
+                    logging.getLogger("clinic").warning(
+                        "%s could be read by other users of this machine (mode %o); it is now 600", path.name, mode)
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return  # not ours to change (another owner): SQLite still works
+        self._files_private = True
+
     async def get_connection(self) -> aiosqlite.Connection:
+        self._keep_files_private()
         try:
             connection = await aiosqlite.connect(**self.connection_kwargs)
         except sqlite3.Error as error:

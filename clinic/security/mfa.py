@@ -9,6 +9,8 @@ submissions of one code cannot both succeed.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 import time
@@ -19,6 +21,7 @@ import segno
 from clinic.core import clock
 from clinic.core.crypto import Keyring, keyed_digest
 from clinic.db.transactions import for_update
+from clinic.security.fields import FieldCipher
 from clinic.security.tables import RecoveryCode, Staff
 
 STEP_SECONDS = 30
@@ -33,8 +36,22 @@ def new_secret() -> str:
     return pyotp.random_base32(32)
 
 
+def enrolment_secret(key: bytes, session_token: str) -> str:
+    """The secret offered while enrolling: 160 bits derived from this browser's session token.
+
+    Nothing is stored until a code proves the app has it, so showing the
+    setup page changes nothing, and showing it again offers the same secret
+    (a code from an app that scanned the first page still works). The token
+    is known only to the browser (the database keeps its hash) and changes
+    when enrolment succeeds, so a later enrolment gets a new secret.
+    """
+    digest = hmac.new(key, session_token.encode("ascii", "replace"), hashlib.sha256).digest()[:20]
+    return base64.b32encode(digest).decode("ascii")
+
+
 def secret_context(staff_id: int) -> str:
-    return f"staff.totp_secret.{staff_id}"
+    # The same binding as every registered column, so key rotation can re-encrypt it.
+    return FieldCipher.context(Staff, "totp_secret", staff_id)
 
 
 def provisioning_uri(secret: str, email: str) -> str:

@@ -205,17 +205,6 @@ async def live_sessions(staff_id: int, policy: SessionPolicy) -> list[dict]:
     return [row for row in rows if row["expires_at"] > now and now - row["last_seen_at"] < policy.idle]
 
 
-
-async def set_pending_totp(session_id: int, encrypted_secret: str) -> None:
-    """Keep an MFA secret being enrolled with the session until a code confirms it."""
-    await StaffSession.update({StaffSession.pending_totp_secret: encrypted_secret}).where(StaffSession.id == session_id)
-
-
-async def pending_totp(session_id: int) -> str:
-    row = await StaffSession.select(StaffSession.pending_totp_secret).where(StaffSession.id == session_id).first()
-    return row["pending_totp_secret"] if row else ""
-
-
 async def delete_old_sessions(now: dt.datetime | None = None) -> int:
     """Delete sessions that expired more than KEPT_AFTER_EXPIRY ago (a job, hourly)."""
     cutoff = (now or clock.now()) - KEPT_AFTER_EXPIRY

@@ -5,6 +5,8 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from clinic.security import fields
+
 
 class Staff(Table, tablename="staff"):
     """A person who signs in. Never deleted: history keeps its author."""
@@ -47,7 +49,8 @@ class StaffSession(Table, tablename="staff_session"):
     user_agent = Varchar(length=200, default="")
     ended_at = Timestamptz(null=True, default=None)
     end_reason = Varchar(length=30, default="")
-    # An MFA secret being enrolled, encrypted, until its first code is confirmed.
+    # Earlier versions kept the MFA secret being enrolled here (encrypted);
+    # enrolment now stores nothing until a code is right (mfa.enrolment_secret).
     pending_totp_secret = Text(default="")
 
 
@@ -81,3 +84,10 @@ class StoredValue(Table, tablename="kv_store"):
     key = Varchar(length=255)
     value = Bytea()
     expires_at = Timestamptz(null=True, default=None)
+
+
+# Encrypted with a context bound to the row (mfa.py; the enrolment screen of
+# earlier versions): registered so that `clinic rotate-keys` re-encrypts them
+# with everything else.
+fields.register(Staff, "totp_secret")
+fields.register(StaffSession, "pending_totp_secret")

@@ -14,6 +14,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect
 
+from clinic.core.crypto import DecryptionFailed, KeyNotInRing
 from clinic.db.errors import DatabaseUnavailable
 from clinic.web.pages import Page, wants_fragment
 
@@ -33,8 +34,8 @@ TITLES = {
 
 
 def error_page(request: Request, status_code: int, *, detail: str | None = None, debug_trace: str | None = None,
-               headers: dict[str, str] | None = None) -> Response:
-    title, message = TITLES.get(status_code, (f"Error {status_code}", "The request failed."))
+               headers: dict[str, str] | None = None, explained: tuple[str, str] | None = None) -> Response:
+    title, message = explained or TITLES.get(status_code, (f"Error {status_code}", "The request failed."))
     if status_code == 503 and detail:
         # Up, but not ready (e.g. not migrated): the detail says what to do.
         title, message, detail = "Not ready", detail, None
@@ -42,7 +43,7 @@ def error_page(request: Request, status_code: int, *, detail: str | None = None,
     response_headers = {"Vary": "HX-Request", **(headers or {})}
     if fragment:
         response_headers.update({"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"})
-    if status_code == 503:
+    if status_code == 503 and not explained:
         response_headers.setdefault("Retry-After", "5")
     return Page(
         "errors/error.html",
@@ -78,6 +79,28 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
 def database_unavailable_handler(request: Request, exc: DatabaseUnavailable) -> Response:
     logger.warning("database unavailable", reason=exc.reason, route=request.scope.get("path_template"))
     return error_page(request, 503)
+
+
+def decryption_failed_handler(request: Request, exc: DecryptionFailed) -> Response:
+    """A stored value that cannot be read: say which key is missing, not "something went wrong".
+
+    The log names the key id and where the value lives (table.column.row id),
+    never the value.
+    """
+    missing = isinstance(exc, KeyNotInRing)
+    logger.error("stored value cannot be decrypted", key_id=exc.key_id, where=exc.context,
+                 reason="key not in CLINIC_ENCRYPTION_KEYS" if missing else "altered or moved",
+                 route=request.scope.get("path_template"))
+    if missing:
+        explained = ("Encryption key missing",
+                     f"Some stored data is encrypted with key “{exc.key_id}”, which this server is not given. "
+                     f"Tell your administrator: CLINIC_ENCRYPTION_KEYS must include key {exc.key_id} "
+                     "(`clinic check` lists what is missing).")
+    else:
+        explained = ("Stored data cannot be read",
+                     "A stored value does not match where it is kept: it was altered or copied from elsewhere. "
+                     "The problem has been logged; tell your administrator.")
+    return error_page(request, 503, explained=explained)
 
 
 def server_error_handler(debug: bool):

@@ -2,6 +2,10 @@
 
 Added in a ``before_send`` hook rather than a middleware: Litestar runs
 middleware only for matched routes, so a 404 or 405 would go out bare.
+
+Every text and JSON response says ``charset=utf-8`` exactly once: Litestar
+appends one to any ``text/*`` media type, even one that already has it
+(``text/csv; charset=utf-8; charset=utf-8``), and none to JSON.
 """
 
 from __future__ import annotations
@@ -35,6 +39,19 @@ BASE_HEADERS = {
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def with_one_utf8_charset(content_type: str) -> str:
+    """``text/*`` and JSON with ``charset=utf-8`` once; other types, and another charset, as they are."""
+    media_type, *params = [part.strip() for part in content_type.split(";")]
+    lowered = media_type.lower()
+    if not (lowered.startswith("text/") or lowered == "application/json" or lowered.endswith("+json")):
+        return content_type
+    charsets = {param.lower().replace('"', "") for param in params if param.lower().startswith("charset=")}
+    if charsets - {"charset=utf-8"}:
+        return content_type
+    others = [param for param in params if param and not param.lower().startswith("charset=")]
+    return "; ".join([media_type, *others, "charset=utf-8"])
+
+
 def security_headers_hook(production: bool):
     headers = dict(BASE_HEADERS)
     if production:
@@ -47,6 +64,9 @@ def security_headers_hook(production: bool):
         for name, value in headers.items():
             response_headers[name] = value
         content_type = response_headers.get("content-type", "")
+        if content_type:
+            content_type = with_one_utf8_charset(content_type)
+            response_headers["Content-Type"] = content_type
         if "cache-control" not in response_headers and not content_type.startswith(("text/css", "text/javascript", "application/javascript", "image/", "font/")):
             # Pages and JSON may show PHI: never keep them in a shared or disk cache.
             response_headers["Cache-Control"] = "no-store"

@@ -9,6 +9,7 @@ import re
 import pyotp
 import time_machine
 
+from clinic.db.schema import table_names
 from clinic.security import mfa
 from tests.factories import PASSWORD, make_staff, post, sign_in_as
 from tests.helpers import html, one
@@ -49,6 +50,38 @@ def test_an_administrator_without_mfa_enrols_before_anything_else(harness, clien
         assert client.get("/admin/staff").status_code == 200
     actions = [row["action"] for row in harness.audit("staff_id = {}", admin["id"], columns="action")]
     assert "auth.mfa_enrolled" in actions
+
+
+def whole_database(harness) -> dict[str, list[str]]:
+    return {table: sorted(repr(sorted(row.items())) for row in harness.sql(f'SELECT * FROM "{table}"'))
+            for table in harness.run(table_names, harness.engine)}
+
+
+def test_showing_the_setup_page_twice_changes_nothing_and_offers_one_secret(harness, client):
+    admin = harness.run(make_staff, "admin")
+    with time_machine.travel(START, tick=False):
+        sign_in(client, admin["email"])
+        before = whole_database(harness)
+        shown = [one(html(client.get("/account/mfa/setup")), "#mfa-secret").text().replace(" ", "")
+                 for _ in range(2)]
+        assert whole_database(harness) == before
+        assert shown[0] == shown[1] and len(shown[0]) == 32
+        # The app that scanned the first page confirms it.
+        confirmed = post(client, "/account/mfa/setup", {"code": pyotp.TOTP(shown[0]).now(), "next": "/"})
+    assert confirmed.status_code == 200
+    stored = harness.sql("SELECT totp_secret FROM staff WHERE id = {}", admin["id"])[0]["totp_secret"]
+    keyring = harness.app.state.settings.keyring
+    assert keyring.decrypt(stored, context=mfa.secret_context(admin["id"])) == shown[0]
+
+
+def test_another_browser_session_is_offered_another_secret(harness, client):
+    admin = harness.run(make_staff, "admin")
+    secrets = []
+    for _ in range(2):
+        client.cookies.clear()
+        sign_in(client, admin["email"])
+        secrets.append(one(html(client.get("/account/mfa/setup")), "#mfa-secret").text())
+    assert secrets[0] != secrets[1]
 
 
 def test_a_wrong_first_code_keeps_mfa_off(harness, client):
@@ -120,6 +153,22 @@ def test_a_recovery_code_works_once_and_its_use_is_audited(harness, client):
         assert again.status_code == 422
     entries = harness.audit("staff_id = {} AND action = 'auth.mfa_recovery_used'", admin["id"], columns="detail")
     assert entries == [{"detail": "9 recovery codes left"}]
+
+
+def test_a_wrong_code_or_recovery_code_is_not_typed_back_into_the_form(harness, client):
+    secret = mfa.new_secret()
+    doctor = harness.run(make_staff, "doctor", totp_secret=secret, keyring=harness.app.state.settings.keyring)
+    with time_machine.travel(START, tick=True):
+        sign_in(client, doctor["email"])
+        for typed in ({"recovery_code": "qwert-yupas"}, {"code": "314159"}):
+            response = post(client, "/signin/mfa", {**typed, "next": "/"})
+            assert response.status_code == 422
+            page = html(response)
+            field = next(iter(typed))
+            assert one(page, f"#e-{field}")  # the error is shown beside the field it concerns
+            for name in ("code", "recovery_code"):
+                assert one(page, f"input[name={name}]").attributes.get("value") in (None, "")
+            assert typed[field] not in response.text
 
 
 def test_the_clinic_can_require_mfa_for_everyone(harness, client):

@@ -6,7 +6,7 @@ import datetime as dt
 
 import time_machine
 
-from clinic.security import throttle
+from clinic.security import mfa, throttle
 from clinic.security.passwords import HASHER
 from clinic.security.sessions import token_digest
 from clinic.security.tables import Staff
@@ -147,6 +147,25 @@ def test_an_old_hash_is_upgraded_at_sign_in(harness, client):
     assert sign_in(client, staff["email"], PASSWORD).status_code == 303
     stored = harness.sql("SELECT password_hash FROM staff WHERE id = {}", staff["id"])[0]["password_hash"]
     assert stored != weak and not HASHER.check_needs_rehash(stored)
+
+
+def session_cookies(response) -> list[str]:
+    return [value for value in response.headers.get_list("set-cookie") if value.startswith("clinic_session=")]
+
+
+def test_the_session_cookie_ends_with_the_browser_the_server_keeps_the_limits(harness, client):
+    """On a shared clinic PC, closing the browser forgets the session; idle and 12-hour limits are the server's."""
+    secret = mfa.new_secret()
+    doctor = harness.run(make_staff, "doctor", totp_secret=secret, keyring=harness.app.state.settings.keyring)
+    with time_machine.travel(dt.datetime(2026, 11, 23, 14, 0, 5, tzinfo=dt.timezone.utc), tick=True):
+        password_step = sign_in(client, doctor["email"], PASSWORD)
+        code_step = post(client, "/signin/mfa", {"code": mfa.code_for(secret), "next": "/"})
+        assert code_step.headers["location"] == "/"
+    for response in (password_step, code_step):
+        [cookie] = session_cookies(response)
+        attributes = {part.split("=")[0].strip().lower() for part in cookie.split(";")[1:]}
+        assert "max-age" not in attributes and "expires" not in attributes, cookie
+        assert {"httponly", "path", "samesite"} <= attributes
 
 
 def test_a_cookie_the_server_never_issued_is_ignored_and_cleared(harness, client):

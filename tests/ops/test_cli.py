@@ -111,6 +111,19 @@ def test_migrate_check_demo_on_a_fresh_database(backend, fresh_database):
     assert clinic("demo", "--if-empty", env=fresh_database).returncode == 0
 
 
+def test_demo_is_refused_in_production_with_one_line(backend, fresh_database):
+    assert clinic("migrate", env=fresh_database).returncode == 0
+    production = {**fresh_database, "CLINIC_ENV": "production"}
+    for args in (("demo",), ("demo", "--if-empty")):
+        refused = clinic(*args, env=production)
+        assert refused.returncode == 2
+        assert one_error_line(refused) == ("error: `clinic demo` is refused in production (CLINIC_ENV=production): "
+                                           "the demo accounts' passwords are published in the README")
+    # Nothing was loaded: in development the database is still empty enough for the demo.
+    loaded = clinic("demo", env=fresh_database)
+    assert loaded.returncode == 0 and "demo clinic loaded" in loaded.stdout
+
+
 def test_serve_starts_and_answers_on_a_migrated_database(fresh_database):
     import http.client
     import socket
@@ -151,10 +164,10 @@ def test_serve_starts_and_answers_on_a_migrated_database(fresh_database):
 
 def test_serve_refuses_an_unmigrated_database(backend, fresh_database):
     if backend == "sqlite":
-        import sqlite3
-
-        Path(fresh_database["CLINIC_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-        sqlite3.connect(Path(fresh_database["CLINIC_DATA_DIR"]) / "clinic.db").close()
+        # An empty database file, private as `clinic migrate` makes it (wider ones draw warnings).
+        folder = Path(fresh_database["CLINIC_DATA_DIR"])
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(folder / "clinic.db", os.O_CREAT | os.O_WRONLY, 0o600))
     result = clinic("serve", env=fresh_database)
     assert result.returncode == 2
     assert "run `clinic migrate` first" in one_error_line(result)
@@ -216,10 +229,10 @@ def test_worker_runs_the_periodic_jobs_and_stops_on_sigterm(backend, fresh_datab
 
 def test_worker_refuses_an_unmigrated_database(backend, fresh_database):
     if backend == "sqlite":
-        import sqlite3
-
-        Path(fresh_database["CLINIC_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-        sqlite3.connect(Path(fresh_database["CLINIC_DATA_DIR"]) / "clinic.db").close()
+        # An empty database file, private as `clinic migrate` makes it (wider ones draw warnings).
+        folder = Path(fresh_database["CLINIC_DATA_DIR"])
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(folder / "clinic.db", os.O_CREAT | os.O_WRONLY, 0o600))
     result = clinic("worker", env=fresh_database)
     assert result.returncode == 2
     assert "run `clinic migrate` first" in one_error_line(result)
