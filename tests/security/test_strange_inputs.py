@@ -73,7 +73,7 @@ def urls_for(path: str, value: str, ids: dict[str, int]) -> list[str]:
         if value in NOT_IN_PATHS or (kind == "int" and value not in IN_NUMBER_PATHS):
             continue
         values = {**real, name: quote(value, safe="")}
-        urls.append(PARAM.sub(lambda m: values[m.group(1)], path))
+        urls.append(PARAM.sub(lambda m, values=values: values[m.group(1)], path))
     urls.append(PARAM.sub(lambda m: real[m.group(1)], path))
     return urls
 
