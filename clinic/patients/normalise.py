@@ -44,7 +44,8 @@ def prefix_bounds(prefix: str) -> tuple[str, str]:
 
 
 def digits(value: str) -> str:
-    return re.sub(r"\D", "", value or "")
+    """The ASCII digits in ``value`` (not "²" or "٣", which str.isdigit and \\d take)."""
+    return re.sub(r"[^0-9]", "", value or "")
 
 
 def phone_search_key(e164: str) -> str:
@@ -82,7 +83,7 @@ def normalise_national_id(value: str, country: str) -> str:
         return ""
     if country == "US":
         number = digits(value)
-        if len(number) != 9 or re.sub(r"[\d\s-]", "", value):
+        if len(number) != 9 or re.sub(r"[0-9\s-]", "", value):
             raise IdentifierError("Enter the 9-digit Social Security number, e.g. 123-45-6789.")
         area, group, serial = number[:3], number[3:5], number[5:]
         if area in ("000", "666") or area.startswith("9") or group == "00" or serial == "0000":
