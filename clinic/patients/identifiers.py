@@ -1,6 +1,6 @@
 """Medical record numbers: short, unique, and hard to mistype.
 
-Six random digits and a Luhn check digit ("104237-9" is shown, "1042379"
+Six random digits and a Luhn check digit ("104237-3" is shown, "1042373"
 stored): a transposed or mistyped digit is caught before it finds the wrong
 patient, and numbers do not reveal how many patients the clinic has.
 """
@@ -30,7 +30,7 @@ def new_mrn(rng: random.Random | None = None) -> str:
 
 def is_valid_mrn(value: str) -> bool:
     value = value.replace("-", "").replace(" ", "")
-    return len(value) == 7 and value.isdigit() and luhn_check_digit(value[:-1]) == value[-1]
+    return len(value) == 7 and value.isascii() and value.isdigit() and luhn_check_digit(value[:-1]) == value[-1]
 
 
 def format_mrn(value: str) -> str:

@@ -48,6 +48,19 @@ def digits(value: str) -> str:
     return re.sub(r"[^0-9]", "", value or "")
 
 
+def national_digits(text: str, country: str) -> str:
+    """The digits to look for at the end of stored numbers: a whole number typed
+    for ``country`` or with its country code gives its national significant
+    digits ("020 7946 0958" in Britain, "+1 415 555 0123": as stored), anything
+    else the digits typed ("0123")."""
+    typed = digits(text)
+    try:
+        number = phonenumbers.parse(text, country or None)
+    except phonenumbers.NumberParseException:
+        return typed
+    return str(number.national_number) if phonenumbers.is_valid_number(number) else typed
+
+
 def phone_search_key(e164: str) -> str:
     """National significant digits, reversed: suffix search becomes prefix search."""
     if not e164:

@@ -35,7 +35,7 @@ def test_names_match_by_prefix_ignoring_case_and_accents(harness, client):
     assert found(client, "nobody") == []
 
 
-def test_mrn_birth_date_and_phone_digits(harness, client):
+def test_it_finds_a_patient_by_mrn_birth_date_or_phone_digits(harness, client):
     sign_in_as(harness, "receptionist")
     target = harness.run(make_patient, first_name="Ada", last_name="Byron", date_of_birth="1980-12-10",
                          phone="(415) 555-0177")
@@ -49,9 +49,17 @@ def test_mrn_birth_date_and_phone_digits(harness, client):
     assert found(client, "0177") == [target]
     assert found(client, "555-0177") == [target]
     assert found(client, "(415) 555 0177") == [target]
+    assert found(client, "+1 415 555 0177") == [target]
 
 
-def test_ranking_exact_last_names_first_then_prefixes_then_first_names(harness, client):
+def test_digits_the_search_cannot_read_find_nothing_rather_than_fail(harness, client):
+    sign_in_as(harness, "receptionist")
+    harness.run(make_patient, phone="(415) 555-0123")
+    assert found(client, "12345²6") == []
+    assert found(client, "٥٥٥٠١٢٣") == []
+
+
+def test_exact_last_names_come_first_then_prefixes_then_first_names(harness, client):
     sign_in_as(harness, "receptionist")
     first_name_match = harness.run(make_patient, first_name="Lee", last_name="Adams", date_of_birth="1970-01-01")
     prefix = harness.run(make_patient, first_name="Amy", last_name="Leeds", date_of_birth="1971-01-01")
