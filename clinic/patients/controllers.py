@@ -11,7 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 
 from clinic.core.errors import Invalid
-from clinic.core.forms import Form
+from clinic.core.forms import Form, parse_integer
 from clinic.core.paging import page_number
 from clinic.patients import listing, services
 from clinic.patients.access import PATIENT_ACCESS, PatientAccess
@@ -122,7 +122,7 @@ class PatientRecordController(Controller):
     async def update(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
         form = await read_form(request)
         settings = request.app.state.settings
-        version = int(form.get("version")) if form.get("version").isdigit() and len(form.get("version")) < 10 else -1
+        version = parse_integer(form.get("version"), minimum=1) or -1  # anything else is stale
         try:
             await services.update(access.patient_id, form.values, version, actor_of(request),
                                   locale_of(request))

@@ -7,7 +7,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from clinic.core.errors import Invalid
-from clinic.core.forms import Form, Reading
+from clinic.core.forms import Form, Reading, parse_integer
 from clinic.practice import services
 from clinic.practice.forms import CLOSURE_FORM, PROFILE_FORM, WEEKDAYS
 from clinic.web.actors import actor_of
@@ -32,10 +32,9 @@ class PracticeController(Controller):
     @post(name="practice:update", opt=MANAGE, status_code=200)
     async def update(self, request: Request) -> Response:
         form = await read_form(request)
-        version = form.get("version")
+        version = parse_integer(form.get("version"), minimum=1) or -1  # anything else is stale
         try:
-            await services.update_practice(form.values, int(version) if version.isdigit() and len(version) < 10
-                                           else -1, actor_of(request))
+            await services.update_practice(form.values, version, actor_of(request))
         except Invalid as invalid:
             form.errors = invalid.errors
             return render(request, "practice/settings.html", {"form": form, **profile_context()},

@@ -85,6 +85,18 @@ def test_sign_in_with_a_code_and_a_code_only_works_once(harness, client):
     assert actions.count("auth.mfa_failed") == 1 and actions.count("auth.mfa_passed") == 2
 
 
+def test_a_code_in_other_digits_is_wrong_not_a_crash(harness, client):
+    secret = mfa.new_secret()
+    doctor = harness.run(make_staff, "doctor", totp_secret=secret, keyring=harness.app.state.settings.keyring)
+    with time_machine.travel(START, tick=False):
+        sign_in(client, doctor["email"])
+        # The right code in Arabic-Indic digits: str.isdigit() says yes, hmac.compare_digest raises.
+        arabic = mfa.code_for(secret).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+        for code in (arabic, "١٢٣٤٥٦", "²²²²²²"):
+            assert post(client, "/signin/mfa", {"code": code}).status_code == 422, code
+        assert post(client, "/signin/mfa", {"code": mfa.code_for(secret)}).status_code == 303
+
+
 def test_codes_from_the_neighbouring_time_steps_are_accepted_others_not(harness):
     secret = mfa.new_secret()
     now = START.timestamp()

@@ -125,6 +125,17 @@ def test_two_people_editing_at_once_cannot_overwrite_each_other(harness, client)
     assert "phone" in harness.audit("action = 'patient.update'", columns="detail")[0]["detail"]
 
 
+def test_a_version_that_is_not_one_is_a_conflict_not_a_crash(harness, client):
+    sign_in_as(harness, "receptionist")
+    patient_id = harness.run(make_patient)
+    values = {**FORM, "phone": "(617) 555-0100"}
+    for version in ("", "²", "٣", "1.0", "99999999999999"):
+        response = post(client, f"/patients/{patient_id}/edit", {**values, "version": version}, htmx=True)
+        assert response.status_code == 409, version
+    assert harness.sql("SELECT phone, version FROM patient WHERE id = {}", patient_id) == [
+        {"phone": "+14155550123", "version": 1}]
+
+
 def test_archiving_hides_a_patient_from_search_and_restoring_brings_them_back(harness, client):
     sign_in_as(harness, "receptionist")
     patient_id = harness.run(make_patient, last_name="Archer")

@@ -71,6 +71,14 @@ def test_two_administrators_saving_at_once_do_not_overwrite_each_other(harness, 
     assert one(html(response), "#f-phone").attributes["value"] == "555-0199"
 
 
+@pytest.mark.parametrize("version", ["", "²", "٣", "1.0", "99999999999999"])
+def test_a_version_that_is_not_one_is_a_conflict_not_a_crash(harness, client, version):
+    sign_in_as(harness, "admin")
+    response = post(client, "/admin/clinic", settings_values(client, phone="555-0100", version=version), htmx=True)
+    assert response.status_code == 409
+    assert harness.audit("action = 'practice.update'") == []
+
+
 def test_opening_hours_with_a_break_are_kept_in_order():
     hours, errors = clean_hours({"opens_0_0": "13:00", "closes_0_0": "17:00", "opens_0_1": "09:00",
                                  "closes_0_1": "12:00"})
