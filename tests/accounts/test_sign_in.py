@@ -10,6 +10,7 @@ from clinic.security import throttle
 from clinic.security.passwords import HASHER
 from clinic.security.sessions import token_digest
 from clinic.security.tables import Staff
+from tests.conftest import harness_for
 from tests.factories import PASSWORD, make_staff, post, sign_in_as
 from tests.helpers import html, one
 
@@ -281,18 +282,9 @@ def test_control_characters_cannot_smuggle_an_external_next(harness, client):
 
 
 def test_behind_a_proxy_the_client_address_is_the_one_the_proxy_saw(make_app, backend):
-    from litestar.testing import TestClient
-
-    from tests.conftest import Harness, empty_tables
-
-    app = make_app(CLINIC_PROXY_HOPS="1")
-    with TestClient(app, base_url="http://testserver.local") as proxied:
-        harness = Harness(app=app, client=proxied, backend=backend)
-        harness.run(empty_tables, app.state.engine)
-        start = harness.sql("SELECT COALESCE(MAX(id), 0) AS n FROM audit_event")[0]["n"]
+    with harness_for(make_app(CLINIC_PROXY_HOPS="1"), backend) as proxied:
         # The client forges a first hop; the proxy appends the address it really saw.
-        post(proxied, "/signin", {"email": "nobody@riverside-clinic.org", "password": "not the password"},
+        post(proxied.client, "/signin", {"email": "nobody@riverside-clinic.org", "password": "not the password"},
              headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9"})
-        rows = harness.sql("SELECT client_address FROM audit_event WHERE id > {} AND action = 'auth.login_failed'",
-                           start)
+        rows = proxied.audit("action = 'auth.login_failed'", columns="client_address")
     assert rows == [{"client_address": "203.0.113.9"}]

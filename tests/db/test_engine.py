@@ -24,7 +24,7 @@ from clinic.db.mysql.engine import MySQLEngine, check_piccolo_version
 from clinic.db.schema import raw
 from clinic.db.transactions import can_skip_locked, for_update
 from clinic.db.urls import parse_database_url
-from tests.conftest import MYSQL_URL, mysql_database, recreate_mysql_database, require_mysql, run_async
+from tests.conftest import require_mysql, run_async, side_database_url
 
 UTC = dt.timezone.utc
 
@@ -53,11 +53,7 @@ TABLES = [Supplier, Item]
 
 @pytest.fixture(scope="module")
 def engine_url(backend, tmp_path_factory) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('engine') / 'engine.db'}"
-    database = mysql_database()
-    recreate_mysql_database(type(database)(**{**database.__dict__, "name": "clinic_test_engine"}))
-    return MYSQL_URL.rsplit("/", 1)[0] + "/clinic_test_engine"
+    return side_database_url(backend, tmp_path_factory.mktemp("engine"), "engine")
 
 
 def with_tables(url: str, work, **engine_options):
@@ -384,9 +380,7 @@ def test_ddl_is_idempotent_and_table_exists_looks_at_this_database(engine_url):
 def mysql_url() -> str:
     """A database of its own for the cases only a MySQL/MariaDB server has."""
     require_mysql()
-    database = mysql_database()
-    recreate_mysql_database(type(database)(**{**database.__dict__, "name": "clinic_test_engine_mysql"}))
-    return MYSQL_URL.rsplit("/", 1)[0] + "/clinic_test_engine_mysql"
+    return side_database_url("mysql", Path("."), "engine_mysql")
 
 
 def test_postgres_only_sql_is_refused_not_sent(mysql_url):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MYSQL_URL, mysql_database, recreate_mysql_database
+from tests.conftest import side_database_url
 
 SECRET = {
     "CLINIC_SECRET_KEY": "cli-test-secret-4b1e8d2f6a9c3e7b5d1f",
@@ -40,10 +40,7 @@ def fresh_database(backend, tmp_path) -> dict[str, str]:
     """Environment for the command against an empty database of this backend."""
     env = {"CLINIC_DATA_DIR": str(tmp_path / "data"), "CLINIC_TIMEZONE": "Europe/Lisbon"}
     if backend == "mysql":
-        url = MYSQL_URL.rsplit("/", 1)[0] + "/clinic_test_cli"
-        database = mysql_database()
-        recreate_mysql_database(type(database)(**{**database.__dict__, "name": "clinic_test_cli"}))
-        env["DATABASE_URL"] = url
+        env["DATABASE_URL"] = side_database_url(backend, tmp_path, "cli")
     return env
 
 

@@ -10,7 +10,7 @@ from litestar.testing import TestClient
 
 from clinic import __version__
 from clinic.core.jobs import DEAD, Job, enqueue
-from tests.conftest import Harness, empty_tables, mysql_database
+from tests.conftest import harness_for, mysql_database
 from tests.factories import sign_in_as
 from tests.helpers import html, one
 from tests.outages import TCPProxy, sqlite_file_missing
@@ -77,9 +77,8 @@ def outage_app(backend, make_app, settings):
 
 def test_it_answers_503_during_an_outage_and_200_after_without_a_restart(backend, make_app, settings):
     with outage_app(backend, make_app, settings) as (app, cut, restore):
-        with TestClient(app, base_url="http://testserver.local") as client:
-            harness = Harness(app=app, client=client, backend=backend)
-            harness.run(empty_tables, app.state.engine)
+        with harness_for(app, backend) as harness:
+            client = harness.client
             sign_in_as(harness, "receptionist")
             assert client.get("/health").status_code == 200
             assert client.get("/").status_code == 200
