@@ -99,7 +99,7 @@ def test_insert_returns_new_ids_and_select_reads_them_back(engine_url):
         ("gauze", Decimal("3.50")), ("saline", Decimal("12.25")), ("splint", Decimal("40.00"))]
 
 
-def test_joins_order_limit_offset_count_exists(engine_url):
+def test_joins_ordering_paging_counts_and_exists_agree(engine_url):
     async def work(engine):
         suppliers = [Supplier(name=name) for name in ("Beta", "Alpha")]
         await Supplier.insert(*suppliers)
@@ -130,7 +130,7 @@ def test_joins_order_limit_offset_count_exists(engine_url):
     assert [row["name"] for row in tail] == ["item 10", "item 11"]
 
 
-def test_update_delete_and_objects(engine_url):
+def test_updates_deletes_and_objects_agree(engine_url):
     async def work(engine):
         await Item.insert(Item(name="gloves", quantity=5), Item(name="masks", quantity=1))
         await Item.update({Item.quantity: Item.quantity + 10, Item.in_stock: True}).where(Item.name == "gloves")

@@ -88,7 +88,7 @@ def test_a_missing_sqlite_file_is_not_created_by_check_or_serve(tmp_path):
     assert not (tmp_path / "clinic.db").exists()
 
 
-def test_migrate_check_demo_on_a_fresh_database(backend, fresh_database):
+def test_migrate_check_and_demo_work_on_a_fresh_database(backend, fresh_database):
     before = clinic("check", env=fresh_database)
     # MySQL: reachable but empty (1). SQLite: no file until migrate makes it (2).
     assert before.returncode == (1 if backend == "mysql" else 2)

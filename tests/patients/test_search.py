@@ -8,7 +8,7 @@ from clinic.db import is_mysql
 from clinic.patients.search import COLUMNS, queries_for
 from clinic.patients.tables import Patient
 from clinic.scheduling.tables import Appointment
-from tests.factories import make_patient, post, sign_in_as
+from tests.factories import make_patient, mrn_of, post, sign_in_as
 from tests.helpers import html, is_fragment
 
 
@@ -41,7 +41,7 @@ def test_it_finds_a_patient_by_mrn_birth_date_or_phone_digits(harness, client):
                          phone="(415) 555-0177")
     harness.run(make_patient, first_name="Other", last_name="Person", date_of_birth="1981-12-10",
                 phone="(212) 555-0100")
-    mrn = harness.sql("SELECT mrn FROM patient WHERE id = {}", target)[0]["mrn"]
+    mrn = mrn_of(harness, target)
     assert found(client, mrn) == [target]
     assert found(client, f"{mrn[:-1]}-{mrn[-1]}") == [target]
     assert found(client, "12/10/1980") == [target]  # the clinic's date order (US)

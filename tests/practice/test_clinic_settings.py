@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from clinic.practice.services import clean_hours
 from tests.factories import make_patient, post, sign_in_as
 from tests.helpers import html, one
 
@@ -79,19 +76,6 @@ def test_a_version_that_is_not_one_is_a_conflict_not_a_crash(harness, client, ve
     assert harness.audit("action = 'practice.update'") == []
 
 
-def test_opening_hours_with_a_break_are_kept_in_order():
-    hours, errors = clean_hours({"opens_0_0": "13:00", "closes_0_0": "17:00", "opens_0_1": "09:00",
-                                 "closes_0_1": "12:00"})
-    assert errors == {}
-    assert hours == {0: [(dt.time(9), dt.time(12)), (dt.time(13), dt.time(17))]}
-
-
-def test_overlapping_blocks_of_a_day_are_refused():
-    hours, errors = clean_hours({"opens_1_0": "09:00", "closes_1_0": "13:00", "opens_1_1": "12:00",
-                                 "closes_1_1": "17:00"})
-    assert "opens_1_1" in errors
-
-
 def test_closures_are_added_listed_and_removed(harness, client):
     sign_in_as(harness, "admin")
     bad = post(client, "/admin/clinic/closures", {"first_day": "2099-12-26", "last_day": "2099-12-24",
@@ -120,3 +104,4 @@ def test_the_clinic_name_heads_every_page_and_printout(harness, client):
     chart = html(client.get(f"/patients/{patient_id}"))
     assert one(chart, ".brand").text() == "Lakeside Health"
     assert "Lakeside Health" in one(chart, ".print-header").text()
+
