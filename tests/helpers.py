@@ -1,4 +1,4 @@
-"""Small helpers shared by the tests: parsing HTML, running the clinic command."""
+"""Small helpers shared by the tests: parsing HTML, reading forms, running the clinic command."""
 
 from __future__ import annotations
 
@@ -30,6 +30,24 @@ def one(tree: HTMLParser, selector: str) -> Node:
 def is_fragment(response) -> bool:
     lowered = response.text.lower()
     return "<html" not in lowered and "<body" not in lowered
+
+
+def form_values(client, url: str, selector: str, **changes: str) -> dict[str, str]:
+    """What the form at ``selector`` on the page at ``url`` sends as it stands, with ``changes``."""
+    form = one(html(client.get(url)), selector)
+    values = {}
+    for node in form.css("input[name], select[name], textarea[name]"):
+        name = node.attributes["name"]
+        if name == "_csrf_token":
+            continue
+        if node.tag == "select":
+            chosen = node.css_first("option[selected]")
+            values[name] = chosen.attributes["value"] if chosen else ""
+        elif node.tag == "textarea":
+            values[name] = node.text()
+        else:
+            values[name] = node.attributes.get("value") or ""
+    return {**values, **changes}
 
 
 def run_clinic(harness, *args: str, **environ: str) -> subprocess.CompletedProcess:

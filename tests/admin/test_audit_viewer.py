@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+
+import time_machine
 
 from clinic.audit.services import Actor, record
 from tests.factories import add_chart_entry, make_patient, make_staff, mrn_of, post, sign_in_as
-from tests.helpers import html, one, texts
+from tests.helpers import form_values, html, one, texts
 
 
 def test_an_administrator_finds_a_patient_by_name(harness, client):
@@ -124,3 +127,20 @@ def test_the_viewer_finds_a_patient_by_mrn(harness, client):
     assert f"patient={patient_id}" in pushed and mrn not in pushed
     plain = post(client, "/admin/audit", {"patient": mrn, "action": "patient.create"})
     assert plain.status_code == 303 and mrn not in plain.headers["location"]
+
+
+def test_the_dates_filtered_on_are_days_in_the_clinics_own_time_zone(harness, client):
+    admin = sign_in_as(harness, "admin")
+    # The clinic moves from New York (the environment's zone) to Tokyo on its settings screen.
+    moved = post(client, "/admin/clinic", form_values(client, "/admin/clinic", "#practice-form form",
+                                                      timezone="Asia/Tokyo"), htmx=True)
+    assert moved.status_code == 200
+    actor = Actor(staff_id=admin["id"], role="admin", client_address="10.0.0.9")
+    # 20:00 UTC on 10 March 2026 is 16:00 on the 10th in New York and 05:00 on the 11th in Tokyo.
+    with time_machine.travel(dt.datetime(2026, 3, 10, 20, 0, tzinfo=dt.timezone.utc), tick=False):
+        harness.run(record, "test.zone_probe", actor, entity_type="staff", entity_id=1)
+
+    def found(day: str) -> int:
+        tree = html(client.get(f"/admin/audit?action=test.zone_probe&date_from={day}&date_to={day}"))
+        return len(tree.css("tr[data-event-id]"))
+    assert (found("2026-03-11"), found("2026-03-10")) == (1, 0)

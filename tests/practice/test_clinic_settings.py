@@ -5,24 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import make_patient, post, sign_in_as
-from tests.helpers import html, one
+from tests.helpers import form_values, html, one
 
 
 def settings_values(client, **changes) -> dict:
-    form = html(client.get("/admin/clinic")).css_first("#practice-form form")
-    values = {}
-    for node in form.css("input[name], select[name], textarea[name]"):
-        name = node.attributes["name"]
-        if name == "_csrf_token":
-            continue
-        if node.tag == "select":
-            chosen = node.css_first("option[selected]")
-            values[name] = chosen.attributes["value"] if chosen else ""
-        elif node.tag == "textarea":
-            values[name] = node.text()
-        else:
-            values[name] = node.attributes.get("value") or ""
-    return {**values, **changes}
+    return form_values(client, "/admin/clinic", "#practice-form form", **changes)
 
 
 def test_the_first_visit_shows_what_the_environment_set(harness, client):
