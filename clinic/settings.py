@@ -10,7 +10,7 @@ import json
 import os
 import secrets
 import stat
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -79,9 +79,6 @@ class Settings:
     @property
     def keyring(self) -> Keyring:
         return Keyring.parse(self.encryption_keys)
-
-    def with_overrides(self, **changes) -> "Settings":
-        return replace(self, **changes)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

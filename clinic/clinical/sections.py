@@ -158,10 +158,6 @@ def clean_entry(section: Section, values: dict, reading: Reading) -> dict:
     clean, errors = check(section.form, values, reading)
     if "icd10_code" in clean and clean["icd10_code"]:
         clean["icd10_code"] = clean["icd10_code"].upper()
-    for item in section.fields:
-        # Optional choices that were left empty are stored as their last option ("unknown").
-        if item.kind == "choice" and not item.required and not clean.get(item.name):
-            clean[item.name] = item.choices[-1][0]
     for rule in section.extra_checks:
         for name, message in rule(clean).items():
             errors.setdefault(name, message)
