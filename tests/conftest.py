@@ -107,18 +107,6 @@ def require_mysql() -> None:
         pytest.skip(f"MySQL half skipped: {reason}; set CLINIC_TEST_MYSQL_URL to run it")
 
 
-def pytest_collection_modifyitems(config, items):
-    """``@pytest.mark.mysql_only`` tests run on the MySQL/MariaDB backend only."""
-    kept, dropped = [], []
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        on_sqlite = callspec is not None and callspec.params.get("backend") == "sqlite"
-        (dropped if on_sqlite and item.get_closest_marker("mysql_only") else kept).append(item)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request) -> str:
     if request.param == "mysql":
