@@ -10,7 +10,7 @@ import json
 import os
 import secrets
 import stat
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
@@ -89,9 +89,6 @@ class Settings:
     @property
     def keyring(self) -> Keyring:
         return Keyring.parse(self.encryption_keys)
-
-    def with_overrides(self, **changes) -> "Settings":
-        return replace(self, **changes)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pymysql
 import pytest
@@ -85,24 +86,25 @@ def recreate_mysql_database(database: DatabaseURL) -> None:
     connection.close()
 
 
+def side_database_url(backend: str, tmp_path: Path, name: str) -> str:
+    """An empty database of its own, beside the suite's, for a test that builds,
+    migrates or breaks one: a file on SQLite; on MySQL ``<test database>_<name>``,
+    so two people's runs against one server never share it."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / (name + '.db')}"
+    database = mysql_database()
+    side = replace(database, name=f"{database.name}_{name}")
+    recreate_mysql_database(side)
+    server, _, query = MYSQL_URL.partition("?")
+    return server.rsplit("/", 1)[0] + f"/{side.name}" + (f"?{query}" if query else "")
+
+
 def require_mysql() -> None:
     reason = mysql_unreachable_reason()
     if reason:
         if IN_CI:
             pytest.fail(f"MySQL tests are mandatory in CI: {reason}", pytrace=False)
         pytest.skip(f"MySQL half skipped: {reason}; set CLINIC_TEST_MYSQL_URL to run it")
-
-
-def pytest_collection_modifyitems(config, items):
-    """``@pytest.mark.mysql_only`` tests run on the MySQL/MariaDB backend only."""
-    kept, dropped = [], []
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        on_sqlite = callspec is not None and callspec.params.get("backend") == "sqlite"
-        (dropped if on_sqlite and item.get_closest_marker("mysql_only") else kept).append(item)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -224,13 +226,21 @@ class Harness:
                         self.audit_start, *args)
 
 
+@contextmanager
+def harness_for(app: Litestar, backend: str, base_url: str = "http://testserver.local") -> Iterator[Harness]:
+    """``app`` started on a client of its own, with its tables emptied: for the
+    ``harness`` fixture and for tests that build an app with other settings."""
+    bind_tables(app.state.engine)  # the tables follow the app under test
+    with TestClient(app, base_url=base_url) as client:
+        harness = Harness(app=app, client=client, backend=backend)
+        harness.run(empty_tables, app.state.engine)
+        harness.audit_start = harness.sql("SELECT COALESCE(MAX(id), 0) AS n FROM audit_event")[0]["n"]
+        yield harness
+
+
 @pytest.fixture
 def harness(app, backend) -> Harness:
-    bind_tables(app.state.engine)
-    with TestClient(app, base_url="http://testserver.local") as client:
-        test_harness = Harness(app=app, client=client, backend=backend)
-        test_harness.run(empty_tables, app.state.engine)
-        test_harness.audit_start = test_harness.sql("SELECT COALESCE(MAX(id), 0) AS n FROM audit_event")[0]["n"]
+    with harness_for(app, backend) as test_harness:
         yield test_harness
 
 

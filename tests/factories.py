@@ -12,6 +12,7 @@ from clinic.security.permissions import CLINICIAN_ROLES
 from clinic.security.tables import Staff
 
 PASSWORD = "correct horse battery staple"
+CODE_STEP_START = dt.datetime(2026, 11, 23, 14, 0, 5, tzinfo=dt.timezone.utc)  # 5 s into a 30 s code step
 _numbers = itertools.count(1)
 
 
@@ -52,6 +53,26 @@ def sign_in_as(harness, role: str = "receptionist", **options) -> dict:
     return staff
 
 
+def sign_in(client, email: str, password: str = PASSWORD, next_path: str = "/"):
+    """The sign-in form, submitted as a browser would."""
+    return post(client, "/signin", {"email": email, "password": password, "next": next_path})
+
+
+def enrol_in_mfa(client) -> tuple[str, list[str]]:
+    """Walk the two-step sign-in set-up screens; returns the secret and the recovery codes shown."""
+    import pyotp
+
+    from tests.helpers import html, one
+
+    page = html(client.get("/account/mfa/setup"))
+    secret = one(page, "#mfa-secret").text().replace(" ", "")
+    assert one(page, "[data-testid=mfa-qr] svg") is not None  # rendered here, no external service
+    shown = post(client, "/account/mfa/setup", {"code": pyotp.TOTP(secret).now(), "next": "/"})
+    assert shown.status_code == 200, shown.text
+    codes = [node.text() for node in html(shown).css("[data-testid=recovery-codes] code")]
+    return secret, codes
+
+
 def csrf_token(client) -> str:
     """The double-submit CSRF token: the cookie Litestar set, echoed in the request."""
     token = client.cookies.get("csrftoken")
@@ -67,10 +88,6 @@ def post(client, url: str, data: dict | None = None, *, htmx: bool = False, **kw
         headers["HX-Request"] = "true"
         headers.setdefault("HX-Current-URL", "http://testserver.local/")
     return client.post(url, data=data or {}, headers=headers, follow_redirects=False, **kwargs)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 DEFAULT_PATIENT = {
@@ -103,6 +120,10 @@ async def add_chart_entry(section_key: str, patient_id: int, **values) -> int:
     if section_key == "allergies":
         values = {"severity": "moderate", **values}
     return await add_entry(section, patient_id, values, Actor(role="test"), locale().reading, accept_duplicate=True)
+
+
+def mrn_of(harness, patient_id: int) -> str:
+    return harness.sql("SELECT mrn FROM patient WHERE id = {}", patient_id)[0]["mrn"]
 
 
 async def add_policy(patient_id: int, payer_name: str = "Aetna", member_number: str = "W123456789") -> int:

@@ -79,7 +79,7 @@ def test_a_data_folder_that_is_a_file_is_refused(tmp_path):
         load_settings({"CLINIC_DATA_DIR": str(not_a_folder)})
 
 
-def test_mysql_urls_in_every_accepted_form(tmp_path):
+def test_a_mysql_url_is_read_in_every_accepted_form(tmp_path):
     for url in ("mysql://clinic:p%40ss@db.internal:3307/clinic", "mysql+aiomysql://clinic:p%40ss@db.internal:3307/clinic"):
         database = load(tmp_path, DATABASE_URL=url).database
         assert (database.backend, database.user, database.password, database.host, database.port, database.name) == (

@@ -21,6 +21,7 @@ from clinic.core import clock
 from clinic.core.forms import Form
 from clinic.core.paging import page_number
 from clinic.web.actors import actor_of
+from clinic.web.context import locale_of
 from clinic.web.forms import read_form
 from clinic.web.pages import render
 
@@ -67,7 +68,7 @@ class AuditController(Controller):
 
     @get("/audit.csv", name="audit:export", opt=READ)
     async def export(self, request: Request) -> Response:
-        zone = request.app.state.settings.tz
+        zone = locale_of(request).zone  # the clinic's days, as its settings screen says
         filters = queries.AuditFilters.parse(dict(request.query_params), await queries.known_actions())
         if filters.errors:
             return Response("Fix the filters before exporting.", status_code=422, media_type="text/plain")
@@ -109,7 +110,7 @@ class AuditController(Controller):
 async def audit_list(request: Request, filters: queries.AuditFilters, actions: list[str], page: int, *,
                      status_code: int = 200, headers: dict | None = None, typed: str = "",
                      choices: list | None = None) -> Response:
-    zone = request.app.state.settings.tz
+    zone = locale_of(request).zone
     result = None if filters.errors else await queries.audit_page(filters, zone, page)
     ids = {row["patient_id"] for row in result.rows if row["patient_id"]} if result else set()
     # The entries show patients' names: the read names them all.

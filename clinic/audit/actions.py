@@ -32,6 +32,7 @@ ACTIONS: dict[str, str] = {
     "crypto.rotate_keys": "Re-encrypted stored values under a new key",
     "insurance.create": "Added an insurance policy",
     "insurance.end": "Ended an insurance policy",
+    "job.retry": "Retried a background job",
     "patient.archive": "Archived the record",
     "patient.break_glass": "Broke the glass to open clinical information",
     "patient.create": "Registered the patient",
@@ -42,8 +43,10 @@ ACTIONS: dict[str, str] = {
     "patient.restore": "Restored the record",
     "patient.reveal": "Revealed a masked identifier",
     "patient.update": "Changed the patient's details",
-    "security.mfa_policy": "Changed the two-step sign-in policy",
+    "practice.closure_add": "Added days the clinic is closed",
+    "practice.closure_remove": "Removed days the clinic is closed",
     "practice.update": "Changed the clinic's settings",
+    "security.mfa_policy": "Changed the two-step sign-in policy",
     "staff.create": "Created a staff account",
     "staff.deactivate": "Deactivated a staff account",
     "staff.mfa_reset": "Reset someone's two-step sign-in",
@@ -69,5 +72,13 @@ def describe(action: str, detail: str = "") -> str:
     """One sentence for an entry: what was done (and, for a read, what was seen)."""
     words = ACTIONS.get(action, action)
     if action == "patient.read":
-        return f"{words} {SHOWN.get(detail, detail or 'the record')}"
+        return f"{words} {shown(detail)}"
     return words
+
+
+def shown(detail: str) -> str:
+    """What a read showed: "allergies entry" (an entry's edit form) reads "an entry in the allergies"."""
+    if detail in SHOWN or not detail.endswith(" entry"):
+        return SHOWN.get(detail, detail or "the record")
+    section = detail.removesuffix(" entry")
+    return f"an entry in {SHOWN.get(section, section)}"

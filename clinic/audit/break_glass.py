@@ -53,13 +53,6 @@ async def active_grant(staff_id: int, patient_id: int, permission: str) -> dt.da
     return row["expires_at"] if row else None
 
 
-async def may(user, permission: str, patient_id: int) -> bool:
-    """The role allows it, or the user broke the glass for this patient recently."""
-    if user.can(permission):
-        return True
-    return permission in BREAK_GLASS_PERMISSIONS and await active_grant(user.id, patient_id, permission) is not None
-
-
 async def recent_grants(limit: int = 100, offset: int = 0) -> list[dict]:
     return await (
         BreakGlassGrant.select(
@@ -71,9 +64,5 @@ async def recent_grants(limit: int = 100, offset: int = 0) -> list[dict]:
         .limit(limit)
         .offset(offset)
     )
-
-
-async def grant_count() -> int:
-    return await BreakGlassGrant.count()
 
 

@@ -14,7 +14,8 @@ from clinic.clinical.tables import Allergy, ChartEntry, HistoryItem, Immunizatio
 from clinic.core.errors import Invalid
 from clinic.core.forms import Field, FormSpec, Reading, check
 
-ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+# Every chapter letter: U07.1 (COVID-19) and U09.9 are everyday ICD-10-CM codes.
+ICD10 = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 NOTES_LIMIT = 4000
 
 
@@ -69,6 +70,13 @@ def _medication_dates(values: dict) -> dict[str, str]:
     return {}
 
 
+def _problem_dates(values: dict) -> dict[str, str]:
+    onset, resolved = values.get("onset"), values.get("resolved_on")
+    if onset and resolved and resolved < onset:
+        return {"resolved_on": "The problem cannot be resolved before its onset."}
+    return {}
+
+
 SECTIONS: dict[str, Section] = {
     section.key: section for section in (
         Section(
@@ -110,7 +118,7 @@ SECTIONS: dict[str, Section] = {
                 NOTES,
             ),
             statuses=(STATUS_ACTIVE, ("inactive", "Inactive"), ("resolved", "Resolved"), ENTERED_IN_ERROR),
-            extra_checks=(_icd10,),
+            extra_checks=(_icd10, _problem_dates),
         ),
         Section(
             key="history", title="Medical, surgical, family and social history", singular="history item",
@@ -150,10 +158,6 @@ def clean_entry(section: Section, values: dict, reading: Reading) -> dict:
     clean, errors = check(section.form, values, reading)
     if "icd10_code" in clean and clean["icd10_code"]:
         clean["icd10_code"] = clean["icd10_code"].upper()
-    for item in section.fields:
-        # Optional choices that were left empty are stored as their last option ("unknown").
-        if item.kind == "choice" and not item.required and not clean.get(item.name):
-            clean[item.name] = item.choices[-1][0]
     for rule in section.extra_checks:
         for name, message in rule(clean).items():
             errors.setdefault(name, message)

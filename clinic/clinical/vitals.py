@@ -51,8 +51,10 @@ def measures(units: str) -> list[Measure]:
 
 
 def to_metric(name: str, value: Decimal, units: str) -> Decimal:
+    """A typed temperature, weight or height in metric, to the one decimal stored
+    (MariaDB's DECIMAL(5,1) would round 70.25 and SQLite keep it: both get 70.3)."""
     if units != "us":
-        return value
+        return value.quantize(ONE_PLACE, ROUND_HALF_UP)
     if name == "temperature":
         return ((value - 32) * 5 / 9).quantize(ONE_PLACE, ROUND_HALF_UP)
     if name == "weight":
@@ -83,6 +85,14 @@ def bmi(weight_kg, height_cm) -> Decimal | None:
     return (Decimal(str(weight_kg)) / (metres * metres)).quantize(ONE_PLACE, ROUND_HALF_UP)
 
 
+def add_bmi(readings: list[dict]) -> None:
+    """Each reading's BMI from its weight and its own height, or else the latest
+    height measured (adults rarely re-measure height). Readings newest first."""
+    latest_height = next((row["height_cm"] for row in readings if row["height_cm"]), None)
+    for row in readings:
+        row["bmi"] = bmi(row["weight_kg"], row["height_cm"] or latest_height)
+
+
 METRIC_COLUMNS = {"temperature": "temperature_c", "weight": "weight_kg", "height": "height_cm"}
 
 
@@ -107,7 +117,10 @@ def clean_vitals(values: dict, units: str, now: dt.datetime) -> dict:
                                                      to_metric(measure.name, number, units))
     if clean.get("systolic") and clean.get("diastolic") and clean["diastolic"] >= clean["systolic"]:
         errors["diastolic"] = "The diastolic pressure must be lower than the systolic."
-    if bool(clean.get("systolic")) != bool(clean.get("diastolic")) and not errors:
+    # Checked with the other fields' problems (every problem at once), unless a
+    # pressure was already refused: its range message says more.
+    pressure_refused = "systolic" in errors or "diastolic" in errors
+    if bool(clean.get("systolic")) != bool(clean.get("diastolic")) and not pressure_refused:
         errors["systolic" if not clean.get("systolic") else "diastolic"] = "Enter both blood pressure numbers."
     if not errors and all(value is None for value in clean.values()):
         errors["systolic"] = "Enter at least one measurement."
@@ -195,14 +208,12 @@ async def vitals_history(patient_id: int, units: str, limit: int = 50) -> list[d
         (VitalSigns.patient == patient_id) & (VitalSigns.status != "entered_in_error")
     ).order_by(VitalSigns.measured_at, ascending=False).limit(limit)
     names = await staff_names({row["recorded_by"] for row in rows})
-    latest_height = next((row["height_cm"] for row in rows if row["height_cm"]), None)
+    add_bmi(rows)
     for row in rows:
         row["notes"] = fields.cipher().open(VitalSigns, "notes", row["id"], row["notes"])
         row["temperature"] = from_metric("temperature", row["temperature_c"], units)
         row["weight"] = from_metric("weight", row["weight_kg"], units)
         row["height"] = from_metric("height", row["height_cm"], units)
-        # BMI from this weight and the latest known height (adults rarely re-measure height).
-        row["bmi"] = bmi(row["weight_kg"], row["height_cm"] or latest_height)
         row["recorded_by_name"] = names.get(row["recorded_by"], "")
     return rows
 

@@ -126,9 +126,6 @@ class Keyring:
         parts = token.split(":", 2)
         return parts[1] if len(parts) == 3 and parts[0] == PREFIX else None
 
-    def is_current(self, token: str) -> bool:
-        return self.key_id_of(token) == self.current_id
-
 
 def is_encrypted(value: str | None) -> bool:
     return bool(value) and value.startswith(PREFIX + ":")

@@ -127,7 +127,6 @@ EMERGENCY_RELATIONS = {
     "son": Relation(Fits(40), MALE, 0.95),
     "friend": Relation(Fits(18), "", 0.0),
 }
-CHILD_CONTACTS = ("mother", "father", "guardian")
 
 
 def relation_fits(relation: str, age: int) -> bool:

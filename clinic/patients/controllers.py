@@ -125,7 +125,7 @@ class PatientRecordController(Controller):
     async def update(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
         form = await read_form(request)
         settings = request.app.state.settings
-        version = parse_integer(form.get("version"), minimum=0, maximum=2**31 - 1) or -1
+        version = parse_integer(form.get("version"), minimum=1) or -1  # anything else is stale
         try:
             await services.update(access.patient_id, form.values, version, actor_of(request),
                                   locale_of(request))

@@ -1,6 +1,6 @@
 """Medical record numbers: short, unique, and hard to mistype.
 
-Six random digits and a Luhn check digit ("104237-9" is shown, "1042379"
+Six random digits and a Luhn check digit ("104237-3" is shown, "1042373"
 stored): a transposed or mistyped digit is caught before it finds the wrong
 patient, and numbers do not reveal how many patients the clinic has.
 """

@@ -44,7 +44,21 @@ def prefix_bounds(prefix: str) -> tuple[str, str]:
 
 
 def digits(value: str) -> str:
-    return re.sub(r"\D", "", value or "")
+    """The ASCII digits in ``value`` (not "²" or "٣", which str.isdigit and \\d take)."""
+    return re.sub(r"[^0-9]", "", value or "")
+
+
+def national_digits(text: str, country: str) -> str:
+    """The digits to look for at the end of stored numbers: a whole number typed
+    for ``country`` or with its country code gives its national significant
+    digits ("020 7946 0958" in Britain, "+1 415 555 0123": as stored), anything
+    else the digits typed ("0123")."""
+    typed = digits(text)
+    try:
+        number = phonenumbers.parse(text, country or None)
+    except phonenumbers.NumberParseException:
+        return typed
+    return str(number.national_number) if phonenumbers.is_valid_number(number) else typed
 
 
 def phone_search_key(e164: str) -> str:
@@ -82,7 +96,7 @@ def normalise_national_id(value: str, country: str) -> str:
         return ""
     if country == "US":
         number = digits(value)
-        if len(number) != 9 or re.sub(r"[\d\s-]", "", value):
+        if len(number) != 9 or re.sub(r"[0-9\s-]", "", value):
             raise IdentifierError("Enter the 9-digit Social Security number, e.g. 123-45-6789.")
         area, group, serial = number[:3], number[3:5], number[5:]
         if area in ("000", "666") or area.startswith("9") or group == "00" or serial == "0000":

@@ -5,9 +5,10 @@ service layer maintains (never LIKE on a raw name, which SQLite's
 case-insensitive LIKE cannot answer from an ordinary index):
 
 - "smi", "john smi", "smith, john": name keys, lower-case ASCII, as prefixes;
-- "1042379" / "104237-9": the MRN (check digit verified);
+- "1042373" / "104237-3": the MRN (check digit verified);
 - "03/15/1980" (the clinic's date order) or "1980-03-15": date of birth;
-- "5550123", "555-0123": phone digits, matched from the end.
+- "5550123", "555-0123", "020 7946 0958": phone digits, matched from the end
+  (a whole number typed nationally or with its country code as its national digits).
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 from clinic.patients.identifiers import is_valid_mrn
-from clinic.patients.normalise import age_label, digits, format_phone, name_key, parse_date, prefix_bounds
+from clinic.patients.normalise import (
+    age_label,
+    digits,
+    format_phone,
+    name_key,
+    national_digits,
+    parse_date,
+    prefix_bounds,
+)
 from clinic.patients.queries import next_appointments
 from clinic.patients.tables import Patient
 
@@ -41,42 +50,77 @@ class SearchHit:
     next_appointment: dt.datetime | None
 
 
+@dataclass(frozen=True)
+class NamePrefixes:
+    """One way to read the typed words: prefixes of the name keys, all to match."""
+
+    last: str = ""
+    first: str = ""
+    preferred: str = ""
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """What the typed text was read as. Each part becomes one indexed query."""
+
+    mrn: str = ""
+    date_of_birth: dt.date | None = None
+    phone_digits: str = ""  # national digits, matched against the end of stored numbers
+    names: tuple[NamePrefixes, ...] = ()
+
+
+def read_search(text: str, date_order: str, country: str = "") -> SearchTerms:
+    """How the header search reads what was typed, best reading first."""
+    text = text.strip()
+    compact = text.replace("-", "").replace(" ", "")
+    mrn = compact if is_valid_mrn(compact) else ""
+    birth = parse_date(text, date_order)
+    if birth:
+        return SearchTerms(mrn=mrn, date_of_birth=birth)
+    number = national_digits(text, country)
+    if number and len(number) >= 4 and len(digits(text)) == len("".join(ch for ch in text if ch.isalnum())):
+        return SearchTerms(mrn=mrn, phone_digits=number)
+    tokens = name_key(text.replace(",", " ")).split()
+    if not tokens:
+        return SearchTerms(mrn=mrn)
+    if len(tokens) == 1:
+        token = tokens[0]
+        return SearchTerms(mrn=mrn, names=(NamePrefixes(last=token), NamePrefixes(first=token),
+                                           NamePrefixes(preferred=token)))
+    # "john smi" (first last), "smith john" / "smith, john" (last first), "de la cr" (a last name of several words)
+    return SearchTerms(mrn=mrn, names=(
+        NamePrefixes(first=tokens[0], last=" ".join(tokens[1:])),
+        NamePrefixes(last=" ".join(tokens[:-1]), first=tokens[-1]),
+        NamePrefixes(last=" ".join(tokens)),
+    ))
+
+
 def _prefix(column, prefix: str):
     low, high = prefix_bounds(prefix)
     return (column >= low) & (column < high)
 
 
-def queries_for(text: str, date_order: str) -> list:
+def _names(prefixes: NamePrefixes):
+    columns = ((Patient.last_name_key, prefixes.last), (Patient.first_name_key, prefixes.first),
+               (Patient.preferred_name_key, prefixes.preferred))
+    condition = None
+    for column, prefix in columns:
+        if prefix:
+            condition = _prefix(column, prefix) if condition is None else condition & _prefix(column, prefix)
+    return condition
+
+
+def queries_for(text: str, date_order: str, country: str = "") -> list:
     """The WHERE conditions to try, best first (each uses an index)."""
-    text = text.strip()
+    terms = read_search(text, date_order, country)
     conditions = []
-    compact = text.replace("-", "").replace(" ", "")
-    if compact.isascii() and compact.isdigit() and len(compact) == 7 and is_valid_mrn(compact):
-        conditions.append(Patient.mrn == compact)
-    birth = parse_date(text, date_order)
-    if birth:
-        conditions.append(Patient.date_of_birth == birth)
-        return conditions
-    number = digits(text)
-    if number and len(number) >= 4 and len(number) == len("".join(ch for ch in text if ch.isalnum())):
-        conditions.append(_prefix(Patient.phone_key, number[::-1][:15]))
-        return conditions
-    tokens = name_key(text.replace(",", " ")).split()
-    if not tokens:
-        return conditions
-    if len(tokens) == 1:
-        token = tokens[0]
-        conditions += [_prefix(Patient.last_name_key, token), _prefix(Patient.first_name_key, token),
-                       _prefix(Patient.preferred_name_key, token)]
-    else:
-        first, rest = tokens[0], " ".join(tokens[1:])
-        last_first, rest_first = " ".join(tokens[:-1]), tokens[-1]
-        # "john smi" (first last) and "smith john" / "smith, john" (last first)
-        conditions += [
-            _prefix(Patient.first_name_key, first) & _prefix(Patient.last_name_key, rest),
-            _prefix(Patient.last_name_key, last_first) & _prefix(Patient.first_name_key, rest_first),
-            _prefix(Patient.last_name_key, " ".join(tokens)),
-        ]
+    if terms.mrn:
+        conditions.append(Patient.mrn == terms.mrn)
+    if terms.date_of_birth:
+        conditions.append(Patient.date_of_birth == terms.date_of_birth)
+    if terms.phone_digits:
+        conditions.append(_prefix(Patient.phone_key, terms.phone_digits[::-1][:15]))
+    conditions += [_names(prefixes) for prefixes in terms.names]
     return conditions
 
 
@@ -95,9 +139,15 @@ def _rank(row: dict, tokens: list[str]) -> tuple:
     return score, last, first, row["id"]
 
 
+def best_first(rows, text: str) -> list[dict]:
+    """Rows found for ``text`` in the order the front desk wants them."""
+    tokens = name_key(text.replace(",", " ")).split()
+    return sorted(rows, key=lambda row: _rank(row, tokens))
+
+
 async def search_patients(text: str, *, date_order: str, today: dt.date, country: str,
                           include_archived: bool = False, limit: int = RESULT_LIMIT) -> list[SearchHit]:
-    conditions = queries_for(text, date_order)
+    conditions = queries_for(text, date_order, country)
     if not conditions:
         return []
     rows: dict[int, dict] = {}
@@ -107,8 +157,7 @@ async def search_patients(text: str, *, date_order: str, today: dt.date, country
             where &= Patient.archived_at.is_null()
         for row in await Patient.select(*COLUMNS).where(where).limit(CANDIDATES):
             rows.setdefault(row["id"], row)
-    tokens = name_key(text.replace(",", " ")).split()
-    ordered = sorted(rows.values(), key=lambda row: _rank(row, tokens))[:limit]
+    ordered = best_first(rows.values(), text)[:limit]
     upcoming = await next_appointments([row["id"] for row in ordered])
     return [
         SearchHit(

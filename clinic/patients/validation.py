@@ -11,6 +11,7 @@ from clinic.patients.forms import PATIENT_FORM, PRIORITIES, RELATIONS
 from clinic.patients.normalise import (
     IdentifierError,
     PhoneError,
+    age_on,
     normalise_national_id,
     parse_phone,
 )
@@ -21,7 +22,7 @@ MAX_AGE_YEARS = 130
 def clean_patient(values: dict, locale: Locale) -> dict:
     clean, errors = check(PATIENT_FORM, values, locale.reading)
     birth = clean["date_of_birth"]
-    if "date_of_birth" not in errors and birth.year < locale.today().year - MAX_AGE_YEARS:
+    if "date_of_birth" not in errors and age_on(birth, locale.today()) > MAX_AGE_YEARS:
         errors["date_of_birth"] = f"That would make the patient older than {MAX_AGE_YEARS}. Check the year."
 
     for name in ("phone", "phone_alt", "emergency_contact_phone"):
@@ -73,7 +74,7 @@ def clean_insurance(values: dict) -> dict:
         errors["payer_name"] = "Use at most 120 characters."
     if not member:
         errors["member_number"] = "Enter the member number from the insurance card."
-    elif not member.replace("-", "").isalnum() or not 3 <= len(member) <= 30:
+    elif not (member.isascii() and member.replace("-", "").isalnum()) or not 3 <= len(member) <= 30:
         errors["member_number"] = "Use 3 to 30 letters and digits."
     if len(clean["group_number"]) > 40:
         errors["group_number"] = "Use at most 40 characters."

@@ -28,10 +28,9 @@ class PracticeController(Controller):
     @post(name="practice:update", opt=MANAGE, status_code=200)
     async def update(self, request: Request) -> Response:
         form = await read_form(request)
-        version = form.get("version")
+        version = parse_integer(form.get("version"), minimum=1) or -1  # anything else is stale
         try:
-            await services.update_practice(form.values, parse_integer(version, minimum=0, maximum=2**31 - 1) or -1,
-                                           actor_of(request))
+            await services.update_practice(form.values, version, actor_of(request))
         except Invalid as invalid:
             form.errors = invalid.errors
             return render(request, "practice/settings.html", await page_context(request, form=form),

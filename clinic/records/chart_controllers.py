@@ -34,7 +34,6 @@ from clinic.web.forms import read_form
 from clinic.web.pages import navigate, render, wants_fragment
 
 READ = {"permission": "patients.read"}
-CLINICAL = {"permission": "patients.read", "patient": "clinical"}
 
 
 def head_context(request: Request, access: PatientAccess) -> dict:

@@ -140,11 +140,9 @@ def fhir_bundle(record: dict, clinic_system: str = "urn:clinic:mrn") -> dict:
                     "medicationCodeableConcept": {"text": medication["name"]}}
         if dosage:
             resource["dosage"] = [{"text": dosage}]
-        if medication["start_date"]:
-            period = {"start": medication["start_date"]}
-            if medication["stop_date"]:
-                period["end"] = medication["stop_date"]
-            resource["effectivePeriod"] = period
+        period = {"start": medication["start_date"], "end": medication["stop_date"]}
+        if any(period.values()):
+            resource["effectivePeriod"] = period  # a stop date alone is a period too
         add(resource)
     for problem in record["problems"]:
         code = {"text": problem["description"]}

@@ -65,7 +65,7 @@ def qr_svg(uri: str) -> str:
 
 
 def matching_step(secret: str, code: str, at: float | None = None) -> int | None:
-    code = "".join(ch for ch in code if ch in "0123456789")
+    code = "".join(ch for ch in code if ch in "0123456789")  # "١٢٣" is isdigit() but not a code
     if len(code) != 6:
         return None
     totp = pyotp.TOTP(secret, interval=STEP_SECONDS)

@@ -84,13 +84,6 @@ MATRIX: dict[Role, frozenset[str]] = {
 BREAK_GLASS_PERMISSIONS = {"clinical.read"}
 
 
-def role_can(role: str, permission: str) -> bool:
-    try:
-        return permission in MATRIX[Role(role)]
-    except ValueError:
-        return False
-
-
 def permissions_of(role: str) -> frozenset[str]:
     try:
         return MATRIX[Role(role)]

@@ -41,10 +41,6 @@ class FragmentMismatch(RuntimeError):
     """A fragment lacks the element htmx swaps it into (the screen would blank)."""
 
 
-def is_htmx(request: Request) -> bool:
-    return bool(request.htmx)
-
-
 def wants_fragment(request: Request) -> bool:
     """An HTMX request that will swap part of a page (not a boosted navigation)."""
     htmx = request.htmx

@@ -89,7 +89,6 @@ def template_config(settings: Settings, clinic_locale: Callable[[], Locale] | No
         env.globals.update(
             static_url=static.url,
             app_version=__version__,
-            is_production=settings.is_production,
             clinic_locale=clinic_locale,
             # A form filled with values, for small inline forms (an entry's status).
             filled=lambda **values: Form(values={name: str(value) for name, value in values.items()}),

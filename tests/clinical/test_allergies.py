@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.factories import add_chart_entry, make_patient, post, sign_in_as
-from tests.helpers import html, one
+from tests.helpers import html, is_fragment, one
 
 
 def allergies_url(patient_id: int) -> str:
@@ -95,3 +95,36 @@ def test_an_inactive_allergen_may_be_recorded_again_without_a_warning(harness, c
     post(client, f"{allergies_url(patient_id)}/{entry}/status", {"status": "resolved"}, htmx=True)
     response = post(client, allergies_url(patient_id), {"substance": "codeine", "severity": "mild"}, htmx=True)
     assert response.status_code == 200
+
+
+def test_an_allergy_is_added_changed_and_retired_and_each_step_is_audited(harness, client):
+    nurse = sign_in_as(harness, "nurse", name="Nina Nurse")
+    patient_id = harness.run(make_patient)
+    bad = post(client, f"/patients/{patient_id}/chart/allergies", {"substance": "", "onset": "2999-01-01"}, htmx=True)
+    assert bad.status_code == 422
+    tree = html(bad)
+    assert "Enter the substance." in tree.text() and "cannot be in the future" in tree.text()
+    added = post(client, f"/patients/{patient_id}/chart/allergies",
+                 {"substance": "Peanuts", "reaction": "Anaphylaxis", "severity": "severe",
+                  "notes": "Carries an adrenaline pen."}, htmx=True)
+    assert added.status_code == 200 and is_fragment(added)
+    entry = html(added).css_first("li[data-entry-id]")
+    assert "Peanuts" in entry.text() and "Severe" in entry.text() and "Carries an adrenaline pen." in entry.text()
+    assert "Nina Nurse" in entry.css_first(".entry-meta").text()
+    entry_id = int(entry.attributes["data-entry-id"])
+    form = html(client.get(f"/patients/{patient_id}/chart/allergies/{entry_id}/edit", headers={"HX-Request": "true"}))
+    assert form.css_first("input[name=substance]").attributes["value"] == "Peanuts"
+    post(client, f"/patients/{patient_id}/chart/allergies/{entry_id}",
+         {"substance": "Peanuts", "reaction": "Anaphylaxis, hives", "severity": "severe",
+          "notes": "Carries an adrenaline pen."}, htmx=True)
+    resolved = post(client, f"/patients/{patient_id}/chart/allergies/{entry_id}/status", {"status": "inactive"},
+                    htmx=True)
+    assert "Inactive" in html(resolved).css_first(f"li[data-entry-id='{entry_id}']").text()
+    post(client, f"/patients/{patient_id}/chart/allergies/{entry_id}/status", {"status": "entered_in_error"}, htmx=True)
+    assert html(client.get(f"/patients/{patient_id}/chart/allergies")).css("li[data-entry-id]") == []
+    row = harness.sql("SELECT status, reaction, updated_by, notes FROM allergy WHERE id = {}", entry_id)[0]
+    assert row["status"] == "entered_in_error" and row["reaction"] == "Anaphylaxis, hives"
+    assert row["updated_by"] == nurse["id"] and row["notes"].startswith("enc1:")
+    actions = [r["action"] for r in harness.audit("patient_id = {} AND entity_type = 'allergy'", patient_id,
+                                                  columns="action")]
+    assert actions == ["clinical.create", "clinical.update", "clinical.status", "clinical.status"]

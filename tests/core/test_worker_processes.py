@@ -1,4 +1,4 @@
-"""Two `clinic worker`-like OS processes on one MariaDB database never run a job twice."""
+"""Two `clinic worker`-like OS processes on one database never run a job twice (SQLite and MariaDB)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,12 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from clinic.core.jobs import enqueue
 from clinic.paths import PROJECT_ROOT
 
 JOBS = 200
 
 
-@pytest.mark.mysql_only
 def test_two_worker_processes_run_every_job_exactly_once(harness, database_url, tmp_path):
     async def queue_jobs():
         return [await enqueue("test.append", {"n": n}) for n in range(JOBS)]

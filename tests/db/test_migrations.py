@@ -10,16 +10,7 @@ from clinic.db.migrations import discover, migrate, pending
 from clinic.db.schema import describe, sqlite_family
 from clinic.db.urls import parse_database_url
 from clinic.piccolo_app import APP_CONFIG
-from tests.conftest import MYSQL_URL, mysql_database, recreate_mysql_database, require_mysql, run_async
-
-
-def fresh_url(backend: str, tmp_path: Path, name: str) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / (name + '.db')}"
-    database = mysql_database()
-    recreate_mysql_database(type(database)(**{**database.__dict__, "name": name}))
-    return MYSQL_URL.rsplit("/", 1)[0] + f"/{name}"
-
+from tests.conftest import require_mysql, run_async, side_database_url
 
 # A busy CI machine can hold SQLite's write lock longer than the app's 5 s while
 # migrating: these tests are about order, not speed.
@@ -45,7 +36,7 @@ def test_migration_ids_are_ordered_and_unique():
 
 
 def test_migrate_on_an_empty_database_builds_every_table(backend, tmp_path):
-    url = fresh_url(backend, tmp_path, "clinic_test_migrate")
+    url = side_database_url(backend, tmp_path, "migrate")
 
     async def work(engine):
         applied = await migrate(engine)
@@ -75,7 +66,7 @@ def test_the_schema_matches_the_table_classes(harness):
 
 def test_a_half_applied_migration_completes_when_run_again(backend, tmp_path):
     """MySQL DDL is not transactional: an interrupted migration must be safe to re-run."""
-    url = fresh_url(backend, tmp_path, "clinic_test_half")
+    url = side_database_url(backend, tmp_path, "half")
     first = discover()[0]
 
     async def interrupted(engine):
@@ -96,7 +87,7 @@ def test_a_half_applied_migration_completes_when_run_again(backend, tmp_path):
         return await describe(engine)
 
     half_then_full = run_async(with_engine, url, interrupted)
-    straight = run_async(with_engine, fresh_url(backend, tmp_path, "clinic_test_straight"), clean)
+    straight = run_async(with_engine, side_database_url(backend, tmp_path, "straight"), clean)
     assert summarise(half_then_full) == summarise(straight)
 
 
@@ -134,8 +125,8 @@ def summarise(schema):
 def test_sqlite_and_mariadb_build_the_same_schema(tmp_path):
     """Table by table, column by column: names, types, nullability, keys, indexes, triggers."""
     require_mysql()
-    sqlite_url = fresh_url("sqlite", tmp_path, "compare")
-    mysql_url = fresh_url("mysql", tmp_path, "clinic_test_compare")
+    sqlite_url = side_database_url("sqlite", tmp_path, "compare")
+    mysql_url = side_database_url("mysql", tmp_path, "compare")
 
     async def build(engine):
         await migrate(engine)
@@ -164,7 +155,7 @@ def test_mysql_tables_use_innodb_and_a_binary_no_pad_collation():
         await migrate(engine)
         return await inspect(engine)
 
-    rows = run_async(with_engine, fresh_url("mysql", Path("."), "clinic_test_collation"), work)
+    rows = run_async(with_engine, side_database_url("mysql", Path("."), "collation"), work)
     assert rows and all(row["e"] == "InnoDB" for row in rows)
     assert {row["c"] for row in rows} == {"utf8mb4_nopad_bin"}
 
@@ -184,7 +175,7 @@ def test_app_tables_store_times_as_aware_utc_only():
 
 
 def test_two_migrate_runs_at_once_take_turns(backend, tmp_path):
-    url = fresh_url(backend, tmp_path, "clinic_test_concurrent")
+    url = side_database_url(backend, tmp_path, "concurrent")
 
     async def both(engine):
         import asyncio

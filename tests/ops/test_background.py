@@ -6,7 +6,7 @@ import time
 
 from litestar.testing import TestClient
 
-from tests.conftest import Harness, empty_tables
+from tests.conftest import harness_for
 
 HOUSEKEEPING = {"jobs.prune_finished", "security.prune_sessions", "security.prune_rate_limits",
                 "security.prune_sign_in_failures", "audit.write_checkpoint"}
@@ -31,10 +31,8 @@ def test_the_app_runs_its_periodic_jobs_itself_and_stops_with_it(harness, make_a
 
 def test_with_the_worker_off_the_app_runs_no_jobs(backend, make_app):
     app = make_app(CLINIC_WORKER="off")
-    with TestClient(app, base_url="http://testserver.local") as client:
-        harness = Harness(app=app, client=client, backend=backend)
-        harness.run(empty_tables, app.state.engine)
-        assert client.get("/health").status_code == 200
+    with harness_for(app, backend) as harness:
+        assert harness.client.get("/health").status_code == 200
         time.sleep(0.5)
         assert app.state.worker is None
         assert harness.sql("SELECT COUNT(*) AS n FROM job")[0]["n"] == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MYSQL_URL, mysql_database, recreate_mysql_database
+from tests.conftest import side_database_url
 
 SECRET = {
     "CLINIC_SECRET_KEY": "cli-test-secret-4b1e8d2f6a9c3e7b5d1f",
@@ -40,10 +40,7 @@ def fresh_database(backend, tmp_path) -> dict[str, str]:
     """Environment for the command against an empty database of this backend."""
     env = {"CLINIC_DATA_DIR": str(tmp_path / "data"), "CLINIC_TIMEZONE": "Europe/Lisbon"}
     if backend == "mysql":
-        url = MYSQL_URL.rsplit("/", 1)[0] + "/clinic_test_cli"
-        database = mysql_database()
-        recreate_mysql_database(type(database)(**{**database.__dict__, "name": "clinic_test_cli"}))
-        env["DATABASE_URL"] = url
+        env["DATABASE_URL"] = side_database_url(backend, tmp_path, "cli")
     return env
 
 
@@ -91,7 +88,7 @@ def test_a_missing_sqlite_file_is_not_created_by_check_or_serve(tmp_path):
     assert not (tmp_path / "clinic.db").exists()
 
 
-def test_migrate_check_demo_on_a_fresh_database(backend, fresh_database):
+def test_migrate_check_and_demo_work_on_a_fresh_database(backend, fresh_database):
     before = clinic("check", env=fresh_database)
     # MySQL: reachable but empty (1). SQLite: no file until migrate makes it (2).
     assert before.returncode == (1 if backend == "mysql" else 2)

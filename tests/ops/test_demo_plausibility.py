@@ -16,15 +16,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from litestar.testing import TestClient
 
 from clinic.clinical.tables import Allergy, HistoryItem, Immunization, Medication, Problem, VitalSigns
 from clinic.ops.demo import load_demo
 from clinic.ops.demo_people import FIRST_NAMES_F, FIRST_NAMES_M
 from clinic.patients.tables import Patient, PatientInsurance
-from clinic.piccolo_app import bind_tables
 from clinic.scheduling.tables import Appointment
-from tests.conftest import Harness, empty_tables
+from tests.conftest import harness_for
 
 ZONE = ZoneInfo("America/New_York")
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=ZONE)
@@ -68,10 +66,7 @@ async def read_demo() -> DemoClinic:
 @pytest.fixture(scope="module")
 def demo(app, backend) -> DemoClinic:
     """The demo clinic of 23 November 2026, read back from this backend."""
-    bind_tables(app.state.engine)
-    with TestClient(app, base_url="http://testserver.local") as client:
-        harness = Harness(app=app, client=client, backend=backend)
-        harness.run(empty_tables, app.state.engine)
+    with harness_for(app, backend) as harness:
         harness.run(load_demo, ZONE, now=NOW)
         return harness.run(read_demo)
 

@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from clinic import __version__
 from clinic.core.jobs import DEAD, Job, enqueue
 from clinic.piccolo_app import bind_tables
-from tests.conftest import Harness, empty_tables, mysql_database
+from tests.conftest import harness_for, mysql_database, side_database_url
 from tests.factories import make_staff, open_session, sign_in_as
 from tests.helpers import html, one
 from tests.outages import TCPProxy, sqlite_file_missing
@@ -122,9 +122,8 @@ def outage_app(backend, make_app, settings):
 
 def test_it_answers_503_during_an_outage_and_200_after_without_a_restart(backend, make_app, settings):
     with outage_app(backend, make_app, settings) as (app, cut, restore):
-        with TestClient(app, base_url="http://testserver.local") as client:
-            harness = Harness(app=app, client=client, backend=backend)
-            harness.run(empty_tables, app.state.engine)
+        with harness_for(app, backend) as harness:
+            client = harness.client
             sign_in_as(harness, "receptionist")
             assert client.get("/health").status_code == 200
             assert client.get("/").status_code == 200
@@ -147,9 +146,11 @@ def test_it_answers_503_during_an_outage_and_200_after_without_a_restart(backend
             assert client.get("/").status_code == 200
 
 
-def test_an_unmigrated_database_is_refused_with_a_clear_message(tmp_path, make_app):
-    sqlite3.connect(tmp_path / "empty.db").close()  # a database, but an empty one
-    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}", CLINIC_HEALTH_TOKEN=HEALTH_TOKEN)
+def test_an_unmigrated_database_is_refused_with_a_clear_message(backend, tmp_path, make_app):
+    url = side_database_url(backend, tmp_path, "unmigrated")  # a database, but an empty one
+    if backend == "sqlite":
+        sqlite3.connect(tmp_path / "unmigrated.db").close()  # (a missing file is another case)
+    app = make_app(DATABASE_URL=url, CLINIC_HEALTH_TOKEN=HEALTH_TOKEN)
     with TestClient(app) as client:
         page = client.get("/")
         health = client.get("/health")

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from clinic.clinical.tables import Allergy, Medication
@@ -13,8 +9,9 @@ from clinic.core.crypto import DecryptionFailed, Keyring, new_key_setting
 from clinic.patients.services import find_by_national_id
 from clinic.patients.tables import Patient
 from clinic.security import fields
-from tests.conftest import TEST_AUDIT_KEY, TEST_ENCRYPTION_KEYS, TEST_INDEX_KEY, TEST_SECRET
+from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_INDEX_KEY
 from tests.factories import add_chart_entry, add_policy, make_patient, post, sign_in_as
+from tests.helpers import run_clinic
 
 SSN = "219099999"
 MEMBER = "XQZ77123456"
@@ -75,15 +72,6 @@ def test_a_value_copied_to_another_row_or_column_does_not_decrypt(harness, clien
     assert cipher.open(Allergy, "notes", allergy, note) == NOTE
 
 
-def clinic_command(harness, *args, keys: str) -> subprocess.CompletedProcess:
-    settings = harness.app.state.settings
-    url = f"sqlite:///{settings.database.path}" if settings.database.is_sqlite else os.environ.get(
-        "CLINIC_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/clinic_test")
-    env = {**os.environ, "DATABASE_URL": url, "CLINIC_SECRET_KEY": TEST_SECRET, "CLINIC_AUDIT_KEY": TEST_AUDIT_KEY,
-           "CLINIC_ENCRYPTION_KEYS": keys, "CLINIC_INDEX_KEY": TEST_INDEX_KEY, "CLINIC_DATA_DIR": str(settings.data_dir)}
-    return subprocess.run([sys.executable, "-m", "clinic", *args], env=env, capture_output=True, text=True, timeout=120)
-
-
 def encrypted_values(harness) -> list[str]:
     values = []
     for field in fields.encrypted_fields():
@@ -96,12 +84,12 @@ def test_rotation_re_encrypts_everything_and_can_be_run_again(harness, client):
     patient_id, allergy, _ = seed(harness, client)
     new_setting = new_key_setting("test2")
     rotated_keys = f"{new_setting},{TEST_ENCRYPTION_KEYS}"
-    first = clinic_command(harness, "rotate-keys", keys=rotated_keys)
+    first = run_clinic(harness, "rotate-keys", CLINIC_ENCRYPTION_KEYS=rotated_keys)
     assert first.returncode == 0, first.stderr
     assert "patient.national_id: 1 value(s) re-encrypted under key test2" in first.stdout
     values = encrypted_values(harness)
     assert len(values) == 5 and all(value.startswith("enc1:test2:") for value in values)
-    again = clinic_command(harness, "rotate-keys", keys=rotated_keys)
+    again = run_clinic(harness, "rotate-keys", CLINIC_ENCRYPTION_KEYS=rotated_keys)
     assert "patient.national_id: 0 value(s)" in again.stdout
 
     new_ring = Keyring.parse(rotated_keys)
@@ -113,7 +101,7 @@ def test_rotation_re_encrypts_everything_and_can_be_run_again(harness, client):
     # The blind index does not depend on the encryption key: look-ups still work.
     assert harness.run(find_by_national_id, SSN, "US") == [patient_id]
 
-    back = clinic_command(harness, "rotate-keys", keys=f"{TEST_ENCRYPTION_KEYS},{new_setting}")
+    back = run_clinic(harness, "rotate-keys", CLINIC_ENCRYPTION_KEYS=f"{TEST_ENCRYPTION_KEYS},{new_setting}")
     assert back.returncode == 0
     assert all(value.startswith("enc1:test1:") for value in encrypted_values(harness))
     assert harness.audit("action = 'crypto.rotate_keys'")

@@ -8,7 +8,7 @@ from clinic.db import is_mysql
 from clinic.patients.search import COLUMNS, queries_for
 from clinic.patients.tables import Patient
 from clinic.scheduling.tables import Appointment
-from tests.factories import make_patient, post, sign_in_as
+from tests.factories import make_patient, mrn_of, post, sign_in_as
 from tests.helpers import html, is_fragment
 
 
@@ -35,13 +35,13 @@ def test_names_match_by_prefix_ignoring_case_and_accents(harness, client):
     assert found(client, "nobody") == []
 
 
-def test_mrn_birth_date_and_phone_digits(harness, client):
+def test_it_finds_a_patient_by_mrn_birth_date_or_phone_digits(harness, client):
     sign_in_as(harness, "receptionist")
     target = harness.run(make_patient, first_name="Ada", last_name="Byron", date_of_birth="1980-12-10",
                          phone="(415) 555-0177")
     harness.run(make_patient, first_name="Other", last_name="Person", date_of_birth="1981-12-10",
                 phone="(212) 555-0100")
-    mrn = harness.sql("SELECT mrn FROM patient WHERE id = {}", target)[0]["mrn"]
+    mrn = mrn_of(harness, target)
     assert found(client, mrn) == [target]
     assert found(client, f"{mrn[:-1]}-{mrn[-1]}") == [target]
     assert found(client, "12/10/1980") == [target]  # the clinic's date order (US)
@@ -49,9 +49,17 @@ def test_mrn_birth_date_and_phone_digits(harness, client):
     assert found(client, "0177") == [target]
     assert found(client, "555-0177") == [target]
     assert found(client, "(415) 555 0177") == [target]
+    assert found(client, "+1 415 555 0177") == [target]
 
 
-def test_ranking_exact_last_names_first_then_prefixes_then_first_names(harness, client):
+def test_digits_the_search_cannot_read_find_nothing_rather_than_fail(harness, client):
+    sign_in_as(harness, "receptionist")
+    harness.run(make_patient, phone="(415) 555-0123")
+    assert found(client, "12345²6") == []
+    assert found(client, "٥٥٥٠١٢٣") == []
+
+
+def test_exact_last_names_come_first_then_prefixes_then_first_names(harness, client):
     sign_in_as(harness, "receptionist")
     first_name_match = harness.run(make_patient, first_name="Lee", last_name="Adams", date_of_birth="1970-01-01")
     prefix = harness.run(make_patient, first_name="Amy", last_name="Leeds", date_of_birth="1971-01-01")

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from clinic.practice.services import clean_hours
 from tests.factories import make_patient, post, sign_in_as
-from tests.helpers import html, one
+from tests.helpers import form_values, html, one
 
 
 def settings_values(client, **changes) -> dict:
-    form = html(client.get("/admin/clinic")).css_first("#practice-form form")
-    values = {}
-    for node in form.css("input[name], select[name], textarea[name]"):
-        name = node.attributes["name"]
-        if name == "_csrf_token":
-            continue
-        if node.tag == "select":
-            chosen = node.css_first("option[selected]")
-            values[name] = chosen.attributes["value"] if chosen else ""
-        elif node.tag == "textarea":
-            values[name] = node.text()
-        else:
-            values[name] = node.attributes.get("value") or ""
-    return {**values, **changes}
+    return form_values(client, "/admin/clinic", "#practice-form form", **changes)
 
 
 def test_the_first_visit_shows_what_the_environment_set(harness, client):
@@ -71,17 +55,12 @@ def test_two_administrators_saving_at_once_do_not_overwrite_each_other(harness, 
     assert one(html(response), "#f-phone").attributes["value"] == "555-0199"
 
 
-def test_opening_hours_with_a_break_are_kept_in_order():
-    hours, errors = clean_hours({"opens_0_0": "13:00", "closes_0_0": "17:00", "opens_0_1": "09:00",
-                                 "closes_0_1": "12:00"})
-    assert errors == {}
-    assert hours == {0: [(dt.time(9), dt.time(12)), (dt.time(13), dt.time(17))]}
-
-
-def test_overlapping_blocks_of_a_day_are_refused():
-    hours, errors = clean_hours({"opens_1_0": "09:00", "closes_1_0": "13:00", "opens_1_1": "12:00",
-                                 "closes_1_1": "17:00"})
-    assert "opens_1_1" in errors
+@pytest.mark.parametrize("version", ["", "²", "٣", "1.0", "99999999999999"])
+def test_a_version_that_is_not_one_is_a_conflict_not_a_crash(harness, client, version):
+    sign_in_as(harness, "admin")
+    response = post(client, "/admin/clinic", settings_values(client, phone="555-0100", version=version), htmx=True)
+    assert response.status_code == 409
+    assert harness.audit("action = 'practice.update'") == []
 
 
 def test_closures_are_added_listed_and_removed(harness, client):
@@ -112,3 +91,4 @@ def test_the_clinic_name_heads_every_page_and_printout(harness, client):
     chart = html(client.get(f"/patients/{patient_id}"))
     assert one(chart, ".brand").text() == "Lakeside Health"
     assert "Lakeside Health" in one(chart, ".print-header").text()
+
