@@ -13,11 +13,10 @@ from clinic.core.crypto import Keyring, new_key_setting
 from clinic.db.schema import table_names
 from clinic.ops.demo import load_demo
 from clinic.security import fields, mfa
-from tests.accounts.test_mfa import enrol, sign_in
 from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_INDEX_KEY
-from tests.factories import add_chart_entry, make_staff, post
-from tests.helpers import html, one
-from tests.patients.test_encryption import clinic_command, seed
+from tests.factories import add_chart_entry, enrol_in_mfa, make_staff, post, sign_in
+from tests.helpers import html, one, run_clinic
+from tests.patients.test_encryption import seed
 
 START = dt.datetime(2026, 11, 23, 14, 0, 5, tzinfo=dt.timezone.utc)
 # Written only by the enrolment screen of earlier versions (now it stores nothing until the code is right).
@@ -43,7 +42,7 @@ def enrolled_admin(harness, client) -> dict:
     admin = harness.run(make_staff, "admin")
     with time_machine.travel(START, tick=True):
         sign_in(client, admin["email"])
-        admin["totp_secret"], _ = enrol(client)
+        admin["totp_secret"], _ = enrol_in_mfa(client)
         post(client, "/signout")
     return admin
 
@@ -81,7 +80,7 @@ def test_every_column_holding_encrypted_values_is_registered_for_rotation(harnes
 def test_rotation_re_encrypts_mfa_secrets_and_they_work_under_the_new_key_alone(harness, client, make_app):
     admin = enrolled_admin(harness, client)
     new_key = new_key_setting("next1")
-    rotated = clinic_command(harness, "rotate-keys", keys=f"{new_key},{TEST_ENCRYPTION_KEYS}")
+    rotated = run_clinic(harness, "rotate-keys", CLINIC_ENCRYPTION_KEYS=f"{new_key},{TEST_ENCRYPTION_KEYS}")
     assert rotated.returncode == 0, rotated.stderr
     assert "staff.totp_secret: 1 value(s) re-encrypted under key next1" in rotated.stdout
     assert "done: every encrypted value is under key next1" in rotated.stdout
@@ -117,12 +116,12 @@ def test_check_and_rotate_keys_name_a_key_that_values_need_but_the_settings_lack
     admin = enrolled_admin(harness, client)
     seed(harness, client)
     new_key = new_key_setting("next3")
-    check = clinic_command(harness, "check", keys=new_key)
+    check = run_clinic(harness, "check", CLINIC_ENCRYPTION_KEYS=new_key)
     assert check.returncode == 2
     assert ("encryption    values under key test1 which is not in CLINIC_ENCRYPTION_KEYS (allergy.notes: 1, "
             "medication.notes: 1, patient.national_id: 1, patient_insurance.member_number: 1, staff.totp_secret: 1, "
             "vital_signs.notes: 1)") in check.stdout
-    refused = clinic_command(harness, "rotate-keys", keys=new_key)
+    refused = run_clinic(harness, "rotate-keys", CLINIC_ENCRYPTION_KEYS=new_key)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert refused.stderr.strip().splitlines() == [
         "error: values under key test1 which is not in CLINIC_ENCRYPTION_KEYS (allergy.notes: 1, medication.notes: 1, "
@@ -130,7 +129,7 @@ def test_check_and_rotate_keys_name_a_key_that_values_need_but_the_settings_lack
         "put that key back in the list (after the new one) and run again; nothing was changed"]
     stored = harness.sql("SELECT totp_secret FROM staff WHERE id = {}", admin["id"])[0]["totp_secret"]
     assert stored.startswith("enc1:test1:")
-    fine = clinic_command(harness, "check", keys=TEST_ENCRYPTION_KEYS)
+    fine = run_clinic(harness, "check", CLINIC_ENCRYPTION_KEYS=TEST_ENCRYPTION_KEYS)
     assert fine.returncode == 0 and "encryption    key test1; every value is under it" in fine.stdout
 
 
@@ -140,7 +139,7 @@ def test_rotation_is_not_done_while_a_value_does_not_decrypt(harness, client):
     stolen = harness.sql("SELECT totp_secret FROM staff WHERE id = {}", admin["id"])[0]["totp_secret"]
     # A secret copied onto another account does not decrypt there (it is bound to its row).
     harness.sql("UPDATE staff SET totp_secret = {}, mfa_enabled = {} WHERE id = {}", stolen, True, other["id"])
-    result = clinic_command(harness, "rotate-keys", keys=f"{new_key_setting('next4')},{TEST_ENCRYPTION_KEYS}")
+    result = run_clinic(harness, "rotate-keys", CLINIC_ENCRYPTION_KEYS=f"{new_key_setting('next4')},{TEST_ENCRYPTION_KEYS}")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert (f"staff.totp_secret: the value in row {other['id']} does not decrypt (altered or moved); left as it is"
             in result.stdout)
