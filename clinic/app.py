@@ -65,7 +65,7 @@ from clinic.web.templating import template_config
 STATIC_MAX_AGE = 365 * 24 * 3600
 # Attempts per client address per minute on the forms that take a password or code.
 SIGN_IN_RATE = ("minute", 20)
-RATE_LIMITED_PATHS = {"/signin", "/signin/mfa", "/account/confirm"}
+RATE_LIMITED_PATHS = {"/signin", "/signin/mfa", "/account/confirm", "/account/password"}
 
 
 def is_credential_attempt(request: Request) -> bool:

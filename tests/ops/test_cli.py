@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -40,9 +41,11 @@ def fresh_database(backend, tmp_path) -> dict[str, str]:
     """Environment for the command against an empty database of this backend."""
     env = {"CLINIC_DATA_DIR": str(tmp_path / "data"), "CLINIC_TIMEZONE": "Europe/Lisbon"}
     if backend == "mysql":
-        url = MYSQL_URL.rsplit("/", 1)[0] + "/clinic_test_cli"
+        # Named after this run's test database, so people sharing a server do not drop each other's.
         database = mysql_database()
-        recreate_mysql_database(type(database)(**{**database.__dict__, "name": "clinic_test_cli"}))
+        name = f"{database.name}_cli"
+        url = MYSQL_URL.rsplit("/", 1)[0] + "/" + name
+        recreate_mysql_database(type(database)(**{**database.__dict__, "name": name}))
         env["DATABASE_URL"] = url
     return env
 
@@ -223,3 +226,63 @@ def test_worker_refuses_an_unmigrated_database(backend, fresh_database):
     result = clinic("worker", env=fresh_database)
     assert result.returncode == 2
     assert "run `clinic migrate` first" in one_error_line(result)
+
+
+def test_unlock_lifts_an_accounts_sign_in_pauses_and_is_audited(backend, fresh_database):
+    from clinic.db import engine_for
+    from clinic.db.schema import raw
+    from clinic.db.urls import parse_database_url
+    from clinic.security import throttle
+    from tests.conftest import run_async
+
+    assert clinic("migrate", env=fresh_database).returncode == 0
+    made = clinic("createadmin", "--email", "Boss@Riverside-Clinic.org", "--name", "Bea Boss",
+                  env={**fresh_database, "CLINIC_ADMIN_PASSWORD": "quiet river lantern 7"})
+    assert made.returncode == 0, made.stderr
+    url = fresh_database.get("DATABASE_URL") or f"sqlite:///{fresh_database['CLINIC_DATA_DIR']}/clinic.db"
+    email = "boss@riverside-clinic.org"
+    paused_keys = [throttle.account_key(email), throttle.pair_key(email, "203.0.113.66"),
+                   throttle.pair_key(email, "198.51.100.7")]
+
+    async def sign_in_throttle(*keys: str) -> list[str]:
+        engine = engine_for(parse_database_url(url, Path(".")))
+        await engine.start_connection_pool()
+        try:
+            for key in keys:
+                await raw(engine, "INSERT INTO sign_in_throttle (\"key\", failures, locked_until, updated_at) "
+                                  "VALUES ({}, 100, {}, {})", key, dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1),
+                          dt.datetime.now(dt.timezone.utc))
+            rows = await raw(engine, 'SELECT "key" FROM sign_in_throttle ORDER BY "key"')
+            return [row["key"] for row in rows]
+        finally:
+            await engine.close_connection_pool()
+
+    other = throttle.pair_key("someone.else@riverside-clinic.org", "203.0.113.66")
+    assert len(run_async(sign_in_throttle, *paused_keys, other)) == 4
+    unlocked = clinic("unlock", "BOSS@riverside-clinic.org", env=fresh_database)
+    assert unlocked.returncode == 0, unlocked.stderr
+    assert unlocked.stdout.splitlines() == [f"sign-in unlocked for {email} (it was paused for everyone)"]
+    assert run_async(sign_in_throttle) == [other]  # only this account's pauses went
+    again = clinic("unlock", email, env=fresh_database)
+    assert again.returncode == 0 and "(it was not paused)" in again.stdout
+    unknown = clinic("unlock", "nobody@riverside-clinic.org", env=fresh_database)
+    assert unknown.returncode == 2
+    assert one_error_line(unknown) == "error: no account has the email nobody@riverside-clinic.org"
+    verify = clinic("audit", "verify", env=fresh_database)
+    assert verify.returncode == 0 and "3 entries verified" in verify.stdout  # created, unlocked twice
+    assert run_async(audit_entries, url) == [("staff.create", "command line"), ("staff.unlock", "command line"),
+                                             ("staff.unlock", "command line")]
+
+
+async def audit_entries(url: str) -> list[tuple[str, str]]:
+    from clinic.db import engine_for
+    from clinic.db.schema import raw
+    from clinic.db.urls import parse_database_url
+
+    engine = engine_for(parse_database_url(url, Path(".")))
+    await engine.start_connection_pool()
+    try:
+        rows = await raw(engine, "SELECT action, role FROM audit_event ORDER BY id")
+    finally:
+        await engine.close_connection_pool()
+    return [(row["action"], row["role"]) for row in rows]
