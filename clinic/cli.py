@@ -316,7 +316,7 @@ def createadmin_command(settings: Settings, args) -> int:
     async def work(engine: Engine) -> int:
         await require_migrated(engine)
         try:
-            staff_id = await create_administrator(name, email, password)
+            staff_id = await create_administrator(name, email, password, clinic_name=settings.clinic_name)
         except Invalid as invalid:
             raise Abort("; ".join(invalid.errors.values())) from None
         print(f"administrator {email} created (id {staff_id}); they set up two-step sign-in when they first sign in")

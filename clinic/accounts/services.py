@@ -111,7 +111,8 @@ async def sign_in(email: str, password: str, actor: Actor, policy: sessions.Sess
     return SignInOutcome(token, stage=stage)
 
 
-async def change_password(staff_id: int, current: str, new: str, confirm: str, actor: Actor) -> None:
+async def change_password(staff_id: int, current: str, new: str, confirm: str, actor: Actor, *,
+                          clinic_name: str = "") -> None:
     staff = await Staff.select(Staff.email, Staff.email_key, Staff.full_name, Staff.password_hash).where(
         Staff.id == staff_id).first()
     # The current password is a credential like any other: its failures count
@@ -128,7 +129,7 @@ async def change_password(staff_id: int, current: str, new: str, confirm: str, a
                      outcome="failure", detail="wrong current password")
     else:
         await throttle.note_right_password(staff["email_key"], actor.client_address)
-    problem = password_problem(new, email=staff["email"], name=staff["full_name"])
+    problem = password_problem(new, email=staff["email"], name=staff["full_name"], clinic_name=clinic_name)
     if problem:
         errors["new_password"] = problem
     elif new != confirm:

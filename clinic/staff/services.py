@@ -234,10 +234,10 @@ async def sign_in_pause(staff_id: int) -> throttle.AccountPause:
     return (await throttle.pauses_of([staff["email_key"]]))[staff["email_key"]]
 
 
-async def create_administrator(full_name: str, email: str, password: str) -> int:
+async def create_administrator(full_name: str, email: str, password: str, *, clinic_name: str = "") -> int:
     """For `clinic createadmin`: the first account, with a password the person chose."""
     clean = _clean({"full_name": full_name, "email": email, "role": Role.ADMIN.value}, creating=True)
-    problem = password_problem(password, email=clean["email"], name=clean["full_name"])
+    problem = password_problem(password, email=clean["email"], name=clean["full_name"], clinic_name=clinic_name)
     if problem:
         raise Invalid({"password": problem})
     try:
