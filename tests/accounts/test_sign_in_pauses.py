@@ -144,6 +144,20 @@ def test_a_wrong_current_password_counts_like_a_failed_sign_in(proxied):
     assert [row["outcome"] for row in failed] == ["failure"] * throttle.PAIR_FREE_FAILURES + ["denied"]
 
 
+def test_wrong_passwords_when_confirming_identity_pause_only_that_address(proxied):
+    staff = sign_in_as(proxied, "admin")
+    headers = {"X-Forwarded-For": ATTACKER}
+    for _ in range(throttle.PAIR_FREE_FAILURES):
+        wrong = post(proxied.client, "/account/confirm", {"password": "a guess at it", "next": "/account"},
+                     headers=headers)
+        assert html(wrong).css_first("#e-password").text() == "That is not your password."
+    paused = post(proxied.client, "/account/confirm", {"password": PASSWORD, "next": "/account"}, headers=headers)
+    assert paused.status_code == 422 and "Too many failed attempts" in html(paused).css_first("#e-password").text()
+    proxied.client.cookies.clear()
+    assert alert(sign_in_from(proxied, ATTACKER, staff["email"], PASSWORD)).startswith(PAUSED)
+    assert sign_in_from(proxied, DESK, staff["email"], PASSWORD).status_code == 303
+
+
 def test_password_changes_are_rate_limited(harness, client):
     sign_in_as(harness, "nurse")
     change = {"current_password": "a guess at it", "new_password": "granite falcon meadow 9",
