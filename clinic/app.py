@@ -12,7 +12,6 @@ import time
 
 from litestar import Litestar, Request
 from litestar.config.compression import CompressionConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import StructLoggingConfig
@@ -46,6 +45,7 @@ from clinic.practice import controllers as practice
 from clinic.practice.controllers import PracticeController
 from clinic.records.chart_controllers import ChartController
 from clinic.security import fields
+from clinic.security.csrf import csrf_middleware
 from clinic.security.guards import RedirectRequired, authorize
 from clinic.security.middleware import session_middleware
 from clinic.security.sessions import SessionPolicy
@@ -68,7 +68,7 @@ from clinic.web.templating import template_config
 STATIC_MAX_AGE = 365 * 24 * 3600
 # Attempts per client address per minute on the forms that take a password or code.
 SIGN_IN_RATE = ("minute", 20)
-RATE_LIMITED_PATHS = {"/signin", "/signin/mfa", "/account/confirm"}
+RATE_LIMITED_PATHS = {"/signin", "/signin/mfa", "/account/confirm", "/account/password"}
 
 
 def is_credential_attempt(request: Request) -> bool:
@@ -117,7 +117,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         await engine.close_connection_pool()
 
     production = settings.is_production
-    csrf_cookie = "__Host-csrftoken" if production else "csrftoken"
 
     app = Litestar(
         route_handlers=[
@@ -175,6 +174,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             RateLimitConfig(rate_limit=SIGN_IN_RATE, check_throttle_handler=is_credential_attempt,
                             identifier_for_request=client_address, store="rate_limit").middleware,
             session_middleware,
+            csrf_middleware,
         ],
         stores={"rate_limit": DatabaseStore("rate_limit")},
         template_config=template_config(settings, clinic_locale=lambda: built["app"].state.locale,
@@ -192,15 +192,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 )
             ),
         ],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name=csrf_cookie,
-            cookie_secure=production,
-            cookie_httponly=True,
-            cookie_samesite="lax",
-            header_name="x-csrftoken",
-            exclude=["^/health$", "^/static/"],
-        ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         exception_handlers={
             RedirectRequired: redirect_handler,

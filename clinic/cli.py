@@ -100,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     createadmin.add_argument("--name", help="their full name")
     createadmin.set_defaults(handler=createadmin_command)
 
+    unlock = commands.add_parser(
+        "unlock", help="lift the sign-in pauses on an account (when no other administrator can)",
+        description="Clear an account's failed sign-in counts: the pause for everyone after too many failures "
+        "and the pauses at each client address. Recorded in the audit trail. Exit 2 when no account has this "
+        "email.")
+    unlock.add_argument("email", metavar="EMAIL", help="the account's email address (its sign-in name)")
+    unlock.set_defaults(handler=unlock_command)
+
     rotate = commands.add_parser(
         "rotate-keys", help="re-encrypt sensitive fields under the newest key",
         description="Re-encrypt every encrypted value that is not under the first key of CLINIC_ENCRYPTION_KEYS. "
@@ -340,7 +348,7 @@ def createadmin_command(settings: Settings, args) -> int:
     async def work(engine: Engine) -> int:
         await require_migrated(engine)
         try:
-            staff_id = await create_administrator(name, email, password)
+            staff_id = await create_administrator(name, email, password, clinic_name=settings.clinic_name)
         except Invalid as invalid:
             raise Abort("; ".join(invalid.errors.values())) from None
         print(f"administrator {email} created (id {staff_id}); they set up two-step sign-in when they first sign in")
@@ -357,6 +365,28 @@ def configure_logging(settings: Settings) -> None:
 
     structlog.configure(processors=structlog_processors(settings), logger_factory=logger_factory(),
                         wrapper_class=structlog.make_filtering_bound_logger(settings.log_level))
+
+
+def unlock_command(settings: Settings, args) -> int:
+    from clinic.audit.services import Actor
+    from clinic.staff.services import unlock_by_email
+
+    async def work(engine: Engine) -> int:
+        await require_migrated(engine)
+        # An operator's command: saying whether the account exists is fine here.
+        was = await unlock_by_email(args.email, Actor.system("command line"))
+        if was is None:
+            raise Abort(f"no account has the email {args.email}")
+        if was.everywhere:
+            state = "it was paused for everyone"
+        elif was.addresses:
+            state = f"it was paused at {was.addresses} address{'' if was.addresses == 1 else 'es'}"
+        else:
+            state = "it was not paused"
+        print(f"sign-in unlocked for {args.email.strip().lower()} ({state})")
+        return EXIT_OK
+
+    return run_with_database(settings, work)
 
 
 def audit_verify_command(settings: Settings, args) -> int:

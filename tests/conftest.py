@@ -250,6 +250,18 @@ def client(harness) -> TestClient:
 
 
 @pytest.fixture
+def proxied(make_app, backend) -> Harness:
+    """The app behind one trusted proxy (CLINIC_PROXY_HOPS=1): a request names
+    its client address in ``X-Forwarded-For``, as the proxy would."""
+    app = make_app(CLINIC_PROXY_HOPS="1")
+    with TestClient(app, base_url="http://testserver.local") as client:
+        test_harness = Harness(app=app, client=client, backend=backend)
+        test_harness.run(empty_tables, app.state.engine)
+        test_harness.audit_start = test_harness.sql("SELECT COALESCE(MAX(id), 0) AS n FROM audit_event")[0]["n"]
+        yield test_harness
+
+
+@pytest.fixture
 def make_app(database_url, tmp_path) -> Callable[..., Litestar]:
     """Build an app with other settings (production mode, short timeouts...)."""
 

@@ -6,10 +6,14 @@ import datetime as dt
 import itertools
 from functools import lru_cache
 
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
 from clinic.security import mfa, sessions
+from clinic.security.csrf import REFUSED
 from clinic.security.passwords import hash_password
 from clinic.security.permissions import CLINICIAN_ROLES
 from clinic.security.tables import Staff
+from clinic.web.pages import FLASH_COOKIE
 
 PASSWORD = "correct horse battery staple"
 CODE_STEP_START = dt.datetime(2026, 11, 23, 14, 0, 5, tzinfo=dt.timezone.utc)  # 5 s into a 30 s code step
@@ -73,21 +77,45 @@ def enrol_in_mfa(client) -> tuple[str, list[str]]:
     return secret, codes
 
 
-def csrf_token(client) -> str:
-    """The double-submit CSRF token: the cookie Litestar set, echoed in the request."""
-    token = client.cookies.get("csrftoken")
-    if not token:
-        client.get("/signin")
-        token = client.cookies.get("csrftoken")
+def csrf_token(client, *, fresh: bool = False) -> str:
+    """The CSRF token a page would give this client now, as a browser reads it.
+
+    It belongs to the session (or, signed out, to the csrftoken cookie), so it
+    is read again from a page whenever those cookies change. "/signin" shows
+    the sign-in form to anyone not fully signed in and sends the rest to the
+    dashboard; neither changes anything (a step's own page might: MFA setup
+    makes a new secret)."""
+    cookies = (client.cookies.get("clinic_session"), client.cookies.get("csrftoken"))
+    known = getattr(client, "_clinic_csrf", None)
+    if known and known[0] == cookies and not fresh:
+        return known[1]
+    notice = client.cookies.get(FLASH_COOKIE)  # a confirmation the test may still look for
+    page = client.get("/signin", follow_redirects=True)
+    if notice is not None:
+        client.cookies.set(FLASH_COOKIE, notice, domain="testserver.local")
+    meta = HTMLParser(page.text).css_first('meta[name="csrf-token"]')
+    token = meta.attributes["content"] if meta else ""
+    client._clinic_csrf = ((client.cookies.get("clinic_session"), client.cookies.get("csrftoken")), token)
     return token
 
 
 def post(client, url: str, data: dict | None = None, *, htmx: bool = False, **kwargs):
-    headers = {"X-CSRFToken": csrf_token(client), **kwargs.pop("headers", {})}
-    if htmx:
-        headers["HX-Request"] = "true"
-        headers.setdefault("HX-Current-URL", "http://testserver.local/")
-    return client.post(url, data=data or {}, headers=headers, follow_redirects=False, **kwargs)
+    """A form or htmx POST with the page's CSRF token, as a browser sends it."""
+    extra = kwargs.pop("headers", {})
+
+    def send(token: str):
+        headers = {"X-CSRFToken": token, **extra}
+        if htmx:
+            headers["HX-Request"] = "true"
+            headers.setdefault("HX-Current-URL", "http://testserver.local/")
+        return client.post(url, data=data or {}, headers=headers, follow_redirects=False, **kwargs)
+
+    response = send(csrf_token(client))
+    if response.status_code == 403 and REFUSED in response.text and "X-CSRFToken" not in extra:
+        # The session ended on the server while its cookie stayed (too many
+        # wrong codes, say): a browser would be on a fresh page by now.
+        response = send(csrf_token(client, fresh=True))
+    return response
 
 
 DEFAULT_PATIENT = {

@@ -47,7 +47,8 @@ class AccountController(Controller):
         try:
             await services.change_password(user.id, form.values.get("current_password", ""),
                                            form.values.get("new_password", ""),
-                                           form.values.get("confirm_password", ""), actor_of(request))
+                                           form.values.get("confirm_password", ""), actor_of(request),
+                                           clinic_name=request.app.state.clinic_name)
         except Invalid as invalid:
             form.errors = invalid.errors
             return render(request, "accounts/password.html", {"form": without_secrets(form), "forced": forced,

@@ -23,6 +23,8 @@ PAUSED = ("Signing in is paused for a few minutes after several failed attempts.
 GENERIC_FAILURE = (
     "That email and password did not work. After several failed attempts, signing in pauses for a few minutes."
 )
+# For someone already signed in (confirming identity, changing their password).
+TOO_MANY_ATTEMPTS = "Too many failed attempts. Wait a few minutes and try again."
 
 
 async def mfa_policy() -> str:
@@ -74,7 +76,7 @@ class SignInOutcome:
 
 async def sign_in(email: str, password: str, actor: Actor, policy: sessions.SessionPolicy) -> SignInOutcome:
     email_key = email.strip().lower()
-    account, address = throttle.account_key(email_key), throttle.address_key(actor.client_address)
+    address = actor.client_address
     staff = await Staff.select(Staff.id, Staff.role, Staff.active, Staff.password_hash).where(
         Staff.email_key == email_key
     ).first() if email_key else None
@@ -82,7 +84,7 @@ async def sign_in(email: str, password: str, actor: Actor, policy: sessions.Sess
     audit_actor = Actor(staff_id=staff_id, role=staff["role"] if staff else "",
                         client_address=actor.client_address, user_agent=actor.user_agent)
 
-    if await throttle.locked_until(account) or await throttle.locked_until(address):
+    if await throttle.password_paused(email_key, address):
         verify_password(None, password)  # same time as any other answer
         await record("auth.login_failed", audit_actor, entity_type="staff", entity_id=staff_id,
                      outcome="denied", detail="paused after repeated failures")
@@ -90,14 +92,13 @@ async def sign_in(email: str, password: str, actor: Actor, policy: sessions.Sess
 
     password_ok = verify_password(staff["password_hash"] if staff else None, password)
     if not (staff and staff["active"] and password_ok):
-        paused = await throttle.note_failure(account, throttle.ACCOUNT_FREE_FAILURES)
-        paused = await throttle.note_failure(address, throttle.ADDRESS_FREE_FAILURES) or paused
+        paused = await throttle.note_wrong_password(email_key, address)
         reason = "unknown email" if not staff else "inactive account" if not staff["active"] else "wrong password"
         await record("auth.login_failed", audit_actor, entity_type="staff", entity_id=staff_id, outcome="failure",
                      detail=reason)
         return SignInOutcome(None, message=PAUSED if paused else GENERIC_FAILURE)
 
-    await throttle.clear(account)
+    await throttle.note_right_password(email_key, address)
     changes = {Staff.last_sign_in_at: clock.now()}
     if needs_rehash(staff["password_hash"]):
         changes[Staff.password_hash] = hash_password(password)
@@ -110,12 +111,25 @@ async def sign_in(email: str, password: str, actor: Actor, policy: sessions.Sess
     return SignInOutcome(token, stage=stage)
 
 
-async def change_password(staff_id: int, current: str, new: str, confirm: str, actor: Actor) -> None:
-    staff = await Staff.select(Staff.email, Staff.full_name, Staff.password_hash).where(Staff.id == staff_id).first()
+async def change_password(staff_id: int, current: str, new: str, confirm: str, actor: Actor, *,
+                          clinic_name: str = "") -> None:
+    staff = await Staff.select(Staff.email, Staff.email_key, Staff.full_name, Staff.password_hash).where(
+        Staff.id == staff_id).first()
+    # The current password is a credential like any other: its failures count
+    # towards the same pauses as sign-in (a stolen session must not guess it).
+    if await throttle.password_paused(staff["email_key"], actor.client_address):
+        await record("auth.password_change_failed", actor, entity_type="staff", entity_id=staff_id,
+                     outcome="denied", detail="paused after repeated failures")
+        raise Invalid({"current_password": TOO_MANY_ATTEMPTS})
     errors = {}
     if not verify_password(staff["password_hash"], current):
         errors["current_password"] = "That is not your current password."
-    problem = password_problem(new, email=staff["email"], name=staff["full_name"])
+        await throttle.note_wrong_password(staff["email_key"], actor.client_address)
+        await record("auth.password_change_failed", actor, entity_type="staff", entity_id=staff_id,
+                     outcome="failure", detail="wrong current password")
+    else:
+        await throttle.note_right_password(staff["email_key"], actor.client_address)
+    problem = password_problem(new, email=staff["email"], name=staff["full_name"], clinic_name=clinic_name)
     if problem:
         errors["new_password"] = problem
     elif new != confirm:
@@ -172,18 +186,19 @@ async def confirm_identity(staff_id: int, password: str, code: str, keyring, act
 
     staff = await Staff.select(Staff.password_hash, Staff.mfa_enabled, Staff.email_key).where(
         Staff.id == staff_id).first()
-    password_key, code_key = throttle.account_key(staff["email_key"]), throttle.code_key(staff_id)
+    email_key, address, code_key = staff["email_key"], actor.client_address, throttle.code_key(staff_id)
     errors = {}
-    if await throttle.locked_until(password_key) or await throttle.locked_until(code_key):
-        errors["password"] = "Too many failed attempts. Wait a few minutes and try again."
+    if await throttle.password_paused(email_key, address) or await throttle.locked_until(code_key):
+        errors["password"] = TOO_MANY_ATTEMPTS
     elif not verify_password(staff["password_hash"], password):
         errors["password"] = "That is not your password."
-        await throttle.note_failure(password_key, throttle.ACCOUNT_FREE_FAILURES)
+        await throttle.note_wrong_password(email_key, address)
     elif staff["mfa_enabled"] and not await mfa.accept_code(staff_id, code, keyring):
         errors["code"] = "That code did not work. Use the current code from your authenticator app."
         await throttle.note_failure(code_key, throttle.CODE_FREE_FAILURES)
     if errors:
         await record("auth.confirm_failed", actor, entity_type="staff", entity_id=staff_id, outcome="failure")
         raise Invalid(errors)
+    await throttle.note_right_password(email_key, address)
     await throttle.clear(code_key)
     await record("auth.confirmed", actor, entity_type="staff", entity_id=staff_id)

@@ -24,6 +24,7 @@ ACTIONS: dict[str, str] = {
     "auth.mfa_passed": "Passed two-step sign-in",
     "auth.mfa_recovery_used": "Used a recovery code",
     "auth.password_changed": "Changed their password",
+    "auth.password_change_failed": "Gave a wrong current password when changing it",
     "auth.recovery_codes_replaced": "Made new recovery codes",
     "clinical.create": "Added to the chart",
     "clinical.no_known_allergies": "Recorded no known allergies",

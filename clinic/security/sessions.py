@@ -77,6 +77,7 @@ class CurrentUser:
     confirmed_at: dt.datetime
     last_seen_at: dt.datetime
     expires_at: dt.datetime
+    started_at: dt.datetime
     permissions: frozenset[str] = field(default_factory=frozenset)
 
     def can(self, permission: str) -> bool:
@@ -161,6 +162,7 @@ async def load(token: str, policy: SessionPolicy) -> tuple[CurrentUser | None, s
         confirmed_at=row["confirmed_at"],
         last_seen_at=row["last_seen_at"],
         expires_at=row["expires_at"],
+        started_at=row["created_at"],
         permissions=permissions_of(row["role"]) if row["stage"] == ACTIVE else frozenset(),
     )
     return user, ""

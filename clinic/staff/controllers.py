@@ -160,7 +160,7 @@ async def detail_page(request: Request, staff_id: int, *, form: Form | None = No
         "staff": staff,
         "form": form,
         "role_values": Form(values={"role": staff["role"]}),
-        "locked": await services.is_locked(staff_id),
+        "pause": await services.sign_in_pause(staff_id),
         "codes_left": await mfa.recovery_codes_left(staff_id) if staff["mfa_enabled"] else 0,
         "live_sessions": await sessions.live_sessions(staff_id, request.app.state.session_policy),
         "is_self": request.scope["user"].id == staff_id,

@@ -64,9 +64,9 @@ async def list_staff(*, search: str = "", role: str = "", status: str = "active"
         .limit(PAGE_SIZE)
         .offset(offset)
     )
-    paused = await throttle.paused_keys([throttle.account_key(row["email_key"]) for row in rows])
+    pauses = await throttle.pauses_of([row["email_key"] for row in rows])
     for row in rows:
-        row["locked"] = throttle.account_key(row["email_key"]) in paused
+        row["pause"] = pauses[row["email_key"]]
     return Page(rows=rows, number=page, pages=pages, total=total)
 
 
@@ -209,21 +209,35 @@ async def reset_mfa(staff_id: int, actor: Actor) -> None:
 
 
 async def unlock(staff_id: int, actor: Actor) -> None:
+    """Lift every sign-in pause on the account: for everyone, and at each address."""
     staff = await Staff.select(Staff.email_key).where(Staff.id == staff_id).first()
     if staff:
-        await throttle.clear(throttle.account_key(staff["email_key"]))
+        await throttle.unlock_account(staff["email_key"])
         await record("staff.unlock", actor, entity_type="staff", entity_id=staff_id)
 
 
-async def is_locked(staff_id: int) -> bool:
+async def unlock_by_email(email: str, actor: Actor) -> throttle.AccountPause | None:
+    """For `clinic unlock`: what was paused (None: nobody has this email)."""
+    staff = await Staff.select(Staff.id, Staff.email_key).where(Staff.email_key == email.strip().lower()).first()
+    if staff is None:
+        return None
+    before = (await throttle.pauses_of([staff["email_key"]]))[staff["email_key"]]
+    await unlock(staff["id"], actor)
+    return before
+
+
+async def sign_in_pause(staff_id: int) -> throttle.AccountPause:
+    """The account's sign-in pauses now (for everyone, or at some client addresses)."""
     staff = await Staff.select(Staff.email_key).where(Staff.id == staff_id).first()
-    return bool(staff and await throttle.locked_until(throttle.account_key(staff["email_key"])))
+    if staff is None:
+        return throttle.AccountPause()
+    return (await throttle.pauses_of([staff["email_key"]]))[staff["email_key"]]
 
 
-async def create_administrator(full_name: str, email: str, password: str) -> int:
+async def create_administrator(full_name: str, email: str, password: str, *, clinic_name: str = "") -> int:
     """For `clinic createadmin`: the first account, with a password the person chose."""
     clean = _clean({"full_name": full_name, "email": email, "role": Role.ADMIN.value}, creating=True)
-    problem = password_problem(password, email=clean["email"], name=clean["full_name"])
+    problem = password_problem(password, email=clean["email"], name=clean["full_name"], clinic_name=clinic_name)
     if problem:
         raise Invalid({"password": problem})
     try:

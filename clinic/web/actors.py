@@ -13,10 +13,13 @@ def client_address(connection: ASGIConnection) -> str:
     Behind N trusted proxies (CLINIC_PROXY_HOPS; 1 on Railway) it is the Nth
     entry from the right of X-Forwarded-For: each proxy appends what it saw,
     while everything further left came from the client and can be forged.
+    A proxy may add its own header line instead of extending the client's, so
+    every line is read, in order, before counting from the right.
     """
     hops = connection.app.state.settings.proxy_hops
     if hops:
-        forwarded = [part.strip() for part in connection.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+        lines = connection.headers.getall("x-forwarded-for", [])
+        forwarded = [part.strip() for line in lines for part in line.split(",") if part.strip()]
         if len(forwarded) >= hops:
             return forwarded[-hops][:64]
     client = connection.scope.get("client")

@@ -15,7 +15,7 @@ def test_a_temporary_password_must_be_changed_first(harness, client):
     weak = post(client, "/account/password", {"current_password": PASSWORD, "new_password": "password1234",
                                                "confirm_password": "password1234", "next": "/account"})
     assert weak.status_code == 422
-    assert "too common" in html(weak).css_first("#e-new_password").text()
+    assert "too easy to guess" in html(weak).css_first("#e-new_password").text()
     done = post(client, "/account/password", {"current_password": PASSWORD,
                                                "new_password": "violet tram harbour 42",
                                                "confirm_password": "violet tram harbour 42", "next": "/account"})
@@ -37,15 +37,3 @@ def test_changing_ones_password_needs_the_current_one_and_signs_out_elsewhere(ha
     assert client.get("/").status_code == 200  # this browser continues (under a new session id)
     ended = harness.sql("SELECT end_reason FROM staff_session WHERE token_hash = {}", token_digest(other_browser))
     assert ended == [{"end_reason": "password changed"}]
-
-
-def test_the_password_policy_refuses_short_common_and_email_like_passwords():
-    from clinic.security.passwords import password_problem
-
-    assert password_problem("short") is not None
-    assert "email" in password_problem("jane.doe.clinic!", email="jane.doe@riverside-clinic.org")
-    for common in ("password1234", "P@ssw0rd2024!", "qwertyuiop123", "123456789012", "aaaaaaaaaaaa",
-                   "Welcome2026!!", "letmeinletmein"):
-        assert password_problem(common) is not None, common
-    assert password_problem("correct horse battery staple") is None
-    assert password_problem("violet tram harbour 42", email="x@y.z") is None

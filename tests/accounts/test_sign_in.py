@@ -75,7 +75,7 @@ def test_empty_fields_are_explained_inline(client):
     assert tree.css_first("#e-password").text() == "Enter your password."
 
 
-def test_five_failures_pause_the_account_and_even_the_right_password_is_refused(harness, client):
+def test_five_failures_pause_that_address_and_even_the_right_password_is_refused(harness, client):
     staff = harness.run(make_staff, "doctor")
     for _ in range(5):
         assert sign_in(client, staff["email"], "wrong password here").status_code == 422
@@ -84,10 +84,11 @@ def test_five_failures_pause_the_account_and_even_the_right_password_is_refused(
     assert paused.status_code == 422 and one(html(paused), ".alert-error").text().startswith(PAUSED)
     assert ("auth.login_failed", "denied") in audit_actions(harness, staff["id"])
     # The pause grows with further failures once it has run out.
-    first = harness.run(throttle.locked_until, throttle.account_key(staff["email"]))
+    pair = throttle.pair_key(staff["email"], "testclient")
+    first = harness.run(throttle.locked_until, pair)
     with time_machine.travel(first + dt.timedelta(seconds=1), tick=True):
         assert sign_in(client, staff["email"], "wrong again, sixth").status_code == 422
-        second = harness.run(throttle.locked_until, throttle.account_key(staff["email"]))
+        second = harness.run(throttle.locked_until, pair)
         assert second - dt.datetime.now(dt.timezone.utc) > dt.timedelta(seconds=100)  # 2 minutes this time
     with time_machine.travel(second + dt.timedelta(seconds=1), tick=True):
         assert sign_in(client, staff["email"], PASSWORD).status_code == 303
@@ -96,7 +97,7 @@ def test_five_failures_pause_the_account_and_even_the_right_password_is_refused(
 def test_an_unknown_email_is_paused_the_same_way(harness, client):
     for _ in range(5):
         sign_in(client, "ghost@riverside-clinic.org", "whatever password 1")
-    assert harness.run(throttle.locked_until, throttle.account_key("ghost@riverside-clinic.org")) is not None
+    assert harness.run(throttle.locked_until, throttle.pair_key("ghost@riverside-clinic.org", "testclient"))
     # The same words as for a real account: nothing tells whether it exists.
     paused = sign_in(client, "ghost@riverside-clinic.org", "whatever password 1")
     assert one(html(paused), ".alert-error").text().startswith(PAUSED)

@@ -75,3 +75,19 @@ def test_todays_page_lists_the_demo_visits_in_clinic_time(harness):
     assert len(rows) == len(expected) > 0
     first_time = rows[0].css_first("td").text().split("–")[0]
     assert first_time == expected[0]["starts_at"].astimezone(ZONE).strftime("%I:%M %p").lstrip("0")  # US clocks
+
+
+def test_the_demo_sign_ins_in_the_readme_work(harness):
+    import re
+    from pathlib import Path
+
+    from tests.factories import post
+
+    harness.run(load_demo, ZONE, now=NOW, patient_count=3)
+    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+    pairs = re.findall(r"`([\w.]+@demo\.clinic)` / `([^`]+)`", readme)
+    assert len(pairs) >= 2
+    for email, password in pairs:
+        harness.client.cookies.clear()
+        response = post(harness.client, "/signin", {"email": email, "password": password, "next": "/"})
+        assert response.status_code == 303, email

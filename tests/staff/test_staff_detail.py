@@ -132,7 +132,7 @@ def test_an_administrator_can_unlock_a_paused_account(harness, client):
     admin = sign_in_as(harness, "admin")
     assert admin
     page = client.get(f"/admin/staff/{staff['id']}")
-    assert "Paused after failed attempts" in page.text
+    assert "Paused at 1 address" in page.text
     response = post(client, f"/admin/staff/{staff['id']}/unlock", htmx=True)
     assert response.status_code == 200 and "Sign-in unlocked." in response.text
     client.cookies.clear()

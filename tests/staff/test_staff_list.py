@@ -47,8 +47,7 @@ def test_the_staff_list_shows_who_cannot_sign_in_for_now(harness, client):
     sign_in_as(harness, "admin")
     locked = harness.run(make_staff, "nurse")
     harness.run(make_staff, "doctor")
-    for _ in range(throttle.ACCOUNT_FREE_FAILURES):
-        harness.run(throttle.note_failure, throttle.account_key(locked["email"]), throttle.ACCOUNT_FREE_FAILURES)
+    harness.run(throttle.note_failure, throttle.account_key(locked["email"]), 1, fixed_pause=throttle.CEILING_PAUSE)
     tree = html(client.get("/admin/staff"))
     paused = {row.attributes["data-staff-id"] for row in tree.css("tr[data-staff-id]")
               if row.css_first("[data-testid=locked]") is not None}
