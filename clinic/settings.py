@@ -64,6 +64,8 @@ class Settings:
     currency: str = "USD"
     clinic_name: str = "Clinic"
     worker: str = "inline"
+    # Benchmarks and tests: X-Query-Count / X-Transaction-Count on every response.
+    count_queries: bool = False
     # Filled in with a note for each development secret we generated, so the
     # command line can warn once.
     generated_secrets: tuple[str, ...] = ()
@@ -184,6 +186,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         currency=currency,
         clinic_name=" ".join((env_vars.get("CLINIC_NAME") or "Clinic").split())[:120],
         worker=_choice(env_vars, "CLINIC_WORKER", "inline", WORKER_MODES),
+        count_queries=_choice(env_vars, "CLINIC_COUNT_QUERIES", "0", ("0", "1")) == "1",
         generated_secrets=tuple(generated),
     )
     if settings.session_warning_seconds >= settings.session_idle_minutes * 60:
