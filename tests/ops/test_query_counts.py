@@ -19,12 +19,15 @@ import pytest
 from litestar.testing import TestClient
 
 from clinic.app import create_app
+from clinic.audit.services import Actor
+from clinic.clinical.sections import SECTIONS
+from clinic.clinical.services import add_entry
 from clinic.clinical.tables import VitalSigns
 from clinic.piccolo_app import bind_tables
 from clinic.practice.services import forget
 from clinic.scheduling.tables import Appointment
 from tests.conftest import Harness, empty_tables, settings_for
-from tests.factories import add_chart_entry, add_policy, make_patient, post, sign_in_as, utcnow
+from tests.factories import add_policy, locale, make_patient, post, sign_in_as, utcnow
 
 # (statements, transactions) per request, with the clinic settings cached and
 # the session's last-seen time fresh (the usual request in a busy clinic).
@@ -36,8 +39,9 @@ EXPECTED = {
     # the read entry (chain head, entry, patients shown, head update) in one transaction
     "search": (9, 1),
     # session; patient; read entry (3); allergies and review (2); next and last
-    # visit (2); six sections (6); insurance; the timeline reads it all again (9)
-    "chart": (25, 1),
+    # visit (2); six sections (6) and who recorded their entries (2); insurance;
+    # the timeline reads it all again (9)
+    "chart": (27, 1),
     # session; count; page; clinicians for the filter; read entry (4)
     "patient list": (8, 1),
     # session; the day's visits; read entry (4)
@@ -76,15 +80,19 @@ async def small_clinic(doctor_id: int) -> None:
                                              starts_at=today + dt.timedelta(days=7 + number),
                                              ends_at=today + dt.timedelta(days=7 + number, minutes=15)))
     chart_id = patient_id
+    doctor = Actor(staff_id=doctor_id, role="doctor")
+    reading = locale().reading
     for number in range(ROWS):
-        await add_chart_entry("allergies", chart_id, substance=f"Substance {number}", notes="Hives")
-        await add_chart_entry("medications", chart_id, name=f"Medicine {number}")
-        await add_chart_entry("problems", chart_id, description=f"Problem {number}")
-        await add_chart_entry("history", chart_id, kind="medical", description=f"Illness {number}")
-        await add_chart_entry("immunizations", chart_id, vaccine=f"Vaccine {number}", given_on="2020-01-0" + str(number + 1))
+        # Recorded by a real clinician, as in a clinic: the chart shows who recorded each entry.
+        for key, values in (("allergies", {"substance": f"Substance {number}", "severity": "mild", "notes": "Hives"}),
+                            ("medications", {"name": f"Medicine {number}"}),
+                            ("problems", {"description": f"Problem {number}"}),
+                            ("history", {"kind": "medical", "description": f"Illness {number}"}),
+                            ("immunizations", {"vaccine": f"Vaccine {number}", "given_on": f"2020-01-0{number + 1}"})):
+            await add_entry(SECTIONS[key], chart_id, values, doctor, reading, accept_duplicate=True)
         await add_policy(chart_id, payer_name=f"Payer {number}")
         await VitalSigns.insert(VitalSigns(patient=chart_id, measured_at=utcnow() - dt.timedelta(days=number),
-                                           systolic=120, diastolic=80, pulse=70))
+                                           systolic=120, diastolic=80, pulse=70, recorded_by=doctor_id))
 
 
 def counts(response) -> tuple[int, int]:
