@@ -134,9 +134,11 @@ def measure_backend(backend: str, options: Options, clinic, texts: list[str], ge
             server = floor if screen.floor else app
             port = server.port
             first = screen.requests[0]
-            # Twice: the second is the usual request (clinic settings cached, the session's last-seen time fresh).
-            probe(port, first.method, first.path, screen.headers, first.body.encode() or None)
-            facts = probe(port, first.method, first.path, screen.headers, first.body.encode() or None)
+            # The usual request has the clinic settings cached and the session's last-seen time fresh: the
+            # fewest statements of a few tries (a refresh of either adds some now and then).
+            tries = [probe(port, first.method, first.path, screen.headers, first.body.encode() or None)
+                     for _ in range(3)]
+            facts = min(tries, key=lambda facts: (facts.queries or 0, facts.transactions or 0))
             if facts.status != 200:
                 raise RuntimeError(f"{screen.name}: {first.method} {first.path} answered {facts.status}")
             load.run(generator, port, screen.requests, screen.headers, connections=1, seconds=options.warmup_seconds)
