@@ -125,7 +125,6 @@ def measure_backend(backend: str, options: Options, clinic, texts: list[str], ge
         doctor_row = next(s for s in clinic.staff if s["role"] == "doctor")
         front_desk = sign_in(app.port, receptionist["email"], bench_password("receptionist"))
         doctor = sign_in(app.port, doctor_row["email"], bench_password("doctor"))
-        page = probe(app.port, "GET", "/", front_desk.headers())
         css = _css_path(app.port, front_desk)
         chosen = screens(clinic, texts, front_desk, doctor, css)
         if options.screens:
@@ -157,10 +156,9 @@ def measure_backend(backend: str, options: Options, clinic, texts: list[str], ge
                         f"CPU {entry['c10']['cpu_ms_per_request']:.2f} ms/req  "
                         f"queries {entry['queries']}")
         result["rss_after_load_mib"] = round(app.rss_mib(), 1)
-        result["first_load"] = [first_load(app.port, path, front_desk.headers() if path != charts_path(clinic)
-                                           else doctor.headers()) for path in ("/", "/patients",
-                                                                               charts_path(clinic))]
-        result["today_page_status"] = page.status
+        result["first_load"] = [first_load(app.port, "/", front_desk.headers()),
+                                first_load(app.port, "/patients", front_desk.headers()),
+                                first_load(app.port, charts_path(clinic), doctor.headers())]
         if options.soak_seconds:
             result["soak"] = soak(app, chosen, generator, options)
     return result

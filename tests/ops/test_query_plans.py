@@ -34,6 +34,15 @@ PATIENTS, APPOINTMENTS = 2000, 8000
 # Tables that stay small whatever the clinic's size: scanning them is fine.
 SMALL_TABLES = {"staff", "clinic_setting", "clinic_profile", "opening_hours", "clinic_closure", "migration",
                 "audit_chain_head", "job", "kv_store"}
+# An index whose key is the same for nearly every row: searching it reads every live patient. SQLite
+# without statistics (the app never runs ANALYZE) prefers it to a range on a name key.
+DISGUISED_SCANS = ("patient_archived_at",)
+# Without statistics SQLite drives the name search and the list by patient_archived_at (then sorts every
+# live patient for the list): O(patients) per request, 10x data costs ~8x. Statistics (ANALYZE or PRAGMA
+# optimize), a partial index, or "+archived_at" in those queries would fix it; then these pass, and
+# strict xfail says so.
+SQLITE_WITHOUT_STATISTICS = pytest.mark.xfail(strict=True, reason="SQLite without statistics reads every live "
+                                              "patient through patient_archived_at (see the module's notes)")
 # Full scans we know about, each with why it is there and what would remove it.
 KNOWN_SCANS = {
     # The list's total: nearly every patient is active, so the planner reads them all (or every entry of an
@@ -96,11 +105,13 @@ def full_scans(harness, lines: list[str]) -> list[str]:
     for line in lines:
         if is_mysql(harness.engine):
             table, kind, _ = line.split(" ", 2)
-            if kind == "ALL" and table.split("$")[0] not in SMALL_TABLES:
+            if kind == "ALL" and table.split("$")[0] not in SMALL_TABLES or any(name in line for name in DISGUISED_SCANS):
                 scans.append(line)
         else:
             match = re.match(r"SCAN (\w+)", line)
             if match and match.group(1) not in SMALL_TABLES and "INDEX" not in line:
+                scans.append(line)
+            elif any(f"INDEX {name}" in line for name in DISGUISED_SCANS):
                 scans.append(line)
     return scans
 
@@ -120,7 +131,9 @@ def assert_indexed(harness, request) -> int:
     return len(selects)
 
 
-def test_the_patient_list_reads_through_indexes_in_every_order(screens):
+def test_the_patient_list_reads_through_indexes_in_every_order(screens, request):
+    if screens.backend == "sqlite":
+        request.applymarker(SQLITE_WITHOUT_STATISTICS)
     sign_in(screens, "receptionist")
     for query in ("", "?sort=-name&page=3", "?sort=dob", "?sort=-last_visit", "?last_visit=30d",
                   "?status=archived", "?sort=mrn&page=40"):
@@ -139,7 +152,9 @@ def test_every_section_of_a_chart_is_read_through_an_index(screens):
     assert assert_indexed(screens, lambda: screens.client.get(f"/patients/{busiest['id']}")) >= 15
 
 
-def test_the_header_search_reads_through_indexes(screens):
+def test_the_header_search_reads_through_indexes(screens, request):
+    if screens.backend == "sqlite":
+        request.applymarker(SQLITE_WITHOUT_STATISTICS)
     sign_in(screens, "receptionist")
     patient = screens.clinic.patients[7]
     for text in (patient["last_name"][:3], patient["mrn"], patient["date_of_birth"].strftime("%m/%d/%Y"),
