@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test install install-test bench bench-10x bench-soak bench-setup clean
 
 run: $(STAMP)
 	$(BIN)/clinic migrate
@@ -17,8 +17,24 @@ run: $(STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(TEST_STAMP)
-	$(BIN)/python -m bench
+# Year five on SQLite and (when reachable at CLINIC_BENCH_MYSQL_URL) MariaDB; results in bench/results/latest.md.
+bench: $(TEST_STAMP) bench-setup
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-10x: $(TEST_STAMP) bench-setup
+	$(BIN)/python -m bench --scale 10x $(BENCH_ARGS)
+
+# The memory budget is SQLite's; BENCH_ARGS=--backends=sqlite,mariadb soaks both (twenty minutes more).
+bench-soak: $(TEST_STAMP) bench-setup
+	$(BIN)/python -m bench --backends sqlite --soak 600 $(BENCH_ARGS)
+
+# Debian's wrk drives the load; without it (not root, no apt) the async client process does, and says so.
+bench-setup:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; } || true; \
+	  fi; \
+	  command -v wrk >/dev/null 2>&1 || echo "wrk is not installed: the async client process will drive the load"; }
 
 install: $(STAMP)
 install-test: $(TEST_STAMP)

@@ -62,6 +62,7 @@ from clinic.web.errors import (
     server_error_handler,
 )
 from clinic.web.logging import logger_factory, structlog_processors
+from clinic.web.query_count import with_query_count
 from clinic.web.security_headers import security_headers_hook
 from clinic.web.templating import template_config
 
@@ -207,5 +208,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # Litestar runs middleware only for matched routes; the access log must
     # see every request, so it wraps the root handler.
     app.asgi_handler = with_access_log(app.asgi_handler)
+    if settings.count_queries:
+        app.asgi_handler = with_query_count(app.asgi_handler)
     built["app"] = app
     return app

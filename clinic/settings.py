@@ -72,6 +72,8 @@ class Settings:
     worker: str = "inline"
     # Shows /health's details to a caller with "Authorization: Bearer <token>" (optional).
     health_token: str = ""
+    # Benchmarks and tests: X-Query-Count / X-Transaction-Count on every response.
+    count_queries: bool = False
     # Filled in with a note for each development secret we generated, so the
     # command line can warn once.
     generated_secrets: tuple[str, ...] = ()
@@ -198,6 +200,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         clinic_name=" ".join((env_vars.get("CLINIC_NAME") or "Clinic").split())[:120],
         worker=_choice(env_vars, "CLINIC_WORKER", "inline", WORKER_MODES),
         health_token=health_token,
+        count_queries=_choice(env_vars, "CLINIC_COUNT_QUERIES", "0", ("0", "1")) == "1",
         generated_secrets=tuple(generated),
         warnings=tuple(warnings),
     )

@@ -51,6 +51,7 @@ from piccolo.engine.sqlite import (
 )
 from piccolo.querystring import QueryString
 
+from clinic.db.counting import count_statement, count_transaction
 from clinic.db.errors import (
     AppendOnlyViolation,
     DatabaseUnavailable,
@@ -144,6 +145,7 @@ class PooledSQLiteTransaction(SQLiteTransaction):
             raise
         self.finished = False
         self.context = self.engine.current_transaction.set(self)
+        count_transaction()
         return self
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
@@ -326,6 +328,7 @@ class ClinicSQLiteEngine(SQLiteEngine):
     # -- running queries -------------------------------------------------------
 
     async def _execute(self, connection, sql: str, args: list[Any]) -> list[dict]:
+        count_statement(sql, args)
         async with connection.execute(sql, args) as cursor:
             return await cursor.fetchall()
 

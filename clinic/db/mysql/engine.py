@@ -34,6 +34,7 @@ from piccolo.query.base import Query
 from piccolo.querystring import QueryString
 from piccolo.utils.sync import run_sync
 
+from clinic.db.counting import count_statement
 from clinic.db.errors import (
     DatabaseUnavailable,
     UnsupportedQuery,
@@ -277,6 +278,7 @@ class MySQLEngine(Engine[MySQLTransaction]):
         if in_transaction and _DDL.match(sql):
             # MySQL commits the open transaction before any DDL statement.
             raise TransactionError("DDL inside a transaction would silently commit it on MySQL")
+        count_statement(sql, args)
         for attempt in (1, 2):
             connection_context = self.connection() if use_transaction else self._pooled_connection()
             try:
@@ -321,6 +323,7 @@ class MySQLEngine(Engine[MySQLTransaction]):
             async with self.connection() as connection:
                 for statement in statements:
                     sql, args = self.prepare(statement)
+                    count_statement(sql, args)
                     async with self.translated_errors(table._meta.tablename):
                         async with connection.cursor() as cursor:
                             await cursor.execute(sql, args or None)

@@ -11,6 +11,7 @@ from piccolo.engine.exceptions import TransactionError
 from piccolo.query.base import DDL, Query
 from piccolo.utils.sync import run_sync
 
+from clinic.db.counting import count_statement, count_transaction
 from clinic.db.errors import DatabaseUnavailable
 from clinic.db.mysql.values import QuietStreamingCursor, decode_rows
 from clinic.db.sqlite import check_open
@@ -66,6 +67,7 @@ class MySQLTransaction(BaseTransaction):
         # one MySQL connection, which would corrupt the protocol.
         self.statement_lock = asyncio.Lock()
         self.context = self.engine.current_transaction.set(self)
+        count_transaction()
         return self
 
     async def execute(self, sql: str) -> None:
@@ -162,6 +164,7 @@ class AsyncBatch(BaseBatch):
         self.connection = await self.engine.new_connection()
         try:
             self.cursor = await self.connection.cursor(QuietStreamingCursor)
+            count_statement(sql, args)
             async with self.engine.translated_errors(None):
                 await self.cursor.execute(sql, args or None)
         except BaseException:

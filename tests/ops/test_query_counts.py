@@ -1,0 +1,140 @@
+"""How many statements and transactions each hot screen costs, exactly.
+
+With ``CLINIC_COUNT_QUERIES=1`` every response says how many SQL statements
+and transactions it took (the session look-up, the clinic settings, the
+handler and its audit entry included). These numbers are what the screens
+cost today: a change that adds a query per row (an N+1) or another
+transaction changes them and fails here. Lower them when a screen gets
+cheaper; never raise one without saying why in the commit.
+
+The data has several rows wherever a screen shows a list (patients, today's
+visits, chart entries in every section), so a query per row cannot hide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from litestar.testing import TestClient
+
+from clinic.app import create_app
+from clinic.audit.services import Actor
+from clinic.clinical.sections import SECTIONS
+from clinic.clinical.services import add_entry
+from clinic.clinical.tables import VitalSigns
+from clinic.piccolo_app import bind_tables
+from clinic.practice.services import forget
+from clinic.scheduling.tables import Appointment
+from tests.conftest import Harness, empty_tables, settings_for
+from tests.factories import add_policy, locale, make_patient, post, sign_in_as, utcnow
+
+# (statements, transactions) per request, with the clinic settings cached and
+# the session's last-seen time fresh (the usual request in a busy clinic).
+# The same on SQLite and MariaDB. What they are made of (2026-11-30):
+EXPECTED = {
+    # the database check, pending migrations, the job queue (due, oldest, dead)
+    "health": (5, 0),
+    # session; a query per name key (last, first, preferred); next appointments;
+    # the read entry (chain head, entry, patients shown, head update) in one transaction
+    "search": (9, 1),
+    # session; patient; read entry (3); allergies and review (2); next and last
+    # visit (2); six sections (6) and who recorded their entries (2); insurance;
+    # the timeline reads it all again (9)
+    "chart": (27, 1),
+    # session; count; page; clinicians for the filter; read entry (4)
+    "patient list": (8, 1),
+    # session; the day's visits; read entry (4)
+    "today": (6, 1),
+}
+ROWS = 4  # patients on each list, visits today, entries in each chart section
+
+
+@pytest.fixture(scope="module")
+def counting_app(backend, database_url, tmp_path_factory):
+    """An app that counts, on the test database, with a small clinic in it (built once per backend)."""
+    app = create_app(settings_for(database_url, tmp_path_factory.mktemp("counting"), CLINIC_COUNT_QUERIES="1"))
+    with TestClient(app, base_url="http://testserver.local") as client:
+        harness = Harness(app=app, client=client, backend=backend)
+        harness.run(empty_tables, app.state.engine)
+        doctor = sign_in_as(harness, "doctor")
+        harness.run(small_clinic, doctor["id"])
+        yield harness
+
+
+@pytest.fixture
+def counting(counting_app):
+    # Other modules' tests point the tables at their own app's engine.
+    bind_tables(counting_app.engine)
+    return counting_app
+
+
+async def small_clinic(doctor_id: int) -> None:
+    today = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+    for number in range(ROWS):
+        patient_id = await make_patient(first_name=f"Maria{number}", last_name=f"Garcia{number}",
+                                        date_of_birth=f"198{number}-03-15", national_id=f"123-45-678{number}")
+        await Appointment.insert(Appointment(patient=patient_id, provider=doctor_id, starts_at=today,
+                                             ends_at=today + dt.timedelta(minutes=15)),
+                                 Appointment(patient=patient_id, provider=doctor_id,
+                                             starts_at=today + dt.timedelta(days=7 + number),
+                                             ends_at=today + dt.timedelta(days=7 + number, minutes=15)))
+    chart_id = patient_id
+    doctor = Actor(staff_id=doctor_id, role="doctor")
+    reading = locale().reading
+    for number in range(ROWS):
+        # Recorded by a real clinician, as in a clinic: the chart shows who recorded each entry.
+        for key, values in (("allergies", {"substance": f"Substance {number}", "severity": "mild", "notes": "Hives"}),
+                            ("medications", {"name": f"Medicine {number}"}),
+                            ("problems", {"description": f"Problem {number}"}),
+                            ("history", {"kind": "medical", "description": f"Illness {number}"}),
+                            ("immunizations", {"vaccine": f"Vaccine {number}", "given_on": f"2020-01-0{number + 1}"})):
+            await add_entry(SECTIONS[key], chart_id, values, doctor, reading, accept_duplicate=True)
+        await add_policy(chart_id, payer_name=f"Payer {number}")
+        await VitalSigns.insert(VitalSigns(patient=chart_id, measured_at=utcnow() - dt.timedelta(days=number),
+                                           systolic=120, diastolic=80, pulse=70, recorded_by=doctor_id))
+
+
+def counts(response) -> tuple[int, int]:
+    assert response.status_code == 200, response.status_code
+    return int(response.headers["x-query-count"]), int(response.headers["x-transaction-count"])
+
+
+def warm(harness, request):
+    """The second of two identical requests: the clinic settings are cached by then."""
+    forget()
+    request()
+    return counts(request())
+
+
+def chart_id(harness) -> int:
+    return harness.sql("SELECT MAX(id) AS n FROM patient")[0]["n"]
+
+
+def test_health_runs_the_statements_it_runs_today(counting):
+    assert warm(counting, lambda: counting.client.get("/health")) == EXPECTED["health"]
+
+
+def test_header_search_runs_the_statements_it_runs_today(counting):
+    found = warm(counting, lambda: post(counting.client, "/patients/search", {"q": "garc"}, htmx=True))
+    assert found == EXPECTED["search"]
+
+
+def test_chart_runs_the_statements_it_runs_today(counting):
+    patient_id = chart_id(counting)
+    assert warm(counting, lambda: counting.client.get(f"/patients/{patient_id}")) == EXPECTED["chart"]
+
+
+def test_patient_list_runs_the_statements_it_runs_today(counting):
+    assert warm(counting, lambda: counting.client.get("/patients")) == EXPECTED["patient list"]
+
+
+def test_today_runs_the_statements_it_runs_today(counting):
+    assert warm(counting, lambda: counting.client.get("/")) == EXPECTED["today"]
+
+
+def test_nothing_is_counted_unless_asked(harness, client):
+    sign_in_as(harness, "doctor")
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "x-query-count" not in response.headers and "x-transaction-count" not in response.headers
