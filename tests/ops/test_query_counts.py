@@ -23,11 +23,12 @@ from clinic.audit.services import Actor
 from clinic.clinical.sections import SECTIONS
 from clinic.clinical.services import add_entry
 from clinic.clinical.tables import VitalSigns
+from clinic.core.clock import now as utcnow
 from clinic.piccolo_app import bind_tables
 from clinic.practice.services import forget
 from clinic.scheduling.tables import Appointment
 from tests.conftest import Harness, empty_tables, settings_for
-from tests.factories import add_policy, locale, make_patient, post, sign_in_as, utcnow
+from tests.factories import add_policy, locale, make_patient, post, sign_in_as
 
 # (statements, transactions) per request, with the clinic settings cached and
 # the session's last-seen time fresh (the usual request in a busy clinic).
