@@ -256,14 +256,28 @@ class ClinicSQLiteEngine(SQLiteEngine):
         connection.row_factory = dict_factory  # type: ignore[assignment]
         try:
             async with translated_errors():
-                await connection.execute("PRAGMA journal_mode = WAL")
+                await connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+                await self._use_wal(connection)
                 await connection.execute("PRAGMA synchronous = FULL")
                 await connection.execute("PRAGMA foreign_keys = ON")
-                await connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
         except BaseException:
             await connection.close()
             raise
         return connection
+
+    async def _use_wal(self, connection: aiosqlite.Connection) -> None:
+        """Switching a new database to WAL needs it to itself, and SQLite does not
+        wait for that (no busy handler): while another connection is writing the
+        first migration, try again for as long as a writer would wait."""
+        deadline = asyncio.get_running_loop().time() + self.busy_timeout_ms / 1000
+        while True:
+            try:
+                await connection.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error).lower() or asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.05)
 
     async def start_connection_pool(self, **_: Any) -> None:
         self._slots = asyncio.Semaphore(self.pool_size)

@@ -81,8 +81,8 @@ async def seed(settings) -> SeededClinic:
         secret = pyotp.random_base32() if role == "admin" else None  # administrators always have MFA
         walkers[role] = await make_staff(role, name=WALKER_NAMES[role], email=f"walk.{role}@riverside-clinic.org",
                                          totp_secret=secret, keyring=settings.keyring)
-    for _ in range(throttle.ACCOUNT_FREE_FAILURES):
-        await throttle.note_failure(throttle.account_key(colleagues["ada"]["email"]), throttle.ACCOUNT_FREE_FAILURES)
+    # Paused for everyone (the ceiling), so the staff screens show it and offer to unlock.
+    await throttle.note_failure(throttle.account_key(colleagues["ada"]["email"]), 1, fixed_pause=throttle.CEILING_PAUSE)
 
     doctor = Actor(staff_id=walkers["doctor"]["id"], role="doctor")
     patients = {key: await make_patient(walkers["receptionist"]["id"], **values) for key, values in PATIENTS.items()}
