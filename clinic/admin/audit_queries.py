@@ -153,7 +153,7 @@ async def audit_page(filters: AuditFilters, zone: ZoneInfo, page: int = 1) -> Pa
 
 
 CSV_COLUMNS = ["id", "occurred_at", "staff_id", "role", "action", "entity_type", "entity_id", "patient_id",
-               "client_address", "user_agent", "outcome", "detail", "mac"]
+               "patients", "client_address", "user_agent", "outcome", "detail", "mac"]
 
 
 async def csv_batches(filters: AuditFilters, zone: ZoneInfo, batch_size: int = 1000):

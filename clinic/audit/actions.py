@@ -65,7 +65,9 @@ SHOWN = {
     "timeline": "the timeline", "edit form": "the details form", "insurance": "the insurance",
     "merge form": "the merge form", "allergies": "the allergies", "medications": "the medications",
     "problems": "the problems", "history": "the history", "immunizations": "the immunisations",
-    "vitals": "the vital signs",
+    "vitals": "the vital signs", "today": "the day's appointments", "patient list": "the patient list",
+    "search results": "search results", "possible duplicates": "possible duplicates at registration",
+    "merge preview": "a record to merge into", "edit conflict": "a colleague's changes to the details",
 }
 
 
