@@ -44,6 +44,7 @@ from clinic.piccolo_app import bind_tables, create_engine
 from clinic.practice import controllers as practice
 from clinic.practice.controllers import PracticeController
 from clinic.records.chart_controllers import ChartController
+from clinic.scheduling.setup_controllers import BookSetupController
 from clinic.security import fields
 from clinic.security.csrf import csrf_middleware
 from clinic.security.guards import RedirectRequired, authorize
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             StaffRedirects,
             SecurityController,
             PracticeController,
+            BookSetupController,
             AuditController,
             JobsController,
             PatientsController,

@@ -137,6 +137,16 @@ async def update_staff(staff_id: int, values: dict, actor: Actor) -> None:
         raise
 
 
+async def set_colour(staff_id: int, colour: str, actor: Actor) -> None:
+    """A provider's colour on the appointment book (set from the book's set-up screen)."""
+    if colour not in COLOURS:
+        raise Invalid({"colour": "Choose one of the colours."})
+    engine = Staff._meta.db
+    async with engine.transaction():
+        await Staff.update({Staff.colour: colour, Staff.updated_at: clock.now()}).where(Staff.id == staff_id)
+        await record("staff.update", actor, entity_type="staff", entity_id=staff_id, detail="colour")
+
+
 class LastAdministrator(Exception):
     """The change would leave the clinic without an active administrator."""
 
