@@ -44,6 +44,8 @@ from clinic.piccolo_app import bind_tables, create_engine
 from clinic.practice import controllers as practice
 from clinic.practice.controllers import PracticeController
 from clinic.records.chart_controllers import ChartController
+from clinic.scheduling.appointment_controllers import AppointmentController
+from clinic.scheduling.book_controllers import BookController
 from clinic.scheduling.setup_controllers import BookSetupController
 from clinic.security import fields
 from clinic.security.csrf import csrf_middleware
@@ -132,6 +134,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             SecurityController,
             PracticeController,
             BookSetupController,
+            BookController,
+            AppointmentController,
             AuditController,
             JobsController,
             PatientsController,

@@ -17,6 +17,7 @@ class NavItem:
 # (label, route name, permission); an item shows when its route exists.
 ITEMS = [
     ("Today", "dashboard:today", "appointments.read"),
+    ("Book", "book:today", "appointments.read"),
     ("Patients", "patients:list", "patients.read"),
     ("Staff", "staff:list", "staff.manage"),
     ("Clinic", "practice:settings", "practice.manage"),

@@ -1,0 +1,75 @@
+"""What the day and week views show: columns of working hours, time off and
+appointments, gathered in a handful of queries and laid out by book_grid."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from clinic.core import clock
+from clinic.core.locale import Locale
+from clinic.practice import services as practice
+from clinic.scheduling import book_queries
+from clinic.scheduling.book_grid import Column, Grid, lay_out, minutes_of
+from clinic.scheduling.conflicts import closed_on
+from clinic.scheduling.services import appointments_between
+
+
+def clinic_blocks(current: practice.Practice) -> dict[int, list[tuple[int, int]]]:
+    return {weekday: [(opens.hour * 60 + opens.minute, closes.hour * 60 + closes.minute or 24 * 60)
+                      for opens, closes in blocks] for weekday, blocks in current.hours.items()}
+
+
+async def _columns_for(days_and_providers: list[tuple[dt.date, dict]], locale: Locale, *,
+                       label_by: str) -> list[Column]:
+    days = sorted({day for day, _ in days_and_providers})
+    provider_ids = sorted({provider["id"] for _, provider in days_and_providers})
+    start, end = locale.day_bounds(days[0])[0], locale.day_bounds(days[-1])[1]
+    entries = await appointments_between(start, end, provider_ids=provider_ids)
+    hours = await book_queries.hours_of(provider_ids)
+    away = await book_queries.time_off_between(provider_ids, start, end)
+    current = await practice.practice()
+    open_hours = clinic_blocks(current)
+    closures = await practice.closures(upcoming_from=days[0])
+    columns = []
+    for day, provider in days_and_providers:
+        day_start, day_end = locale.day_bounds(day)
+        week = hours.get(provider["id"])
+        blocks = list((week if week is not None else open_hours).get(day.weekday(), []))
+        closure = closed_on(day, closures)
+        column = Column(
+            key=f"{day.isoformat()}-{provider['id']}",
+            label=provider["name"] if label_by == "provider" else locale.long_date(day),
+            day=day, provider_id=provider["id"], colour=provider.get("colour") or "", blocks=blocks,
+            closed=f"Closed: {closure['reason']}" if closure else ("" if blocks else "Not working"),
+            entries=[entry for entry in entries if entry.provider_id == provider["id"]
+                     and entry.starts_at < day_end and entry.ends_at > day_start])
+        for row in away.get(provider["id"], []):
+            if row["starts_at"] < day_end and row["ends_at"] > day_start:
+                column.away.append((minutes_of(row["starts_at"], locale, day), minutes_of(row["ends_at"], locale, day),
+                                    row["reason"] or "Away"))
+        columns.append(column)
+    return columns
+
+
+async def day_grid(day: dt.date, locale: Locale) -> Grid:
+    """Every provider side by side on ``day``."""
+    providers = await book_queries.providers()
+    if not providers:
+        return lay_out([], locale)
+    columns = await _columns_for([(day, provider) for provider in providers], locale, label_by="provider")
+    return lay_out(columns, locale, now=clock.now())
+
+
+def week_days(day: dt.date, locale: Locale) -> list[dt.date]:
+    first = locale.week_start(day)
+    return [first + dt.timedelta(days=offset) for offset in range(7)]
+
+
+async def week_grid(day: dt.date, provider: dict, locale: Locale) -> Grid:
+    """One provider's week (from the clinic's usual first day) holding ``day``."""
+    columns = await _columns_for([(each, provider) for each in week_days(day, locale)], locale, label_by="day")
+    return lay_out(columns, locale, now=clock.now())
+
+
+def patient_ids(grid: Grid) -> list[int]:
+    return [placed.entry.patient_id for column in grid.columns for placed in column.placed]
