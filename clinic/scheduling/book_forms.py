@@ -79,8 +79,20 @@ def _starts_at(clean: dict, locale: Locale) -> dt.datetime:
     return locale.to_utc(clean["day"], clean["time"].replace(second=0, microsecond=0))
 
 
+ID_FIELDS = ("provider_id", "type_id", "room_id")
+
+
+def ids_as_numbers(spec: FormSpec) -> FormSpec:
+    """The form as read: which provider, type and room exist (and go together) is the booking
+    service's to judge, so the lists need not be loaded to read what was chosen."""
+    for name in ID_FIELDS:
+        if name in spec.names():
+            spec = spec.with_field(name, kind="integer", minimum=1, maximum=2**31 - 1, max_length=12)
+    return spec
+
+
 def read_booking(spec: FormSpec, values: dict, reading: Reading, locale: Locale) -> Booking:
-    clean, errors = check(spec, values, reading)
+    clean, errors = check(ids_as_numbers(spec), values, reading)
     patient_id = parse_integer(str(values.get("patient_id", "")), minimum=1, maximum=2**31 - 1)
     if patient_id is None:
         errors["patient_id"] = "Choose the patient: search by name, MRN, date of birth or phone."
@@ -96,7 +108,7 @@ def read_booking(spec: FormSpec, values: dict, reading: Reading, locale: Locale)
 
 
 def read_move(spec: FormSpec, values: dict, reading: Reading, locale: Locale) -> MoveRequest:
-    clean, errors = check(spec, values, reading)
+    clean, errors = check(ids_as_numbers(spec), values, reading)
     reason = _overbook_reason(clean, errors)
     if errors:
         raise Invalid(errors)
