@@ -19,6 +19,7 @@ from clinic.audit import break_glass
 from clinic.clinical import services as clinical
 from clinic.clinical.sections import SECTIONS
 from clinic.clinical.vitals import measures, unit_labels, vitals_form, vitals_history
+from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.core.forms import Form
 from clinic.patients import services as patients
@@ -28,6 +29,7 @@ from clinic.patients.normalise import age_label, format_phone
 from clinic.records import queries
 from clinic.records.export import complete_record, fhir_bundle
 from clinic.records.timeline import timeline
+from clinic.scheduling.services import patient_appointments
 from clinic.web.actors import actor_of
 from clinic.web.context import locale_of
 from clinic.web.forms import read_form
@@ -82,6 +84,8 @@ class ChartController(Controller):
             })
         if user.can("insurance.read"):
             context["policies"] = await patients.insurance_of(access.patient_id)
+        if user.can("appointments.read"):
+            context.update(await appointments_context(access.patient_id))
         context.update({
             "events": await timeline(access.patient_id, clinical=access.clinical,
                                      insurance=user.can("insurance.read")),
@@ -160,6 +164,16 @@ async def exportable_record(request: Request, access: PatientAccess) -> dict:
         raise PermissionDeniedException()
     return await complete_record(access.patient_id, identifiers=user.can("sensitive.reveal"),
                                  insurance=user.can("insurance.read"))
+
+
+async def appointments_context(patient_id: int) -> dict:
+    """The patient's appointments for the chart: upcoming (soonest first) and past (latest first)."""
+    now = clock.now()
+    every = await patient_appointments(patient_id)
+    return {"upcoming_appointments": sorted((a for a in every if a.ends_at > now and a.status not in
+                                             ("cancelled", "no_show", "completed")), key=lambda a: a.starts_at),
+            "past_appointments": [a for a in every if not (a.ends_at > now and a.status not in
+                                                          ("cancelled", "no_show", "completed"))][:20]}
 
 
 def chart_url(request: Request, access: PatientAccess) -> str:
