@@ -239,13 +239,14 @@ async def book(booking: Booking, actor: Actor, locale: Locale) -> int:
 
 
 async def insert_booking(booking: Booking, actor: Actor, locale: Locale, *, series_id: int | None = None,
-                         conflicts: list[Conflict] | None = None) -> int:
+                         conflicts: list[Conflict] | None = None, subject: Subject | None = None) -> int:
     """Inside the locked transaction: judge (unless the caller did), insert, history, audit, waitlist."""
     from clinic.scheduling.waitlist import settle_for_booking
 
     span = span_of(booking.starts_at.astimezone(rules.UTC), booking.minutes)
-    subject = await check_subject(patient_id=booking.patient_id, provider_id=booking.provider_id,
-                                  type_id=booking.type_id, room_id=booking.room_id)
+    if subject is None:
+        subject = await check_subject(patient_id=booking.patient_id, provider_id=booking.provider_id,
+                                      type_id=booking.type_id, room_id=booking.room_id)
     if conflicts is None:
         conflicts = await judge(span, locale, subject, provider_id=booking.provider_id,
                                 patient_id=booking.patient_id, room_id=booking.room_id)
@@ -319,7 +320,7 @@ async def move(appointment_id: int, revision: int, *, starts_at: dt.datetime, mi
 async def move_locked(appointment_id: int, revision: int | None, *, starts_at: dt.datetime, minutes: int,
                       provider_id: int, room_id: int | None, actor: Actor, locale: Locale, overbook_reason: str = "",
                       conflicts: list[Conflict] | None = None, what: str = "moved",
-                      exclude: tuple[int, ...] = ()) -> None:
+                      exclude: tuple[int, ...] = (), subject: Subject | None = None) -> None:
     row = await Appointment.select().where(Appointment.id == appointment_id).first()
     if row is None:
         raise AppointmentNotFound(appointment_id)
@@ -327,7 +328,8 @@ async def move_locked(appointment_id: int, revision: int | None, *, starts_at: d
         raise AppointmentChanged(current=row)
     if row["status"] not in ("booked", "confirmed"):
         raise Invalid({"status": f"A {rules.STATUS_LABELS[row['status']].lower()} appointment cannot be moved."})
-    subject = await check_subject(patient_id=None, provider_id=provider_id, type_id=row["type"], room_id=room_id)
+    if subject is None:
+        subject = await check_subject(patient_id=None, provider_id=provider_id, type_id=row["type"], room_id=room_id)
     span = span_of(starts_at.astimezone(rules.UTC), minutes)
     if conflicts is None:
         conflicts = await judge(span, locale, subject, provider_id=provider_id, patient_id=row["patient"],

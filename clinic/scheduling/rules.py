@@ -307,14 +307,19 @@ def rule_ending_before(rule_text: str, last_local: dt.datetime) -> str:
     return ";".join([*parts, f"UNTIL={until:%Y%m%dT%H%M%S}"])
 
 
-def rule_from_local(rule_text: str, first_day: dt.date, keep_count: int | None) -> str:
-    """The rule for the occurrences from ``first_day`` on: COUNT reduced to ``keep_count``."""
-    parts = [part for part in rule_text.split(";") if not part.startswith("COUNT=")]
-    if keep_count is not None:
-        parts.append(f"COUNT={keep_count}")
-    if any(part.startswith("BYDAY=") for part in parts) and "FREQ=MONTHLY" in parts:
-        parts = [part if not part.startswith("BYDAY=") else f"BYDAY={_nth_weekday(first_day)}" for part in parts]
-    return ";".join(parts)
+def rule_from_local(rule_text: str, first_day: dt.date, count: int) -> str:
+    """The same repeat, restarted on ``first_day`` for ``count`` occurrences (the part of a series
+    split off by "this and following"): a monthly rule follows the new day."""
+    parts = []
+    for part in rule_text.split(";"):
+        if part.startswith(("COUNT=", "UNTIL=")):
+            continue
+        if part.startswith("BYDAY=") and "FREQ=MONTHLY" in rule_text:
+            part = f"BYDAY={_nth_weekday(first_day)}"
+        elif part.startswith("BYMONTHDAY="):
+            part = f"BYMONTHDAY={first_day.day}"
+        parts.append(part)
+    return ";".join([*parts, f"COUNT={count}"])
 
 
 def weekday_name(weekday: int) -> str:
