@@ -21,8 +21,18 @@ from clinic.core.locale import Locale
 from clinic.db.transactions import for_update
 from clinic.scheduling import rules
 from clinic.scheduling.booking import (
-    AppointmentChanged, AppointmentNotFound, Booking, BookingRefused, cancel_locked, check_minutes, check_start,
-    check_subject, insert_booking, lock_rows, move_locked, retrying,
+    AppointmentChanged,
+    AppointmentNotFound,
+    Booking,
+    BookingRefused,
+    cancel_locked,
+    check_minutes,
+    check_start,
+    check_subject,
+    insert_booking,
+    lock_rows,
+    move_locked,
+    retrying,
 )
 from clinic.scheduling.conflicts import Conflict, conflicts_for, load_calendar
 from clinic.scheduling.rules import SeriesRule, Span, span_of

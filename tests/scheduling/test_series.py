@@ -14,7 +14,13 @@ from clinic.scheduling.booking import Booking
 from clinic.scheduling.rules import SeriesRule
 from clinic.scheduling.series import SeriesRefused
 from tests.factories import (
-    add_time_off, book_appointment, local_time, locale, make_patient, make_staff, set_working_hours,
+    add_time_off,
+    book_appointment,
+    local_time,
+    locale,
+    make_patient,
+    make_staff,
+    set_working_hours,
 )
 
 MONDAY = dt.date(2027, 3, 1)  # New York changes its clocks on Sunday 2027-03-14
