@@ -186,14 +186,27 @@ def align_up(moment: dt.datetime, step: int, zone: ZoneInfo) -> dt.datetime:
     return aligned + dt.timedelta(minutes=extra)
 
 
+def intersect(first: Iterable[Span], second: Iterable[Span]) -> list[Span]:
+    """The time that lies in both."""
+    both = []
+    second = merge_spans(second)
+    for one in merge_spans(first):
+        for other in second:
+            start, end = max(one.start, other.start), min(one.end, other.end)
+            if start < end:
+                both.append(Span(start, end))
+    return merge_spans(both)
+
+
 def free_slots(open_spans: Iterable[Span], busy: Iterable[Span], minutes: int, *, step: int, zone: ZoneInfo,
-               not_before: dt.datetime | None = None, limit: int | None = None) -> list[Span]:
-    """Starts on a ``step``-minute local grid where ``minutes`` fit in the open time minus the busy time."""
+               not_before: dt.datetime | None = None, limit: int | None = None, align: int | None = None) -> list[Span]:
+    """Slots of ``minutes`` in the open time minus the busy time: each free stretch's first slot starts
+    on an ``align``-minute grid of local time (default ``step``), the next ones ``step`` minutes apart."""
     length = dt.timedelta(minutes=minutes)
     slots: list[Span] = []
     for free in subtract(open_spans, busy):
         start = free.start if not_before is None else max(free.start, not_before)
-        start = align_up(start, step, zone)
+        start = align_up(start, align or step, zone)
         while start + length <= free.end:
             slots.append(Span(start, start + length))
             if limit is not None and len(slots) >= limit:
