@@ -400,7 +400,7 @@ async def cancel(appointment_id: int, revision: int, reason: str, actor: Actor, 
         await _lock_existing(appointment_id)
         row = await _current(appointment_id, revision)
         await cancel_locked(row, reason, actor)
-    return await matching_waitlist({**row, "status": "cancelled"})
+    return await matching_waitlist({**row, "status": "cancelled"}, locale)
 
 
 async def cancel_locked(row: dict, reason: str, actor: Actor, *, what: str = "cancelled") -> None:

@@ -139,9 +139,10 @@ def fits(entry: dict, *, provider_id: int, type_id: int | None, starts_at: dt.da
     return True
 
 
-async def matching_waitlist(appointment: dict) -> list[dict]:
-    """Waiting entries (other patients') that the time of ``appointment`` would suit, oldest first."""
-    zone = ZoneInfo((await practice()).timezone)
+async def matching_waitlist(appointment: dict, locale: Locale | None = None) -> list[dict]:
+    """Waiting entries (other patients') that the time of ``appointment`` would suit, oldest first.
+    Times of day are read in ``locale``'s zone (by default the clinic's)."""
+    zone = locale.zone if locale is not None else ZoneInfo((await practice()).timezone)
     if appointment["starts_at"] <= clock.now():
         return []
     rows = await WaitlistEntry.select(*_columns()).where(
