@@ -150,3 +150,25 @@ def _slots_on(day, providers, hours, clinic_blocks, closures, taken, away, room_
             found.append(Slot(provider_id=provider_id, provider_name=name, starts_at=slot.start, ends_at=slot.end,
                               room_id=room, room_name=rooms.get(room, "") if room else ""))
     return sorted(found, key=lambda slot: (slot.starts_at, slot.provider_name, slot.provider_id))
+
+
+async def working_spans(first_day: dt.date, days: int, provider_ids: list[int], locale: Locale
+                        ) -> dict[int, dict[dt.date, list[Span]]]:
+    """provider -> local day -> when they can be booked (their hours within the clinic's, no closure,
+    minus time off): what the day and week views shade as bookable. Four queries for any range."""
+    last_day = first_day + dt.timedelta(days=days - 1)
+    whole = Span(locale.day_bounds(first_day)[0], locale.day_bounds(last_day)[1])
+    clinic_blocks, closures = await clinic_calendar(locale, whole)
+    hours = await working_blocks(provider_ids)
+    away = await time_off_between(provider_ids, whole)
+    found: dict[int, dict[dt.date, list[Span]]] = {provider_id: {} for provider_id in provider_ids}
+    for offset in range(days):
+        day = first_day + dt.timedelta(days=offset)
+        clinic_open = [] if closed_on(day, closures) else rules.day_spans(
+            day, clinic_blocks.get(day.weekday(), []), locale.zone)
+        for provider_id in provider_ids:
+            own = hours.get(provider_id)
+            open_spans = clinic_open if own is None else rules.intersect(
+                clinic_open, rules.day_spans(day, own.get(day.weekday(), []), locale.zone))
+            found[provider_id][day] = rules.subtract(open_spans, [span for span, _ in away.get(provider_id, [])])
+    return found

@@ -149,3 +149,23 @@ def test_a_slot_it_offers_can_be_booked(harness, clinic):
     slot = find(harness, clinic, limit=1)[0]
     other = harness.run(make_patient, first_name="Bob", last_name="Smith")
     assert harness.run(book_appointment, other, slot.provider_id, slot.starts_at, 30, type_id=clinic["check_up"])
+
+
+def test_working_spans_shade_what_the_book_may_offer(harness, clinic):
+    from clinic.practice.tables import Closure
+    from clinic.scheduling.availability import working_spans
+
+    tuesday, wednesday = MONDAY + dt.timedelta(days=1), MONDAY + dt.timedelta(days=2)
+    harness.run(add_time_off, clinic["lena"], local_time(tuesday, "13:00"), local_time(tuesday, "17:00"))
+    harness.run(Closure.insert(Closure(first_day=wednesday, last_day=wednesday, reason="Training")).run)
+    newcomer = harness.run(make_staff, "doctor")["id"]
+    spans = harness.run(working_spans, MONDAY, 7, [clinic["lena"], newcomer], locale())
+
+    def hours(provider, day):
+        return [(locale().format_time(span.start), locale().format_time(span.end)) for span in spans[provider][day]]
+
+    assert hours(clinic["lena"], MONDAY) == [("9:00 AM", "12:00 PM"), ("1:00 PM", "5:00 PM")]
+    assert hours(clinic["lena"], tuesday) == [("9:00 AM", "12:00 PM")]
+    assert hours(clinic["lena"], wednesday) == [] and hours(newcomer, wednesday) == []
+    assert hours(newcomer, MONDAY) == [("9:00 AM", "5:00 PM")]  # no hours of their own: the clinic's
+    assert hours(clinic["lena"], MONDAY + dt.timedelta(days=5)) == []  # Saturday

@@ -12,7 +12,13 @@ from clinic.core.errors import Invalid
 from clinic.scheduling import services
 from clinic.scheduling.waitlist import add_to_waitlist, lapse_expired, remove_from_waitlist, waiting_entries
 from tests.factories import (
-    book_appointment, local_time, locale, make_appointment_type, make_patient, make_staff, set_working_hours,
+    book_appointment,
+    local_time,
+    locale,
+    make_appointment_type,
+    make_patient,
+    make_staff,
+    set_working_hours,
 )
 
 MONDAY = dt.date(2027, 3, 1)
