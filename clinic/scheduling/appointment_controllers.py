@@ -26,8 +26,9 @@ from clinic.patients.access import PATIENT_ACCESS, PatientAccess, shown_patients
 from clinic.patients.search import search_patients
 from clinic.scheduling import book_forms, book_queries, setup
 from clinic.scheduling.book_controllers import book_context_for, parse_day
-from clinic.scheduling.booking import AppointmentChanged, AppointmentNotFound, BookingRefused, book, cancel, \
-    get_appointment, history, move, set_status
+from clinic.scheduling.booking import AppointmentChanged, AppointmentNotFound, BookingRefused, book, cancel, move, \
+    set_status
+from clinic.scheduling.services import get_appointment, history
 from clinic.scheduling.rules import STATUS_LABELS, TRANSITIONS
 from clinic.web.actors import actor_of
 from clinic.web.context import locale_of

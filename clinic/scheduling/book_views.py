@@ -9,14 +9,10 @@ from clinic.core import clock
 from clinic.core.locale import Locale
 from clinic.practice import services as practice
 from clinic.scheduling import book_queries
+from clinic.scheduling.availability import working_spans
 from clinic.scheduling.book_grid import Column, Grid, lay_out, minutes_of
 from clinic.scheduling.conflicts import closed_on
 from clinic.scheduling.services import appointments_between
-
-
-def clinic_blocks(current: practice.Practice) -> dict[int, list[tuple[int, int]]]:
-    return {weekday: [(opens.hour * 60 + opens.minute, closes.hour * 60 + closes.minute or 24 * 60)
-                      for opens, closes in blocks] for weekday, blocks in current.hours.items()}
 
 
 async def _columns_for(days_and_providers: list[tuple[dt.date, dict]], locale: Locale, *,
@@ -25,22 +21,22 @@ async def _columns_for(days_and_providers: list[tuple[dt.date, dict]], locale: L
     provider_ids = sorted({provider["id"] for _, provider in days_and_providers})
     start, end = locale.day_bounds(days[0])[0], locale.day_bounds(days[-1])[1]
     entries = await appointments_between(start, end, provider_ids=provider_ids)
-    hours = await book_queries.hours_of(provider_ids)
+    # Bookable time: the provider's hours within the clinic's, no closure, time off taken out.
+    bookable = await working_spans(days[0], (days[-1] - days[0]).days + 1, provider_ids, locale)
     away = await book_queries.time_off_between(provider_ids, start, end)
-    current = await practice.practice()
-    open_hours = clinic_blocks(current)
     closures = await practice.closures(upcoming_from=days[0])
     columns = []
     for day, provider in days_and_providers:
         day_start, day_end = locale.day_bounds(day)
-        week = hours.get(provider["id"])
-        blocks = list((week if week is not None else open_hours).get(day.weekday(), []))
+        blocks = [(minutes_of(span.start, locale, day), minutes_of(span.end, locale, day))
+                  for span in bookable.get(provider["id"], {}).get(day, [])]
         closure = closed_on(day, closures)
         column = Column(
             key=f"{day.isoformat()}-{provider['id']}",
             label=provider["name"] if label_by == "provider" else locale.long_date(day),
             day=day, provider_id=provider["id"], colour=provider.get("colour") or "", blocks=blocks,
-            closed=f"Closed: {closure['reason']}" if closure else ("" if blocks else "Not working"),
+            closed=f"Closed: {closure['reason']}" if closure else ("" if blocks or column_away(away, provider, day_start,
+                                                                                             day_end) else "Not working"),
             entries=[entry for entry in entries if entry.provider_id == provider["id"]
                      and entry.starts_at < day_end and entry.ends_at > day_start])
         for row in away.get(provider["id"], []):
@@ -69,6 +65,11 @@ async def week_grid(day: dt.date, provider: dict, locale: Locale) -> Grid:
     """One provider's week (from the clinic's usual first day) holding ``day``."""
     columns = await _columns_for([(each, provider) for each in week_days(day, locale)], locale, label_by="day")
     return lay_out(columns, locale, now=clock.now())
+
+
+def column_away(away: dict, provider: dict, day_start: dt.datetime, day_end: dt.datetime) -> bool:
+    """Away all day (time off): say so instead of "not working"."""
+    return any(row["starts_at"] <= day_start and row["ends_at"] >= day_end for row in away.get(provider["id"], []))
 
 
 def patient_ids(grid: Grid) -> list[int]:
