@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from babel.dates import format_skeleton
+
 from clinic.core import clock
 from clinic.core.locale import Locale
 from clinic.practice import services as practice
@@ -33,7 +35,7 @@ async def _columns_for(days_and_providers: list[tuple[dt.date, dict]], locale: L
         closure = closed_on(day, closures)
         column = Column(
             key=f"{day.isoformat()}-{provider['id']}",
-            label=provider["name"] if label_by == "provider" else locale.long_date(day),
+            label=provider["name"] if label_by == "provider" else format_skeleton("MMMEd", day, locale=locale.language),
             day=day, provider_id=provider["id"], colour=provider.get("colour") or "", blocks=blocks,
             closed=f"Closed: {closure['reason']}" if closure else ("" if blocks or column_away(away, provider, day_start,
                                                                                              day_end) else "Not working"),
