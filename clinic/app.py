@@ -46,6 +46,9 @@ from clinic.practice.controllers import PracticeController
 from clinic.records.chart_controllers import ChartController
 from clinic.scheduling.appointment_controllers import AppointmentController
 from clinic.scheduling.book_controllers import BookController
+from clinic.scheduling.finding_controllers import FindingController
+from clinic.scheduling.series_controllers import OccurrenceController, SeriesController
+from clinic.scheduling.waitlist_controllers import WaitlistController
 from clinic.scheduling.setup_controllers import BookSetupController
 from clinic.security import fields
 from clinic.security.csrf import csrf_middleware
@@ -136,6 +139,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             BookSetupController,
             BookController,
             AppointmentController,
+            SeriesController, OccurrenceController, FindingController, WaitlistController,
             AuditController,
             JobsController,
             PatientsController,

@@ -18,6 +18,8 @@ class NavItem:
 ITEMS = [
     ("Today", "dashboard:today", "appointments.read"),
     ("Book", "book:today", "appointments.read"),
+    ("Next free", "find:next", "appointments.read"),
+    ("Waitlist", "waitlist:list", "appointments.read"),
     ("Patients", "patients:list", "patients.read"),
     ("Staff", "staff:list", "staff.manage"),
     ("Clinic", "practice:settings", "practice.manage"),
