@@ -54,7 +54,9 @@ async def slot_context(request: Request, form: Form, *, patient: dict | None = N
     kind = types.get(number("type_id"))
     when = form.get("day")
     try:
-        when = f"{locale_of(request).long_date(dt.date.fromisoformat(form.get('day')))}, {form.get('time')}"
+        locale = locale_of(request)
+        starts = locale.to_utc(dt.date.fromisoformat(form.get("day")), dt.time.fromisoformat(form.get("time")))
+        when = f"{locale.long_date(starts)}, {locale.format_time(starts)}"
     except ValueError:
         pass
     return {"when": when, "form": form, "patient": patient, "hits": hits, "conflicts": conflicts or [],

@@ -24,7 +24,9 @@ def _minutes(value) -> int | None:
 
 def read_entry(values: dict, providers: list[str], weekdays: list[str], reading: Reading) -> dict:
     """The keyword arguments of ``waitlist.add_to_waitlist`` (patient first), or ``Invalid``."""
-    clean, errors = check(WAITLIST_FORM, values, reading)
+    # Which types exist is the service's to judge: the id is read as a number.
+    reading_spec = WAITLIST_FORM.with_field("type_id", kind="integer", minimum=1, maximum=2**31 - 1, max_length=12)
+    clean, errors = check(reading_spec, values, reading)
     patient_id = parse_integer(str(values.get("patient_id", "")), minimum=1, maximum=2**31 - 1)
     if patient_id is None:
         errors["patient_id"] = "Choose the patient: search by name, MRN, date of birth or phone."
@@ -34,7 +36,7 @@ def read_entry(values: dict, providers: list[str], weekdays: list[str], reading:
     days = [parse_integer(text, minimum=0, maximum=6) for text in weekdays]
     if None in days:
         errors["weekdays"] = "Choose days of the week."
-    type_id = parse_integer(clean["type_id"] or "", minimum=1, maximum=2**31 - 1) if clean["type_id"] else None
+    type_id = clean["type_id"]
     if errors:
         raise Invalid(errors)
     return {"patient_id": patient_id, "provider_ids": provider_ids, "type_id": type_id, "weekdays": days,
