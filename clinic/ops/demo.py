@@ -1,10 +1,10 @@
 """A realistic, deterministic demo clinic.
 
 The same seed gives the same clinic: staff, a few hundred patients with
-medical histories, and a week of appointments around today (three days back,
-three ahead; closed on Sunday, doctors only on Saturday morning), in the
-clinic's time zone and working hours, with no clinician double-booked. Only the
-dates move with the calendar, so the demo always shows a busy "today".
+medical histories, and an appointment book (demo_book): three weeks of history
+and the next four weeks filled within the clinicians' working hours, with no
+clinician double-booked except on purpose. Only the dates move with the
+calendar, so the demo always shows a busy "today".
 
 Every fact fits the patient it is about (demo_rules): visit reasons, emergency
 contacts and insurance by age and sex (demo_people), conditions, medicines,
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from clinic.core import clock
+from clinic.ops import demo_book
 from clinic.ops.demo_history import add_histories
 from clinic.ops.demo_people import DemoPatient, add_identifiers_and_insurance, demo_patients
 from clinic.ops.demo_rules import VISIT_REASONS, age_in_years, visit_reasons_for
@@ -76,6 +77,7 @@ async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_c
     ``now`` places the demo week (and today's statuses: earlier visits done,
     later ones booked); the same seed and ``now`` give the same clinic.
     """
+    await demo_book.set_clinic_hours(zone)
     rng = random.Random(SEED)
     now = (now or clock.now()).astimezone(zone)
     today = now.date()
@@ -95,9 +97,10 @@ async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_c
             await Patient.insert(*[person.row for person in people[start:start + 200]])
         await add_identifiers_and_insurance(rng, people, today)
         chart_entries = await add_histories(rng, people, clinicians, today)
-        appointments = _demo_week(rng, zone, now, clinicians, people)
-        for start in range(0, len(appointments), 200):
-            await Appointment.insert(*appointments[start:start + 200])
+        type_ids, room_ids = await demo_book.set_up_the_book(zone, clinicians)
+        plan = demo_book.plan_book(rng, zone, now, clinicians, people, visit_reason)
+        receptionist = next(row for row in staff_rows if row.role == "receptionist")
+        appointments = await demo_book.write_book(plan, zone, now, type_ids, room_ids, receptionist.id)
         await _note_last_visits(appointments)
     return {"staff": len(staff_rows), "patients": len(people), "appointments": len(appointments),
             "chart_entries": chart_entries}
@@ -113,43 +116,6 @@ async def _note_last_visits(appointments: list[Appointment]) -> None:
         await Patient.update({Patient.last_visit_at: when}).where(Patient.id == patient_id)
 
 
-def _demo_week(rng, zone, now, clinicians, people: list[DemoPatient]) -> list[Appointment]:
-    appointments = []
-    today = now.date()
-    waiting: list[DemoPatient] = []  # nobody is booked twice until everyone has been, so no one is in two places
-    for offset in range(-3, 4):
-        day = today + dt.timedelta(days=offset)
-        if day.weekday() == 6:
-            continue  # closed on Sundays; Saturday is a doctors' morning clinic
-        weekend = day.weekday() == 5
-        for clinician in clinicians:
-            if weekend and clinician.role != "doctor":
-                continue
-            cursor = dt.datetime.combine(day, dt.time(8, 30), tzinfo=zone)
-            closing = dt.datetime.combine(day, dt.time(12, 30) if weekend else dt.time(17, 0), tzinfo=zone)
-            while True:
-                cursor += dt.timedelta(minutes=rng.choice([0, 0, 15, 30, 45]))
-                length = dt.timedelta(minutes=rng.choice([15, 15, 30, 30, 45]) if clinician.role == "doctor" else 15)
-                if cursor + length > closing:
-                    break
-                if rng.random() < 0.55:
-                    if not waiting:
-                        waiting = rng.sample(people, len(people))
-                    person = waiting.pop()
-                    appointments.append(
-                        Appointment(
-                            patient=person.row.id,
-                            provider=clinician.id,
-                            starts_at=cursor.astimezone(dt.timezone.utc),
-                            ends_at=(cursor + length).astimezone(dt.timezone.utc),
-                            status=_status(rng, cursor + length <= now, cursor <= now),
-                            reason=visit_reason(rng, person, day, nurse=clinician.role == "nurse"),
-                        )
-                    )
-                cursor += length
-    return appointments
-
-
 def visit_reason(rng: random.Random, person: DemoPatient, day: dt.date, *, nurse: bool) -> str:
     """A reason this patient would come in for: often their own conditions, check-ups more than most."""
     about_chart, everyday = visit_reasons_for(age_in_years(person.born, day), person.sex, person.codes, nurse=nurse)
@@ -158,12 +124,3 @@ def visit_reason(rng: random.Random, person: DemoPatient, day: dt.date, *, nurse
     if about_chart and rng.random() < 0.4:
         return rng.choice(about_chart)
     return rng.choices(everyday, weights=[VISIT_REASONS[reason].weight for reason in everyday])[0]
-
-
-def _status(rng: random.Random, over: bool, started: bool) -> str:
-    roll = rng.random()
-    if over:
-        return "no_show" if roll < 0.06 else "cancelled" if roll < 0.1 else "completed"
-    if started:
-        return "arrived"
-    return "cancelled" if roll < 0.05 else "booked"

@@ -22,8 +22,9 @@ NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=ZONE)
 async def snapshot():
     patients = await Patient.select(Patient.mrn, Patient.first_name, Patient.last_name, Patient.date_of_birth).order_by(Patient.mrn)
     visits = await Appointment.select(
-        Appointment.patient.mrn, Appointment.provider.email, Appointment.starts_at, Appointment.ends_at, Appointment.status
-    ).order_by(Appointment.starts_at).order_by(Appointment.provider.email)
+        Appointment.patient.mrn, Appointment.provider.email, Appointment.starts_at, Appointment.ends_at, Appointment.status,
+        Appointment.overbook_reason, Appointment.type.name, Appointment.room.name
+    ).order_by(Appointment.starts_at).order_by(Appointment.provider.email).order_by(Appointment.patient.mrn)
     return patients, visits
 
 
@@ -48,18 +49,19 @@ def test_the_demo_week_is_realistic(harness):
     assert all(row["date_of_birth"] < TODAY for row in patients)
 
     days = {row["starts_at"].astimezone(ZONE).date() for row in visits}
-    week = {TODAY + dt.timedelta(days=offset) for offset in range(-3, 4)}
-    assert days == {day for day in week if day.weekday() != 6}  # closed on Sundays
+    span = {TODAY + dt.timedelta(days=offset) for offset in range(-21, 28)}
+    assert days == {day for day in span if day.weekday() != 6}  # closed on Sundays
     per_day = {day: sum(1 for row in visits if row["starts_at"].astimezone(ZONE).date() == day) for day in days}
     weekdays = [count for day, count in per_day.items() if day.weekday() < 5]
-    assert all(10 <= count <= 30 for count in weekdays), per_day
+    assert all(20 <= count <= 90 for count in weekdays), per_day
     for row in visits:
         local_start, local_end = row["starts_at"].astimezone(ZONE), row["ends_at"].astimezone(ZONE)
-        assert dt.time(8, 30) <= local_start.time() and local_end.time() <= dt.time(17, 0)
+        assert dt.time(8, 30) <= local_start.time() and local_end.time() <= dt.time(17, 30)
         assert row["starts_at"].tzinfo is not None
     by_provider = {}
     for row in visits:
-        by_provider.setdefault(row["provider.email"], []).append((row["starts_at"], row["ends_at"]))
+        if not row["overbook_reason"]:
+            by_provider.setdefault(row["provider.email"], []).append((row["starts_at"], row["ends_at"]))
     for slots in by_provider.values():
         slots.sort()
         assert all(previous[1] <= following[0] for previous, following in zip(slots, slots[1:])), "double-booked"
