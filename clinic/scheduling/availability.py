@@ -41,6 +41,7 @@ LONGEST_WINDOW_DAYS = 56
 ALIGN_MINUTES = 5
 NOON = 12 * 60
 PARTS_OF_DAY = ("morning", "afternoon")
+MAX_SLOTS = 100
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ async def next_free(type_id: int, provider_ids: list[int] | None, from_date: dt.
         raise Invalid({"type_id": "Choose an appointment type."})
     if part_of_day not in (None, "", *PARTS_OF_DAY):
         raise Invalid({"part_of_day": "Choose morning or afternoon."})
+    limit = max(1, min(limit, MAX_SLOTS))
     length = minutes or kind["minutes"]
     providers = await _providers(type_id, provider_ids)
     if not providers:
