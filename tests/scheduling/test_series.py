@@ -208,3 +208,25 @@ def test_merging_a_duplicate_moves_its_series_appointments_and_waitlist_entries(
     assert moved["appointments"] == 2 and moved["appointment_series"] == 1 and moved["waitlist"] == 1
     for table in ("appointment", "appointment_series", "waitlist_entry"):
         assert {row["patient"] for row in harness.sql(f"SELECT patient FROM {table}")} == {people["other"]}
+
+
+def test_a_series_and_a_single_booking_racing_for_one_date_store_one_of_them(harness, people):
+    import asyncio
+
+    from tests.factories import book_appointment
+
+    booking = Booking(patient_id=people["patient"], provider_id=people["provider"], type_id=None,
+                      starts_at=local_time(MONDAY, "09:00"), minutes=30)
+    third = MONDAY + dt.timedelta(weeks=2)
+
+    async def race():
+        return await asyncio.gather(
+            series_services.book_series(booking, SeriesRule("weekly", count=4), ACTOR, locale()),
+            book_appointment(people["other"], people["provider"], local_time(third, "09:15"), 30),
+            return_exceptions=True)
+
+    series_outcome, single_outcome = harness.run(race)
+    assert isinstance(series_outcome, SeriesRefused) != isinstance(single_outcome, Exception)
+    booked = harness.sql("SELECT starts_at FROM appointment WHERE status = 'booked' ORDER BY starts_at")
+    on_third = [row for row in booked if row["starts_at"].astimezone(locale().zone).date() == third]
+    assert len(on_third) == 1 and len(booked) in (1, 4)
