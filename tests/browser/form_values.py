@@ -72,7 +72,9 @@ BY_PATTERN = ((re.compile(r"opens_\d_0"), "08:30"), (re.compile(r"closes_\d_0"),
               (re.compile(r"starts_\d_1"), "13:30"), (re.compile(r"ends_\d_1"), "17:30"),
               (re.compile(r"starts_\d_2"), "18:00"), (re.compile(r"ends_\d_2"), "20:00"))
 BY_KIND = {"email": "walk@example.org", "tel": "(415) 555-0101", "date": A_PAST_DATE, "number": "7",
-           "textarea": "Noted by the form walk."}
+           "textarea": "Noted by the form walk.", "time": "10:00",
+           # a checkbox is ticked (the first of a group: e.g. one provider who offers a type)
+           "checkbox": "on"}
 
 # Values someone else already has, where the app must refuse them: staff
 # emails are sign-in names (patients may share an email, so not theirs).
