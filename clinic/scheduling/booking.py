@@ -335,14 +335,15 @@ async def move_locked(appointment_id: int, revision: int | None, *, starts_at: d
         conflicts = await judge(span, locale, subject, provider_id=provider_id, patient_id=row["patient"],
                                 room_id=room_id, exclude=(appointment_id, *exclude))
     overbooked = overbooking(conflicts, overbook_reason)
-    changes = {Appointment.starts_at: span.start, Appointment.ends_at: span.end, Appointment.provider: provider_id,
-               Appointment.room: room_id, Appointment.revision: row["revision"] + 1,
-               Appointment.updated_at: clock.now()}
-    if overbooked:
-        changes[Appointment.overbook_reason] = overbook_reason.strip()[:200]
-    await Appointment.update(changes).where(Appointment.id == appointment_id)
+    # Moved clear of every conflict, an overbooking is over: its reason goes.
+    reason = overbook_reason.strip()[:200] if overbooked else ""
+    await Appointment.update({
+        Appointment.starts_at: span.start, Appointment.ends_at: span.end, Appointment.provider: provider_id,
+        Appointment.room: room_id, Appointment.overbook_reason: reason, Appointment.revision: row["revision"] + 1,
+        Appointment.updated_at: clock.now(),
+    }).where(Appointment.id == appointment_id)
     after = snapshot({**row, "starts_at": span.start, "ends_at": span.end, "provider": provider_id, "room": room_id,
-                      "overbook_reason": overbook_reason.strip()[:200] if overbooked else row["overbook_reason"]})
+                      "overbook_reason": reason})
     if overbooked:
         after["overbooked"] = overbooked
     await write_change(appointment_id, what, actor, snapshot(row), after)

@@ -1,8 +1,8 @@
 """Scheduling's services: what the screens call.
 
 Booking and changes live in ``booking``, series in ``series``, finding time
-in ``availability`` and the waitlist in ``waitlist``; they are named here too,
-so a screen imports one module. This module keeps the book's read queries:
+in ``availability`` and the waitlist in ``waitlist``; their entry points are
+imported here too, so a screen needs only ``clinic.scheduling.services``. This module keeps the book's read queries:
 each answers in one query with the patient, provider, type and room named.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from clinic.core.locale import Locale
 from clinic.scheduling import rules
+from clinic.scheduling.availability import Slot, next_free, working_spans  # noqa: F401
 from clinic.scheduling.booking import (  # noqa: F401  (the screens' entry points)
     AppointmentChanged,
     AppointmentNotFound,
@@ -25,7 +26,22 @@ from clinic.scheduling.booking import (  # noqa: F401  (the screens' entry point
     set_status,
 )
 from clinic.scheduling.conflicts import LONGEST_APPOINTMENT, Conflict  # noqa: F401
+from clinic.scheduling.rules import STATUS_LABELS, TRANSITIONS, SeriesRule  # noqa: F401
+from clinic.scheduling.series import (  # noqa: F401
+    SeriesRefused,
+    SeriesResult,
+    book_series,
+    cancel_in_series,
+    move_in_series,
+    series_of,
+)
 from clinic.scheduling.tables import Appointment, AppointmentChange
+from clinic.scheduling.waitlist import (  # noqa: F401
+    add_to_waitlist,
+    matching_waitlist,
+    remove_from_waitlist,
+    waiting_entries,
+)
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,15 @@ def test_overbooking_needs_a_reason_and_is_recorded_and_audited(harness, book_se
                    "09:00", overbook_reason="  ")
 
 
+def test_moving_an_overbooked_appointment_clear_of_conflicts_drops_its_reason(harness, book_setup):
+    book(harness, book_setup["patient"], book_setup["provider"], MONDAY, "09:00")
+    squeezed = book(harness, book_setup["other"], book_setup["provider"], MONDAY, "09:00", overbook_reason="Urgent")
+    harness.run(services.move, squeezed, 1, starts_at=local_time(MONDAY, "10:00"), minutes=30,
+                provider_id=book_setup["provider"], room_id=None, actor=Actor(role="test"), locale=locale())
+    assert harness.sql("SELECT overbook_reason FROM appointment WHERE id = {}", squeezed)[0]["overbook_reason"] == ""
+    assert harness.run(services.history, squeezed)[-1]["before"]["overbook_reason"] == "Urgent"
+
+
 def test_an_ordinary_booking_stores_no_overbook_reason(harness, book_setup):
     appointment_id = book(harness, book_setup["patient"], book_setup["provider"], MONDAY, "09:00",
                           overbook_reason="just in case")

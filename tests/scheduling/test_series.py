@@ -196,3 +196,15 @@ def test_moving_all_to_a_later_time_keeps_the_series_one_and_true(harness, peopl
     assert stored == [{"local_minutes": 570, "rule": "FREQ=WEEKLY;COUNT=3"}]
     described = harness.run(series_services.series_of, result.appointment_ids[0])
     assert described["description"] == "every week, 3 times" and len(described["occurrences"]) == 3
+
+
+def test_merging_a_duplicate_moves_its_series_appointments_and_waitlist_entries(harness, people):
+    from clinic.patients.merge import merge
+    from clinic.scheduling.waitlist import add_to_waitlist
+
+    weekly(harness, people, count=2)
+    harness.run(lambda: add_to_waitlist(people["patient"], ACTOR, locale()))
+    moved = harness.run(merge, people["patient"], people["other"], ACTOR)
+    assert moved["appointments"] == 2 and moved["appointment_series"] == 1 and moved["waitlist"] == 1
+    for table in ("appointment", "appointment_series", "waitlist_entry"):
+        assert {row["patient"] for row in harness.sql(f"SELECT patient FROM {table}")} == {people["other"]}
