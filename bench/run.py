@@ -109,8 +109,41 @@ def screens(clinic, texts: list[str], front_desk: SignedIn, doctor: SignedIn, cs
         Screen("chart page", [load.Request("GET", path) for path in charts], {**browser, **doctor.headers()}),
         Screen("patient list", [load.Request("GET", path) for path in lists], {**browser, **front_desk.headers()}),
         Screen("today", [load.Request("GET", "/")], {**browser, **front_desk.headers()}),
+        *book_screens(clinic, front_desk, browser),
         Screen("health", [load.Request("GET", "/health")], browser),
         Screen("static app.css", [load.Request("GET", css_path)], browser),
+    ]
+
+
+def book_screens(clinic, front_desk: SignedIn, browser: dict) -> list[Screen]:
+    """The appointment book: every provider's day around today, one provider's weeks, and booking.
+
+    Each booking has its own idempotency token and a free quarter hour of its own, Monday to Friday
+    within the clinic's hours more than a year ahead (year five's appointments are around today), so
+    the measured requests book for real; past the last one the list starts again and the same forms
+    come back as resubmissions (found by their token, booked once)."""
+    today = dt.date.today()
+    days = [today + dt.timedelta(days=offset) for offset in range(-3, 4)]
+    clinicians = [row["id"] for row in clinic.staff if row["role"] in ("doctor", "nurse")]
+    weeks = [f"/book/week/{day.isoformat()}/provider/{provider}" for day in days[::3] for provider in clinicians]
+    patients = [patient["id"] for patient in clinic.patients if patient["archived_at"] is None]
+    bookings = []
+    day = today + dt.timedelta(days=400)
+    while len(bookings) < 4000:
+        day += dt.timedelta(days=1)
+        if day.weekday() >= 5:
+            continue
+        for minutes in range(9 * 60, 17 * 60, 15):
+            number = len(bookings)
+            body = (f"patient_id={patients[number % len(patients)]}&provider_id={clinicians[number % len(clinicians)]}"
+                    f"&day={day.isoformat()}&time={minutes // 60:02d}:{minutes % 60:02d}&minutes=15"
+                    f"&token=bench-booking-{number:06d}-token")
+            bookings.append(load.Request("POST", "/appointments/new", body))
+    return [
+        Screen("day view", [load.Request("GET", f"/book/{day.isoformat()}") for day in days],
+               {**browser, **front_desk.headers()}),
+        Screen("week view", [load.Request("GET", path) for path in weeks], {**browser, **front_desk.headers()}),
+        Screen("booking", bookings, {**browser, **front_desk.form_headers()}),
     ]
 
 

@@ -6,21 +6,30 @@
 "use strict";
 
 (function () {
-  function moveForm() { return document.getElementById("drag-move"); }
-
+  // The move, as the appointment page's form would send it; the answer is the book again.
   function post(appointment, values) {
-    var form = moveForm();
     var url = appointment.dataset.moveUrl;
-    if (!form || !url) return;
-    ["revision", "day", "time", "minutes", "provider_id", "room_id"].forEach(function (name) {
-      form.elements[name].value = values[name];
-    });
-    form.setAttribute("action", url);
+    var book = document.getElementById("book");
+    if (!url || !book) return;
+    values.return_to = book.dataset.returnTo;
     if (window.htmx) {
-      window.htmx.ajax("POST", url, { source: form, target: "#book", swap: "outerHTML" });
-    } else {
-      form.submit();
+      window.htmx.ajax("POST", url, { source: book, target: "#book", swap: "outerHTML", values: values });
+      return;
     }
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = url;
+    var csrf = document.querySelector('meta[name="csrf-token"]');
+    values._csrf_token = csrf ? csrf.getAttribute("content") : "";
+    Object.keys(values).forEach(function (name) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = values[name];
+      form.appendChild(input);
+    });
+    document.body.appendChild(form);
+    form.submit();
   }
 
   function current(appointment) {
@@ -143,6 +152,11 @@
     if (event.target.name === "minutes" && event.target.form && event.target.form.hasAttribute("data-booking-form")) {
       event.target.dataset.typed = "1";
     }
+  });
+
+  // Enter in the booking form's patient search searches (htmx does), it does not book.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.name === "patient_q") event.preventDefault();
   });
 
   addHandles();

@@ -103,6 +103,7 @@ class SignInController(Controller):
             return render(request, "accounts/signin.html", {"form": without_secrets(form), "notice": None,
                                                             "failure": outcome.message, "spec": SIGN_IN_FORM},
                           status_code=422)
+        next_path = services.home_for(outcome.role, next_path)
         response = Redirect(after_sign_in_step(outcome.stage, next_path), status_code=303)
         return set_session_cookie(response, request, outcome.token)
 

@@ -72,6 +72,15 @@ class SignInOutcome:
     token: str | None
     stage: str = ""
     message: str = ""
+    role: str = ""  # where someone lands when they were going nowhere in particular (see home_for)
+
+
+# The front desk lives in the appointment book: signing in without a page to go to lands there.
+HOME_BY_ROLE = {Role.RECEPTIONIST: "/book"}
+
+
+def home_for(role: str, next_path: str) -> str:
+    return HOME_BY_ROLE.get(role, next_path) if next_path == "/" else next_path
 
 
 async def sign_in(email: str, password: str, actor: Actor, policy: sessions.SessionPolicy) -> SignInOutcome:
@@ -108,7 +117,7 @@ async def sign_in(email: str, password: str, actor: Actor, policy: sessions.Sess
                                          client_address=actor.client_address, user_agent=actor.user_agent)
     await record("auth.login", audit_actor, entity_type="staff", entity_id=staff_id,
                  detail="signed in" if stage == sessions.ACTIVE else f"password accepted; next: {stage}")
-    return SignInOutcome(token, stage=stage)
+    return SignInOutcome(token, stage=stage, role=staff["role"])
 
 
 async def change_password(staff_id: int, current: str, new: str, confirm: str, actor: Actor, *,

@@ -19,7 +19,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from clinic.core.errors import Invalid
-from clinic.core.forms import Form, parse_integer
+from clinic.core.forms import Form, clean, parse_integer
 from clinic.patients import services as patients
 from clinic.practice import services as practice
 from clinic.patients.access import PATIENT_ACCESS, PatientAccess, shown_patients
@@ -303,15 +303,16 @@ class AppointmentController(Controller):
         form = await read_form(request)
         revision = parse_integer(form.get("revision"), minimum=1) or -1
         try:
-            suggestions = await cancel(appointment_id, revision, form.get("cancel_reason"), actor_of(request),
-                                       locale_of(request))
+            reason = clean(book_forms.CANCEL_FORM, form.values)["cancel_reason"]
+            suggestions = await cancel(appointment_id, revision, reason, actor_of(request), locale_of(request))
         except AppointmentNotFound:
             raise NotFoundException() from None
         except AppointmentChanged:
             return await self._refused(request, appointment_id, form, CHANGED, status_code=409)
         except Invalid as invalid:
             form.errors = dict(invalid.errors)
-            message = invalid.errors.get("status") or "Say why the appointment is cancelled."
+            message = (invalid.errors.get("status") or invalid.errors.get("cancel_reason")
+                       or "Say why the appointment is cancelled.")
             return await self._refused(request, appointment_id, form, message, status_code=422, cancel_form=form)
         row = await get_appointment(appointment_id)
         notice = "Appointment cancelled" + (" (late cancel)." if row["late_cancel"] else ".")

@@ -164,3 +164,15 @@ def test_behind_a_proxy_the_client_address_is_the_one_the_proxy_saw(make_app, ba
         rows = proxied.audit("action = 'auth.login_failed'", columns="client_address")
     assert rows == [{"client_address": "203.0.113.9"}]
 
+
+
+def test_the_front_desk_lands_in_the_appointment_book(harness, client):
+    receptionist = harness.run(make_staff, "receptionist")
+    response = sign_in(client, receptionist["email"], PASSWORD)
+    assert response.status_code == 303 and response.headers["location"] == "/book"
+
+
+def test_a_doctor_going_nowhere_in_particular_lands_on_today(harness, client):
+    doctor = harness.run(make_staff, "doctor")
+    response = sign_in(client, doctor["email"], PASSWORD)
+    assert response.headers["location"] == "/"

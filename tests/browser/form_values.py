@@ -60,12 +60,21 @@ VALID: dict[str, str | Callable] = {
     # the clinic's settings: a closure still to come, hours that open before they close
     "appointment_minutes": "20",
     "first_day": "2099-12-24", "last_day": "2099-12-26",
+    # the appointment book: a Monday far ahead, inside everyone's hours
+    "day": "2099-12-14", "time": "10:00", "patient_q": "Abbott", "cancel_reason": "Patient called: unwell",
+    "overbook_reason": "Urgent: seen between patients",
 }
 # Opening hours come in pairs named opens_<day>_<block> / closes_<day>_<block>.
 BY_PATTERN = ((re.compile(r"opens_\d_0"), "08:30"), (re.compile(r"closes_\d_0"), "12:30"),
-              (re.compile(r"opens_\d_1"), "13:30"), (re.compile(r"closes_\d_1"), "17:30"))
+              (re.compile(r"opens_\d_1"), "13:30"), (re.compile(r"closes_\d_1"), "17:30"),
+              # a provider's working hours: starts_<day>_<block> / ends_<day>_<block>
+              (re.compile(r"starts_\d_0"), "08:30"), (re.compile(r"ends_\d_0"), "12:30"),
+              (re.compile(r"starts_\d_1"), "13:30"), (re.compile(r"ends_\d_1"), "17:30"),
+              (re.compile(r"starts_\d_2"), "18:00"), (re.compile(r"ends_\d_2"), "20:00"))
 BY_KIND = {"email": "walk@example.org", "tel": "(415) 555-0101", "date": A_PAST_DATE, "number": "7",
-           "textarea": "Noted by the form walk."}
+           "textarea": "Noted by the form walk.", "time": "10:00",
+           # a checkbox is ticked (the first of a group: e.g. one provider who offers a type)
+           "checkbox": "on"}
 
 # Values someone else already has, where the app must refuse them: staff
 # emails are sign-in names (patients may share an email, so not theirs).

@@ -97,12 +97,37 @@ async def seed(settings) -> SeededClinic:
     starts = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(minutes=30)
     await Appointment.insert(Appointment(patient=abbott, provider=walkers["doctor"]["id"], starts_at=starts,
                                          ends_at=starts + dt.timedelta(minutes=15), reason="Blood pressure review"))
+    await seed_book(walkers, colleagues, patients)
     await break_glass.grant(walkers["billing"]["id"], patients["baker"], "clinical.read",
                             "Checking a claim the insurer queried", settings.break_glass_minutes,
                             Actor(staff_id=walkers["billing"]["id"], role="billing"))
     rows = await Patient.select(Patient.id, Patient.mrn)
     return SeededClinic(walkers=walkers, colleagues=colleagues, patients=patients,
                         mrns={row["id"]: row["mrn"] for row in rows})
+
+
+async def seed_book(walkers: dict, colleagues: dict, patients: dict) -> None:
+    """The book's set-up (types, a room, working hours, time off) and a few appointments today, so
+    the walk reaches every book screen: the day, a week, a day sheet, an appointment and its forms."""
+    from clinic.scheduling.tables import Appointment, AppointmentType, Room, TimeOff, WorkingHours
+
+    checkup = (await AppointmentType.insert(AppointmentType(name="Check-up", minutes=20, colour="indigo")))[0]["id"]
+    await AppointmentType.insert(AppointmentType(name="Injection", minutes=10, colour="green", may_overlap=True))
+    room = (await Room.insert(Room(name="Room 1")))[0]["id"]
+    for provider in (walkers["doctor"], colleagues["ben"]):
+        for weekday in range(5):
+            await WorkingHours.insert(WorkingHours(provider=provider["id"], weekday=weekday, starts=9 * 60, ends=12 * 60),
+                                      WorkingHours(provider=provider["id"], weekday=weekday, starts=13 * 60, ends=17 * 60))
+    zone = locale().zone
+    today = dt.datetime.now(zone).date()
+    for hour, patient, provider in ((9, "baker", walkers["doctor"]), (11, "walker", colleagues["ben"])):
+        starts = dt.datetime.combine(today, dt.time(hour), tzinfo=zone).astimezone(dt.timezone.utc)
+        await Appointment.insert(Appointment(
+            patient=patients[patient], provider=provider["id"], starts_at=starts, ends_at=starts + dt.timedelta(minutes=20),
+            type=checkup, room=room, notes="Seeded for the walk", created_by=walkers["receptionist"]["id"]))
+    away = dt.datetime.combine(today + dt.timedelta(days=14), dt.time(0), tzinfo=zone).astimezone(dt.timezone.utc)
+    await TimeOff.insert(TimeOff(provider=colleagues["ben"]["id"], starts_at=away, ends_at=away + dt.timedelta(days=2),
+                                 reason="Conference"))
 
 
 async def session_token(app, staff_id: int) -> str:

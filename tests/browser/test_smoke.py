@@ -28,7 +28,8 @@ def test_it_fits_a_360px_phone_and_the_skip_link_works(browser_page, live_server
     staff = live_server.run(make_staff, "receptionist")
     page = browser_page.page
     page.set_viewport_size({"width": 360, "height": 740})
-    sign_in(page, live_server.url, staff["email"])
+    sign_in(page, live_server.url, staff["email"], next_path="/patients")
+    page.goto(live_server.url + "/")
     assert page.locator("h1").inner_text() == "Today"
     # Nothing wider than the screen: no sideways scrolling of the whole page.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
@@ -43,7 +44,9 @@ def test_it_fits_a_360px_phone_and_the_skip_link_works(browser_page, live_server
 def test_an_htmx_error_lands_in_the_alert_area(browser_page, live_server):
     staff = live_server.run(make_staff, "receptionist")
     page = browser_page.page
-    sign_in(page, live_server.url, staff["email"])
+    sign_in(page, live_server.url, staff["email"], next_path="/patients")
+    page.goto(live_server.url + "/")
+    page.wait_for_load_state("networkidle")
     page.evaluate("htmx.ajax('GET', '/no-such-fragment', {target: '#visits'})")
     page.wait_for_selector("#alerts [role=alert]")
     assert page.locator("#alerts strong").inner_text() == "Not found"
