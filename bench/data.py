@@ -32,12 +32,21 @@ from clinic.db.urls import DatabaseURL
 from clinic.patients.identifiers import new_mrn
 from clinic.patients.normalise import name_key, phone_search_key
 from clinic.patients.tables import Patient, PatientInsurance
-from clinic.scheduling.tables import Appointment
+from zoneinfo import ZoneInfo
+
+from clinic.scheduling.tables import Appointment, AppointmentType, Room, WorkingHours
 from clinic.security.fields import FieldCipher
 from clinic.security.passwords import hash_password
 from clinic.security.tables import Staff
 
 UTC = dt.timezone.utc
+CLINIC_ZONE = ZoneInfo("America/New_York")  # bench/server.py's CLINIC_TIMEZONE
+# The book's set-up: (name, minutes, may overlap); every clinician offers every type.
+TYPES = [("Follow-up", 15, False), ("Consultation", 30, False), ("Injection", 5, True)]
+ROOMS = ["Exam room 1", "Exam room 2"]
+# Working hours Monday to Friday within the clinic's default 9-17, with a lunch break (minutes after midnight).
+WORKING_BLOCKS = [(9 * 60, 12 * 60 + 30), (13 * 60 + 30, 17 * 60)]
+WINDOW_FILL = 0.8
 SEED = 5
 SCALES = {"year5": (4_000, 40_000), "10x": (40_000, 400_000)}
 # Appointments in this window around today keep year five's density at any scale.
@@ -100,7 +109,7 @@ def build(patient_count: int, appointment_count: int, *, keyring: Keyring, index
     _note_last_visits(patients, appointments)
     rows: dict[type[Table], list[dict]] = {Staff: staff, Patient: patients,
                                            PatientInsurance: _insurance(rng, patients, cipher, now),
-                                           Appointment: appointments}
+                                           **_book_setup(clinicians), Appointment: appointments}
     rows.update(_charts(rng, patients, appointments, clinicians, cipher, now))
     return Clinic(rows=rows, patients=patients, staff=staff)
 
@@ -157,23 +166,57 @@ def _working_days(first: dt.date, last: dt.date) -> list[dt.date]:
     return days
 
 
+def _book_setup(clinicians: list[int]) -> dict[type[Table], list[dict]]:
+    """Appointment types, rooms and working hours, so the book and next available see a real clinic."""
+    types = [{"id": number, "name": name, "minutes": minutes, "colour": "", "needs_room": False,
+              "may_overlap": overlap, "active": True} for number, (name, minutes, overlap) in enumerate(TYPES, 1)]
+    rooms = [{"id": number, "name": name, "active": True} for number, name in enumerate(ROOMS, 1)]
+    hours = [{"provider": provider, "weekday": weekday, "starts": starts, "ends": ends}
+             for provider in clinicians for weekday in range(5) for starts, ends in WORKING_BLOCKS]
+    for number, row in enumerate(hours, 1):
+        row["id"] = number
+    return {AppointmentType: types, Room: rooms, WorkingHours: hours}
+
+
+def _window_slots(rng: random.Random, clinicians: list[int], window: list[dt.date]):
+    """(day, provider, local minutes, length) of the days around today: each clinician's working hours
+    filled back to back about four fifths full, never double-booked."""
+    for day in window:
+        if day.weekday() >= 5:
+            continue
+        for provider in clinicians:
+            for block_start, block_end in WORKING_BLOCKS:
+                cursor = block_start
+                while cursor < block_end:
+                    length = rng.choice((15, 15, 30))
+                    if cursor + length > block_end:
+                        break
+                    if rng.random() < WINDOW_FILL:
+                        yield day, provider, cursor, length
+                    cursor += length
+
+
+def _local(day: dt.date, minutes: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60), tzinfo=CLINIC_ZONE).astimezone(UTC)
+
+
 def _appointments(rng: random.Random, patients: list[dict], clinicians: list[int], count: int,
                   now: dt.datetime) -> list[dict]:
     today = now.date()
     window = _working_days(today - WINDOW_BACK, today + WINDOW_AHEAD)
     history = _working_days(today - HISTORY, today - WINDOW_BACK - dt.timedelta(days=1))
-    per_day = SCALES["year5"][1] / (len(window) + len(history))
-    in_window = min(count, round(per_day * len(window)))
-    days = [rng.choice(window) for _ in range(in_window)]
-    days += [rng.choice(history) for _ in range(count - in_window)]
+    slots = list(_window_slots(rng, clinicians, window))[:count]
+    planned = [(_local(day, minutes), provider, length) for day, provider, minutes, length in slots]
+    for day in sorted(rng.choice(history) for _ in range(count - len(planned))):
+        planned.append((_local(day, 9 * 60 + 15 * rng.randrange(32)), rng.choice(clinicians),
+                        rng.choice((15, 15, 30))))
+    planned.sort(key=lambda item: (item[0], item[1]))
     # Some patients come often, most a few times.
     weights = [rng.lognormvariate(0, 1) for _ in patients]
     chosen = rng.choices(patients, weights=weights, k=count)
     rows = []
-    for number, (day, patient) in enumerate(zip(sorted(days), chosen), start=1):
-        start = dt.datetime.combine(day, dt.time(8, 30), tzinfo=UTC) + dt.timedelta(
-            hours=5, minutes=15 * rng.randrange(34))  # 8:30 to 17:00 in the clinic's zone (UTC-5)
-        end = start + dt.timedelta(minutes=rng.choice((15, 15, 30)))
+    for number, ((start, provider, length), patient) in enumerate(zip(planned, chosen), start=1):
+        end = start + dt.timedelta(minutes=length)
         roll = rng.random()
         if end <= now:
             status = "no_show" if roll < 0.06 else "cancelled" if roll < 0.1 else "completed"
@@ -181,8 +224,8 @@ def _appointments(rng: random.Random, patients: list[dict], clinicians: list[int
             status = "arrived"
         else:
             status = "cancelled" if roll < 0.05 else "booked"
-        rows.append({"id": number, "patient": patient["id"], "provider": rng.choice(clinicians), "starts_at": start,
-                     "ends_at": end, "status": status, "reason": rng.choice(REASONS),
+        rows.append({"id": number, "patient": patient["id"], "provider": provider, "starts_at": start,
+                     "ends_at": end, "status": status, "reason": rng.choice(REASONS), "type": 1 if length == 15 else 2,
                      "created_at": start - dt.timedelta(days=14), "updated_at": start})
     return rows
 

@@ -134,6 +134,8 @@ def book_screens(clinic, front_desk: SignedIn, browser: dict) -> list[Screen]:
         if day.weekday() >= 5:
             continue
         for minutes in range(9 * 60, 17 * 60, 15):
+            if 12 * 60 + 30 <= minutes < 13 * 60 + 30:
+                continue  # the clinicians' lunch break (bench/data.py WORKING_BLOCKS)
             number = len(bookings)
             body = (f"patient_id={patients[number % len(patients)]}&provider_id={clinicians[number % len(clinicians)]}"
                     f"&day={day.isoformat()}&time={minutes // 60:02d}:{minutes % 60:02d}&minutes=15"
@@ -144,7 +146,22 @@ def book_screens(clinic, front_desk: SignedIn, browser: dict) -> list[Screen]:
                {**browser, **front_desk.headers()}),
         Screen("week view", [load.Request("GET", path) for path in weeks], {**browser, **front_desk.headers()}),
         Screen("booking", bookings, {**browser, **front_desk.form_headers()}),
+        Screen("next available", next_available_searches(today, clinicians),
+               {**browser, **front_desk.headers()}),
     ]
+
+
+def next_available_searches(today: dt.date, clinicians: list[int]) -> list[load.Request]:
+    """Next available for each type (bench/data.py TYPES), one provider or anyone, any time or afternoons,
+    from days around today (the book there is about four fifths full)."""
+    searches = []
+    for offset in (0, 1, 3, 7):
+        day = (today + dt.timedelta(days=offset)).isoformat()
+        for type_id in (1, 2):
+            searches.append(f"/appointments/next-available?type={type_id}&from={day}")
+            searches.append(f"/appointments/next-available?type={type_id}&provider={clinicians[offset % len(clinicians)]}"
+                            f"&from={day}&part=afternoon")
+    return [load.Request("GET", path) for path in searches]
 
 
 def measure_backend(backend: str, options: Options, clinic, texts: list[str], generator: str) -> dict:
@@ -172,7 +189,10 @@ def measure_backend(backend: str, options: Options, clinic, texts: list[str], ge
                      for _ in range(3)]
             facts = min(tries, key=lambda facts: (facts.queries or 0, facts.transactions or 0))
             if facts.status != 200:
-                raise RuntimeError(f"{screen.name}: {first.method} {first.path} answered {facts.status}")
+                from bench.server import fetch
+                answer = fetch(port, first.method, first.path, headers=screen.headers, body=first.body.encode() or None)
+                raise RuntimeError(f"{screen.name}: {first.method} {first.path} answered {facts.status}: "
+                                   f"{answer.body[:300]!r}")
             load.run(generator, port, screen.requests, screen.headers, connections=1, seconds=options.warmup_seconds)
             entry = {"queries": 1 if screen.floor else facts.queries, "transactions": facts.transactions,
                      "raw_bytes": facts.raw_bytes, "gzip_bytes": facts.gzip_bytes}

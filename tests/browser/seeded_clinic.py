@@ -98,6 +98,7 @@ async def seed(settings) -> SeededClinic:
     await Appointment.insert(Appointment(patient=abbott, provider=walkers["doctor"]["id"], starts_at=starts,
                                          ends_at=starts + dt.timedelta(minutes=15), reason="Blood pressure review"))
     await seed_book(walkers, colleagues, patients)
+    await seed_series_and_waitlist(walkers, patients)
     await break_glass.grant(walkers["billing"]["id"], patients["baker"], "clinical.read",
                             "Checking a claim the insurer queried", settings.break_glass_minutes,
                             Actor(staff_id=walkers["billing"]["id"], role="billing"))
@@ -128,6 +129,29 @@ async def seed_book(walkers: dict, colleagues: dict, patients: dict) -> None:
     away = dt.datetime.combine(today + dt.timedelta(days=14), dt.time(0), tzinfo=zone).astimezone(dt.timezone.utc)
     await TimeOff.insert(TimeOff(provider=colleagues["ben"]["id"], starts_at=away, ends_at=away + dt.timedelta(days=2),
                                  reason="Conference"))
+
+
+async def seed_series_and_waitlist(walkers: dict, patients: dict) -> None:
+    """A weekly series with an occurrence later today (the appointment page's "this one / following / all"
+    forms) and a patient on the waitlist (its list and remove button)."""
+    from clinic.scheduling.tables import Appointment, AppointmentSeries, AppointmentType, WaitlistEntry
+
+    checkup = (await AppointmentType.select(AppointmentType.id).where(AppointmentType.name == "Check-up").first())["id"]
+    zone = locale().zone
+    today = dt.datetime.now(zone).date()
+    series = (await AppointmentSeries.insert(AppointmentSeries(
+        rule="FREQ=WEEKLY;COUNT=3", local_date=today, local_minutes=16 * 60, zone=zone.key, minutes=20,
+        patient=patients["walker"], provider=walkers["doctor"]["id"], type=checkup)))[0]["id"]
+    for week in range(3):
+        starts = dt.datetime.combine(today + dt.timedelta(weeks=week), dt.time(16), tzinfo=zone).astimezone(
+            dt.timezone.utc)
+        await Appointment.insert(Appointment(
+            patient=patients["walker"], provider=walkers["doctor"]["id"], starts_at=starts, series=series,
+            ends_at=starts + dt.timedelta(minutes=20), type=checkup, created_by=walkers["receptionist"]["id"]))
+    await WaitlistEntry.insert(WaitlistEntry(
+        patient=patients["baker"], providers=str(walkers["doctor"]["id"]), type=checkup, weekdays="0,2",
+        earliest_minutes=9 * 60, latest_minutes=12 * 60, until_date=today + dt.timedelta(days=60),
+        notes="Mornings only", created_by=walkers["receptionist"]["id"]))
 
 
 async def session_token(app, staff_id: int) -> str:

@@ -28,7 +28,11 @@ from clinic.piccolo_app import bind_tables
 from clinic.practice.services import forget
 from clinic.scheduling.tables import Appointment
 from tests.conftest import Harness, empty_tables, settings_for
-from tests.factories import add_policy, locale, make_patient, post, sign_in_as
+from clinic.patients.tables import Patient
+from tests.factories import (
+    add_policy, locale, make_appointment_type, make_patient, make_room, make_staff, post, set_working_hours,
+    sign_in_as,
+)
 
 # (statements, transactions) per request, with the clinic settings cached and
 # the session's last-seen time fresh (the usual request in a busy clinic).
@@ -47,6 +51,14 @@ EXPECTED = {
     "patient list": (8, 1),
     # session; the day's visits; read entry (4)
     "today": (6, 1),
+    # The appointment book, with two clinicians, four visits each today, types and rooms: none of these
+    # grows with the rows shown. Day and week: session; providers; their hours, time off, the clinic's
+    # hours and closures; the appointments (one join); read entry (4).
+    "day view": (13, 1),
+    "week view": (13, 1),
+    # session; types, providers and rooms for the form; the type; who offers it; providers; clinic hours and
+    # closures; working hours; per searched window the providers' appointments, time off (no patients shown)
+    "next available": (13, 0),
 }
 ROWS = 4  # patients on each list, visits today, entries in each chart section
 
@@ -81,6 +93,7 @@ async def small_clinic(doctor_id: int) -> None:
                                              starts_at=today + dt.timedelta(days=7 + number),
                                              ends_at=today + dt.timedelta(days=7 + number, minutes=15)))
     chart_id = patient_id
+    await book_set_up(doctor_id)
     doctor = Actor(staff_id=doctor_id, role="doctor")
     reading = locale().reading
     for number in range(ROWS):
@@ -94,6 +107,28 @@ async def small_clinic(doctor_id: int) -> None:
         await add_policy(chart_id, payer_name=f"Payer {number}")
         await VitalSigns.insert(VitalSigns(patient=chart_id, measured_at=utcnow() - dt.timedelta(days=number),
                                            systolic=120, diastolic=80, pulse=70, recorded_by=doctor_id))
+
+
+async def book_set_up(doctor_id: int) -> None:
+    """Types, a room, working hours for two clinicians, and the nurse's visits today: the book has
+    several columns, types and rows wherever a query per row could hide."""
+    nurse = await make_staff("nurse", name="Sam Baker")
+    for provider in (doctor_id, nurse["id"]):
+        await set_working_hours(provider, {day: [("00:00", "12:00"), ("12:30", "23:59")] for day in range(7)})
+    first = await make_appointment_type("Check-up", minutes=15)
+    await make_appointment_type("Dressing", minutes=20, needs_room=True)
+    for number in range(ROWS):
+        await make_room(f"Room {number}")
+    today = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+    patients = [row["id"] for row in await Patient.select(Patient.id)]
+    for number, patient_id in enumerate(patients[:ROWS]):
+        await Appointment.insert(Appointment(patient=patient_id, provider=nurse["id"], type=first,
+                                             starts_at=today + dt.timedelta(minutes=20 * number),
+                                             ends_at=today + dt.timedelta(minutes=20 * number + 15)))
+
+
+def book_type(harness) -> int:
+    return harness.sql("SELECT MIN(id) AS n FROM appointment_type")[0]["n"]
 
 
 def counts(response) -> tuple[int, int]:
@@ -132,6 +167,23 @@ def test_patient_list_runs_the_statements_it_runs_today(counting):
 
 def test_today_runs_the_statements_it_runs_today(counting):
     assert warm(counting, lambda: counting.client.get("/")) == EXPECTED["today"]
+
+
+def test_day_view_runs_the_statements_it_runs_today(counting):
+    day = dt.date.today().isoformat()
+    assert warm(counting, lambda: counting.client.get(f"/book/{day}")) == EXPECTED["day view"]
+
+
+def test_week_view_runs_the_statements_it_runs_today(counting):
+    day = dt.date.today().isoformat()
+    doctor = counting.sql("SELECT MIN(id) AS n FROM staff WHERE role = 'doctor'")[0]["n"]
+    found = warm(counting, lambda: counting.client.get(f"/book/week/{day}/provider/{doctor}"))
+    assert found == EXPECTED["week view"]
+
+
+def test_next_available_runs_the_statements_it_runs_today(counting):
+    path = f"/appointments/next-available?type={book_type(counting)}"
+    assert warm(counting, lambda: counting.client.get(path)) == EXPECTED["next available"]
 
 
 def test_nothing_is_counted_unless_asked(harness, client):
