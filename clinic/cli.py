@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "errors (a missing key included).")
     check.set_defaults(handler=check_command)
 
-    demo = commands.add_parser("demo", help="load the demo clinic (staff, patients, a week of appointments)",
+    demo = commands.add_parser("demo", help="load the demo clinic (staff, patients, an appointment book)",
                                description="Load a realistic, deterministic demo clinic into an empty database. "
                                "Refused in production: the demo accounts' passwords are published.")
     demo.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) if the database has data")

@@ -50,7 +50,7 @@ DEMO_TYPES = [
     DemoType("Consultation", 20, "#4e79a7", ("doctor",), 10),
     DemoType("New patient", 40, "#f28e2b", ("doctor",), 2),
     DemoType("Follow-up", 15, "#59a14f", ("doctor", "nurse"), 6),
-    DemoType("Injection", 5, "#e15759", ("doctor", "nurse"), 2, may_overlap=True),
+    DemoType("Injection", 5, "#e15759", ("doctor", "nurse"), 1, may_overlap=True),
     DemoType("Physical", 40, "#76b7b2", ("doctor",), 2, needs_room=True),
     DemoType("Nurse visit", 20, "#edc948", ("nurse",), 6),
     DemoType("Dressing", 20, "#b07aa1", ("nurse",), 3, needs_room=True),

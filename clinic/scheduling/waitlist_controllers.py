@@ -9,6 +9,7 @@ their last day passes."""
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
@@ -34,14 +35,18 @@ WRITE = {"permission": "appointments.write"}
 PAGE_SIZE = 25
 
 
-def clock_text(minutes: int | None) -> str:
-    return "" if minutes is None else f"{minutes // 60:02d}:{minutes % 60:02d}"
+def clock_text(minutes: int | None, locale) -> str:
+    if minutes is None:
+        return ""
+    if minutes >= 24 * 60:
+        return "midnight"
+    return locale.format_time(dt.time(minutes // 60, minutes % 60))
 
 
-def describe(entry: dict, providers: dict[int, str]) -> dict:
+def describe(entry: dict, providers: dict[int, str], locale) -> dict:
     """An entry's constraints in words for the list."""
     days = ", ".join(weekday_name(day)[:3] for day in entry["weekday_list"]) or "Any day"
-    earliest, latest = clock_text(entry["earliest_minutes"]), clock_text(entry["latest_minutes"])
+    earliest, latest = clock_text(entry["earliest_minutes"], locale), clock_text(entry["latest_minutes"], locale)
     times = (f"{earliest}–{latest}" if earliest and latest else f"from {earliest}" if earliest
              else f"until {latest}" if latest else "Any time")
     who = ", ".join(providers.get(pid, f"#{pid}") for pid in entry["provider_ids"]) or "Any provider"
@@ -76,12 +81,12 @@ class WaitlistController(Controller):
         entries = await waitlist.waiting_entries(locale.today())
         number, pages, offset = page_bounds(page_number(page), len(entries), PAGE_SIZE)
         providers = {p["id"]: p["name"] for p in await book_queries.providers(include_inactive=True)}
-        rows = [describe(entry, providers) for entry in entries[offset:offset + PAGE_SIZE]]
+        rows = [describe(entry, providers, locale) for entry in entries[offset:offset + PAGE_SIZE]]
         await shown_patients(request, [row["patient"] for row in rows], "waitlist")
         base = request.app.route_reverse("waitlist:list")
         return render(request, "scheduling/waitlist.html",
                       {"page": Page(rows=rows, number=number, pages=pages, total=len(entries)),
-                       "page_url": lambda n: base + "?" + urlencode({"page": n}), "clock_text": clock_text},
+                       "page_url": lambda n: base + "?" + urlencode({"page": n})},
                       block="waitlist_rows")
 
     @get("/new", name="waitlist:new", opt=WRITE)
@@ -130,7 +135,7 @@ class WaitlistController(Controller):
         local = locale.local(row["starts_at"])
         query = urlencode({"provider": row["provider"], "type": row["type"] or "", "room": row["room"] or "",
                            "day": local.date().isoformat(), "time": local.strftime("%H:%M"), "minutes": row["minutes"]})
-        suggestions = [{**describe(entry, providers),
+        suggestions = [{**describe(entry, providers, locale),
                         "book_url": request.app.route_reverse("find:slot_for_patient", patient_id=entry["patient"])
                         + "?" + query} for entry in entries]
         await shown_patients(request, [entry["patient"] for entry in suggestions],

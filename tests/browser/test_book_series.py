@@ -97,9 +97,9 @@ def test_next_available_books_a_slot_for_a_patient(front_desk, live_server):
     page.fill("#f-from", DAY.isoformat())
     page.check("input[name=part][value=afternoon]")
     page.click("button:has-text('Find free times')")
-    page.wait_for_selector(".slot-list .slot")
+    page.wait_for_selector(".slot-list .free-slot")
     assert "type=" in page.url  # the search is in the URL
-    page.locator(".slot-list .slot a").first.click()
+    page.locator(".slot-list .free-slot a").first.click()
     page.wait_for_url(re.compile(r".*/appointments/slot\?.*"))
     page.fill("#f-patient_q", "quincey")
     page.wait_for_selector(f"#f-patient-{front_desk['ann']}")

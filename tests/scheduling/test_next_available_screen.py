@@ -34,7 +34,7 @@ def clinic(harness):
 
 
 def slot_starts(tree) -> list[str]:
-    return [node.attributes["data-starts-at"][:16] for node in tree.css(".slot-list .slot")]
+    return [node.attributes["data-starts-at"][:16] for node in tree.css(".slot-list .free-slot")]
 
 
 @time_machine.travel(NOW, tick=False)
@@ -67,7 +67,7 @@ def test_afternoon_only_offers_times_after_noon(harness, client, clinic):
 def test_any_provider_mixes_providers_earliest_first(harness, client, clinic):
     sign_in_as(harness, "receptionist")
     tree = html(client.get(f"/appointments/next-available?type={clinic['checkup']}&part=afternoon&from=2027-03-01"))
-    providers = {node.attributes["data-provider-id"] for node in tree.css(".slot-list .slot")}
+    providers = {node.attributes["data-provider-id"] for node in tree.css(".slot-list .free-slot")}
     assert providers == {str(clinic["okafor"]), str(clinic["baker"])}
 
 
@@ -75,8 +75,8 @@ def test_any_provider_mixes_providers_earliest_first(harness, client, clinic):
 def test_a_type_that_needs_a_room_offers_the_room(harness, client, clinic):
     sign_in_as(harness, "receptionist")
     tree = html(client.get(f"/appointments/next-available?type={clinic['surgery']}&from=2027-03-01"))
-    assert "Procedure room" in tree.css_first(".slot-list .slot").text()
-    assert f"room={clinic['room']}" in tree.css_first(".slot-list .slot a").attributes["href"]
+    assert "Procedure room" in tree.css_first(".slot-list .free-slot").text()
+    assert f"room={clinic['room']}" in tree.css_first(".slot-list .free-slot a").attributes["href"]
 
 
 @time_machine.travel(NOW, tick=False)
@@ -110,7 +110,7 @@ def test_a_slot_books_the_chosen_patient_in_one_click_and_only_once(harness, cli
     sign_in_as(harness, "receptionist")
     tree = html(client.get(f"/appointments/next-available?type={clinic['checkup']}&provider={clinic['okafor']}"
                            "&from=2027-03-01"))
-    link = tree.css_first(".slot-list .slot a").attributes["href"]
+    link = tree.css_first(".slot-list .free-slot a").attributes["href"]
     page = client.get(link)
     facts = one(html(page), ".slot-facts").text()
     assert "Lena" in facts and "Mon, Mar 1, 2027, 9:00 AM" in facts

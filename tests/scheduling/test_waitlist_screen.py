@@ -53,7 +53,7 @@ def test_it_lists_waiting_patients_with_their_constraints_and_audits_the_list(ha
     tree = html(client.get("/waitlist"))
     entry = one(tree, f"li[data-patient-id='{clinic['ann']}']")
     assert "Jones, Ann" in entry.text() and "Lena" in entry.text() and "Mon, Wed" in entry.text()
-    assert "09:00–12:00" in entry.text() and "Short notice is fine" in entry.text()
+    assert "9:00 AM–12:00 PM" in entry.text() and "Short notice is fine" in entry.text()
     audit = harness.sql("SELECT * FROM audit_event WHERE action = 'patient.read' AND detail = 'waitlist'")
     assert len(audit) == 1
 
