@@ -63,6 +63,8 @@ VALID: dict[str, str | Callable] = {
     # the appointment book: a Monday far ahead, inside everyone's hours
     "day": "2099-12-14", "time": "10:00", "patient_q": "Abbott", "cancel_reason": "Patient called: unwell",
     "overbook_reason": "Urgent: seen between patients",
+    # the waitlist: mornings in December 2099
+    "earliest": "09:00", "latest": "12:00", "from_date": "2099-12-01", "until_date": "2099-12-31",
 }
 # Opening hours come in pairs named opens_<day>_<block> / closes_<day>_<block>.
 BY_PATTERN = ((re.compile(r"opens_\d_0"), "08:30"), (re.compile(r"closes_\d_0"), "12:30"),
