@@ -107,14 +107,14 @@ async def book_series(booking: Booking, rule: SeriesRule, actor: Actor, locale: 
     async def attempt() -> SeriesResult:
         engine = Appointment._meta.db
         async with engine.transaction():
-            await lock_rows(booking.provider_id, booking.patient_id, booking.room_id)
+            locked = await lock_rows(booking.provider_id, booking.patient_id, booking.room_id)
             if booking.idempotency_token:
                 existing = await Appointment.select(Appointment.series).where(
                     Appointment.idempotency_token == booking.idempotency_token).first()
                 if existing and existing["series"]:
                     return await _result_of(existing["series"])
             subject = await check_subject(patient_id=booking.patient_id, provider_id=booking.provider_id,
-                                          type_id=booking.type_id, room_id=booking.room_id)
+                                          type_id=booking.type_id, room_id=booking.room_id, locked=locked)
             window = Span(starts[0], starts[-1] + dt.timedelta(minutes=booking.minutes))
             calendar = await load_calendar(locale, window, provider_id=booking.provider_id,
                                            patient_id=booking.patient_id, room_id=booking.room_id)
@@ -227,7 +227,7 @@ async def move_in_series(appointment_id: int, scope: str, *, starts_at: dt.datet
             head = await _lock_head(appointment_id, revision)
             provider = provider_id if provider_id is not None else head["provider"]
             room = head["room"] if room_id == "same" else room_id
-            await lock_rows(provider, head["patient"], room)
+            locked = await lock_rows(provider, head["patient"], room)
             members = await _members(head, scope)
             old_day, _ = _local_start(head["starts_at"], locale)
             new_day, new_minutes = _local_start(starts_at, locale)
@@ -236,7 +236,8 @@ async def move_in_series(appointment_id: int, scope: str, *, starts_at: dt.datet
             for member in members:
                 day, _ = _local_start(member["starts_at"], locale)
                 targets.append((member, rules.local_to_utc(day + shift, new_minutes, locale.zone)))
-            subject = await check_subject(patient_id=None, provider_id=provider, type_id=head["type"], room_id=room)
+            subject = await check_subject(patient_id=None, provider_id=provider, type_id=head["type"], room_id=room,
+                                          locked=locked)
             window = Span(min(start for _, start in targets),
                           max(start for _, start in targets) + dt.timedelta(minutes=minutes))
             exclude = tuple(member["id"] for member in members)
