@@ -137,6 +137,8 @@ def check_minutes(minutes: int) -> None:
 def check_start(starts_at: dt.datetime) -> None:
     if starts_at.tzinfo is None:
         raise ValueError("starts_at must be an aware datetime")
+    if starts_at.second or starts_at.microsecond:
+        raise Invalid({"starts_at": "Choose a start time in whole minutes."})
 
 
 def _held(locked: Locked | None, name: str, row_id: int | None) -> dict | None | bool:
@@ -293,10 +295,9 @@ async def insert_booking(booking: Booking, actor: Actor, locale: Locale, *, seri
     if overbooked:
         after["overbooked"] = overbooked
     await write_change(appointment_id, "booked", actor, None, after)
+    detail = [f"overbooked: {overbooked}" if overbooked else "", f"series {series_id}" if series_id else ""]
     await record("appointment.book", actor, entity_type="appointment", entity_id=appointment_id,
-                 patient_id=booking.patient_id,
-                 detail=(f"overbooked: {overbooked}" if overbooked else "") + (f"; series {series_id}" if series_id
-                                                                              else ""))
+                 patient_id=booking.patient_id, detail="; ".join(part for part in detail if part))
     await settle_for_booking(booking.patient_id, booking.provider_id, booking.type_id, appointment_id)
     return appointment_id
 
