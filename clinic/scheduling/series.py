@@ -165,8 +165,10 @@ async def _members(row: dict, scope: str) -> list[dict]:
     else:
         query = query.where(Appointment.starts_at >= min(row["starts_at"], clock.now()))
     found = await query.order_by(Appointment.starts_at)
-    if row["id"] not in {member["id"] for member in found}:
-        found = [row, *found]
+    if row["status"] in CHANGEABLE and row["id"] not in {member["id"] for member in found}:
+        found = [row, *found]  # "all" from an occurrence already past: it goes too
+    if not found:
+        raise Invalid({"scope": "Nothing in this series is left to change."})
     return found
 
 
