@@ -230,3 +230,21 @@ def test_a_series_and_a_single_booking_racing_for_one_date_store_one_of_them(har
     booked = harness.sql("SELECT starts_at FROM appointment WHERE status = 'booked' ORDER BY starts_at")
     on_third = [row for row in booked if row["starts_at"].astimezone(locale().zone).date() == third]
     assert len(on_third) == 1 and len(booked) in (1, 4)
+
+
+def test_cancelling_all_from_a_completed_occurrence_cancels_the_ones_to_come(harness, people):
+    import time_machine
+
+    from clinic.scheduling import services
+
+    result = weekly(harness, people, count=3)
+    first = result.appointment_ids[0]
+    with time_machine.travel(local_time(MONDAY, "09:40"), tick=False):
+        for revision, status in enumerate(("arrived", "completed"), start=1):
+            harness.run(services.set_status, first, revision, status, ACTOR, locale())
+        cancelled = harness.run(lambda: series_services.cancel_in_series(first, "all", "Discharged", ACTOR, locale()))
+        assert cancelled == result.appointment_ids[1:]
+        statuses = [row["status"] for row in harness.sql("SELECT status FROM appointment ORDER BY starts_at")]
+        assert statuses == ["completed", "cancelled", "cancelled"]
+        with pytest.raises(Invalid):
+            harness.run(lambda: series_services.cancel_in_series(first, "all", "Again", ACTOR, locale()))
