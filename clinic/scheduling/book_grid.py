@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from clinic.core.locale import Locale
 
@@ -75,7 +76,9 @@ def minutes_of(moment: dt.datetime, locale: Locale, day: dt.date) -> int:
     return local.hour * 60 + local.minute
 
 
+@lru_cache(maxsize=4096)
 def clock_label(minutes: int, locale: Locale) -> str:
+    """9:30 AM or 09:30 (cached: a grid asks for the same few dozen times again and again)."""
     return locale.format_time(dt.time((minutes // 60) % 24, minutes % 60))
 
 

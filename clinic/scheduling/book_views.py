@@ -49,9 +49,9 @@ async def _columns_for(days_and_providers: list[tuple[dt.date, dict]], locale: L
     return columns
 
 
-async def day_grid(day: dt.date, locale: Locale) -> Grid:
-    """Every provider side by side on ``day``."""
-    providers = await book_queries.providers()
+async def day_grid(day: dt.date, locale: Locale, providers: list[dict] | None = None) -> Grid:
+    """Every provider side by side on ``day`` (``providers``: the active ones, when already read)."""
+    providers = await book_queries.providers() if providers is None else providers
     if not providers:
         return lay_out([], locale)
     columns = await _columns_for([(day, provider) for provider in providers], locale, label_by="provider")
