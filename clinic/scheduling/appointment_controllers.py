@@ -21,15 +21,22 @@ from litestar.params import FromPath, FromQuery
 from clinic.core.errors import Invalid
 from clinic.core.forms import Form, clean, parse_integer
 from clinic.patients import services as patients
-from clinic.practice import services as practice
 from clinic.patients.access import PATIENT_ACCESS, PatientAccess, shown_patients
 from clinic.patients.search import search_patients
+from clinic.practice import services as practice
 from clinic.scheduling import book_forms, book_queries, setup
 from clinic.scheduling.book_controllers import book_context_for, parse_day
-from clinic.scheduling.booking import AppointmentChanged, AppointmentNotFound, BookingRefused, book, cancel, move, \
-    set_status
-from clinic.scheduling.services import get_appointment, history
+from clinic.scheduling.booking import (
+    AppointmentChanged,
+    AppointmentNotFound,
+    BookingRefused,
+    book,
+    cancel,
+    move,
+    set_status,
+)
 from clinic.scheduling.rules import STATUS_LABELS, TRANSITIONS
+from clinic.scheduling.services import get_appointment, history
 from clinic.web.actors import actor_of
 from clinic.web.context import locale_of
 from clinic.web.forms import read_form
