@@ -35,7 +35,7 @@ from clinic.scheduling.booking import (
     move,
     set_status,
 )
-from clinic.scheduling.rules import STATUS_LABELS, TRANSITIONS
+from clinic.scheduling.rules import STATUS_LABELS, TRANSITIONS, describe_rule
 from clinic.scheduling.services import get_appointment, history
 from clinic.web.actors import actor_of
 from clinic.web.context import locale_of
@@ -111,6 +111,7 @@ async def detail_context(request: Request, appointment_id: int, *, move_form: Fo
     names["type"] = types
     changes = [describe_change(change, names, locale) for change in await history(appointment_id)]
     return {"appointment": row, "move_form": move_form, "move_spec": move_spec,
+            "series_text": describe_rule(row["series_rule"]) if row.get("series_rule") else "",
             "cancel_form": cancel_form or Form(), "cancel_spec": book_forms.CANCEL_FORM,
             "status_label": STATUS_LABELS.get(row["status"], row["status"]),
             "next_statuses": [(status, STATUS_BUTTONS[status]) for status in ("confirmed", "arrived", "in_progress",

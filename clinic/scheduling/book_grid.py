@@ -64,6 +64,8 @@ class Grid:
     rows: list[tuple[int, str, bool]]  # (row, label, on the hour)
     columns: list[Column]
     now_row: int | None = None  # the row holding "now", in a column showing today
+    # Cancelled and no-show appointments of the days shown: off the grid (their time is free), listed below it.
+    set_aside: list = field(default_factory=list)
 
 
 def minutes_of(moment: dt.datetime, locale: Locale, day: dt.date) -> int:
