@@ -177,6 +177,10 @@ def measure_backend(backend: str, options: Options, clinic, texts: list[str], ge
         doctor = sign_in(app.port, doctor_row["email"], bench_password("doctor"))
         css = _css_path(app.port, front_desk)
         chosen = screens(clinic, texts, front_desk, doctor, css)
+        # Booking posts a form: the CSRF token of the signed-in session, as its pages carry it.
+        booker = SignedIn(cookie=front_desk.cookie, csrf_token=_page_token(app.port, front_desk))
+        chosen = [Screen(s.name, s.requests, {**s.headers, **booker.form_headers()}) if s.name == "booking" else s
+                  for s in chosen]
         if options.screens:
             chosen = [screen for screen in chosen if screen.floor or screen.name in options.screens]
         for screen in chosen:
@@ -219,6 +223,15 @@ def measure_backend(backend: str, options: Options, clinic, texts: list[str], ge
 
 def charts_path(clinic) -> str:
     return f"/patients/{clinic.patients[0]['id']}"
+
+
+def _page_token(port: int, signed_in: SignedIn) -> str:
+    import re
+
+    from bench.server import fetch
+
+    html = fetch(port, "GET", "/book", headers=signed_in.headers()).body
+    return re.search(rb'name="csrf-token" content="([^"]+)"', html).group(1).decode()
 
 
 def _css_path(port: int, signed_in: SignedIn) -> str:

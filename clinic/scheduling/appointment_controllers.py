@@ -21,15 +21,22 @@ from litestar.params import FromPath, FromQuery
 from clinic.core.errors import Invalid
 from clinic.core.forms import Form, clean, parse_integer
 from clinic.patients import services as patients
-from clinic.practice import services as practice
 from clinic.patients.access import PATIENT_ACCESS, PatientAccess, shown_patients
 from clinic.patients.search import search_patients
+from clinic.practice import services as practice
 from clinic.scheduling import book_forms, book_queries, setup
 from clinic.scheduling.book_controllers import book_context_for, parse_day
-from clinic.scheduling.booking import AppointmentChanged, AppointmentNotFound, BookingRefused, book, cancel, move, \
-    set_status
+from clinic.scheduling.booking import (
+    AppointmentChanged,
+    AppointmentNotFound,
+    BookingRefused,
+    book,
+    cancel,
+    move,
+    set_status,
+)
+from clinic.scheduling.rules import STATUS_LABELS, TRANSITIONS, describe_rule
 from clinic.scheduling.services import get_appointment, history
-from clinic.scheduling.rules import STATUS_LABELS, TRANSITIONS
 from clinic.web.actors import actor_of
 from clinic.web.context import locale_of
 from clinic.web.forms import read_form
@@ -104,6 +111,7 @@ async def detail_context(request: Request, appointment_id: int, *, move_form: Fo
     names["type"] = types
     changes = [describe_change(change, names, locale) for change in await history(appointment_id)]
     return {"appointment": row, "move_form": move_form, "move_spec": move_spec,
+            "series_text": describe_rule(row["series_rule"]) if row.get("series_rule") else "",
             "cancel_form": cancel_form or Form(), "cancel_spec": book_forms.CANCEL_FORM,
             "status_label": STATUS_LABELS.get(row["status"], row["status"]),
             "next_statuses": [(status, STATUS_BUTTONS[status]) for status in ("confirmed", "arrived", "in_progress",

@@ -40,12 +40,12 @@ def parse_day(text: str) -> dt.date:
 
 async def day_context(request: Request, day: dt.date) -> dict:
     locale = locale_of(request)
-    grid = await book_views.day_grid(day, locale)
+    providers = await book_queries.providers()
+    grid = await book_views.day_grid(day, locale, providers)
     await shown_patients(request, book_views.patient_ids(grid), f"book {day.isoformat()}")
     return {"view": "day", "day": day, "grid": grid, "today": locale.today(),
             "previous": day - dt.timedelta(days=1), "next": day + dt.timedelta(days=1),
-            "title": locale.long_date(day), "return_to": f"day:{day.isoformat()}",
-            "providers": await book_queries.providers()}
+            "title": locale.long_date(day), "return_to": f"day:{day.isoformat()}", "providers": providers}
 
 
 async def week_context(request: Request, day: dt.date, provider: dict) -> dict:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from clinic.core.locale import Locale
 
@@ -63,6 +64,8 @@ class Grid:
     rows: list[tuple[int, str, bool]]  # (row, label, on the hour)
     columns: list[Column]
     now_row: int | None = None  # the row holding "now", in a column showing today
+    # Cancelled and no-show appointments of the days shown: off the grid (their time is free), listed below it.
+    set_aside: list = field(default_factory=list)
 
 
 def minutes_of(moment: dt.datetime, locale: Locale, day: dt.date) -> int:
@@ -75,7 +78,9 @@ def minutes_of(moment: dt.datetime, locale: Locale, day: dt.date) -> int:
     return local.hour * 60 + local.minute
 
 
+@lru_cache(maxsize=4096)
 def clock_label(minutes: int, locale: Locale) -> str:
+    """9:30 AM or 09:30 (cached: a grid asks for the same few dozen times again and again)."""
     return locale.format_time(dt.time((minutes // 60) % 24, minutes % 60))
 
 

@@ -14,15 +14,19 @@ from clinic.scheduling import book_queries
 from clinic.scheduling.availability import working_spans
 from clinic.scheduling.book_grid import Column, Grid, lay_out, minutes_of
 from clinic.scheduling.conflicts import closed_on
+from clinic.scheduling.rules import HOLDS_TIME
 from clinic.scheduling.services import appointments_between
 
 
 async def _columns_for(days_and_providers: list[tuple[dt.date, dict]], locale: Locale, *,
-                       label_by: str) -> list[Column]:
+                       label_by: str) -> tuple[list[Column], list]:
+    """The columns, and the cancelled and no-show appointments of those days (listed under the grid)."""
     days = sorted({day for day, _ in days_and_providers})
     provider_ids = sorted({provider["id"] for _, provider in days_and_providers})
     start, end = locale.day_bounds(days[0])[0], locale.day_bounds(days[-1])[1]
-    entries = await appointments_between(start, end, provider_ids=provider_ids)
+    every = await appointments_between(start, end, provider_ids=provider_ids, include_cancelled=True)
+    entries = [entry for entry in every if entry.status in HOLDS_TIME]
+    set_aside = [entry for entry in every if entry.status not in HOLDS_TIME]
     # Bookable time: the provider's hours within the clinic's, no closure, time off taken out.
     bookable = await working_spans(days[0], (days[-1] - days[0]).days + 1, provider_ids, locale)
     away = await book_queries.time_off_between(provider_ids, start, end)
@@ -46,16 +50,18 @@ async def _columns_for(days_and_providers: list[tuple[dt.date, dict]], locale: L
                 column.away.append((minutes_of(row["starts_at"], locale, day), minutes_of(row["ends_at"], locale, day),
                                     row["reason"] or "Away"))
         columns.append(column)
-    return columns
+    return columns, set_aside
 
 
-async def day_grid(day: dt.date, locale: Locale) -> Grid:
-    """Every provider side by side on ``day``."""
-    providers = await book_queries.providers()
+async def day_grid(day: dt.date, locale: Locale, providers: list[dict] | None = None) -> Grid:
+    """Every provider side by side on ``day`` (``providers``: the active ones, when already read)."""
+    providers = await book_queries.providers() if providers is None else providers
     if not providers:
         return lay_out([], locale)
-    columns = await _columns_for([(day, provider) for provider in providers], locale, label_by="provider")
-    return lay_out(columns, locale, now=clock.now())
+    columns, set_aside = await _columns_for([(day, provider) for provider in providers], locale, label_by="provider")
+    grid = lay_out(columns, locale, now=clock.now())
+    grid.set_aside = set_aside
+    return grid
 
 
 def week_days(day: dt.date, locale: Locale) -> list[dt.date]:
@@ -65,8 +71,11 @@ def week_days(day: dt.date, locale: Locale) -> list[dt.date]:
 
 async def week_grid(day: dt.date, provider: dict, locale: Locale) -> Grid:
     """One provider's week (from the clinic's usual first day) holding ``day``."""
-    columns = await _columns_for([(each, provider) for each in week_days(day, locale)], locale, label_by="day")
-    return lay_out(columns, locale, now=clock.now())
+    columns, set_aside = await _columns_for([(each, provider) for each in week_days(day, locale)], locale,
+                                            label_by="day")
+    grid = lay_out(columns, locale, now=clock.now())
+    grid.set_aside = set_aside
+    return grid
 
 
 def column_away(away: dict, provider: dict, day_start: dt.datetime, day_end: dt.datetime) -> bool:
@@ -75,4 +84,5 @@ def column_away(away: dict, provider: dict, day_start: dt.datetime, day_end: dt.
 
 
 def patient_ids(grid: Grid) -> list[int]:
-    return [placed.entry.patient_id for column in grid.columns for placed in column.placed]
+    return [placed.entry.patient_id for column in grid.columns for placed in column.placed] + [
+        entry.patient_id for entry in grid.set_aside]

@@ -15,7 +15,12 @@ from clinic.core.errors import Invalid
 from clinic.core.forms import Form
 from clinic.scheduling import book_queries, setup
 from clinic.scheduling.setup_forms import (
-    BLOCKS_PER_DAY, COLOUR_FORM, ROOM_FORM, TIME_OFF_FORM, TYPE_FORM, WEEKDAYS,
+    BLOCKS_PER_DAY,
+    COLOUR_FORM,
+    ROOM_FORM,
+    TIME_OFF_FORM,
+    TYPE_FORM,
+    WEEKDAYS,
 )
 from clinic.staff import services as staff_services
 from clinic.web.actors import actor_of

@@ -9,7 +9,13 @@ import pytest
 import time_machine
 
 from tests.factories import (
-    book_appointment, local_time, make_patient, make_staff, post, set_working_hours, sign_in_as,
+    book_appointment,
+    local_time,
+    make_patient,
+    make_staff,
+    post,
+    set_working_hours,
+    sign_in_as,
 )
 from tests.helpers import form_values, html, is_fragment, one, texts
 from tests.scheduling.test_day_view import open_the_clinic
@@ -183,3 +189,16 @@ def test_an_appointment_that_does_not_exist_is_not_found(harness, client):
     sign_in_as(harness, "receptionist")
     assert client.get("/appointments/999999").status_code == 404
     assert post(client, "/appointments/999999/cancel", {"cancel_reason": "x", "revision": "1"}).status_code == 404
+
+
+@time_machine.travel(DURING, tick=False)
+def test_no_shows_and_cancellations_are_listed_under_the_day_flagged(harness, client, booked):
+    sign_in_as(harness, "receptionist")
+    post(client, booked["url"] + "/status", {"status": "no_show", "revision": "1"})
+    post(client, f"/appointments/{booked['other']}/cancel", {"cancel_reason": "Car broke down", "revision": "1"})
+    page = html(client.get("/book/2027-03-01"))
+    assert not page.css(".book-grid .appt")
+    listed = {node.attributes["data-appointment-id"]: node.text() for node in page.css(".set-aside .entry")}
+    assert "No-show" in listed[str(booked["id"])]
+    assert "Cancelled" in listed[str(booked["other"])] and "Late cancel" in listed[str(booked["other"])]
+    assert "Car broke down" in listed[str(booked["other"])]

@@ -4,7 +4,6 @@ On SQLite and MariaDB through one server, and on MariaDB across two app processe
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import subprocess

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import make_staff, post, sign_in_as
-from tests.helpers import html, is_fragment, one, texts
+from tests.helpers import html, is_fragment, one
 
 
 def test_the_set_up_page_starts_empty_and_says_what_to_add(harness, client):

@@ -8,8 +8,14 @@ import pytest
 import time_machine
 
 from tests.factories import (
-    add_time_off, book_appointment, local_time, make_appointment_type, make_patient, make_staff,
-    set_working_hours, sign_in_as,
+    add_time_off,
+    book_appointment,
+    local_time,
+    make_appointment_type,
+    make_patient,
+    make_staff,
+    set_working_hours,
+    sign_in_as,
 )
 from tests.helpers import html, is_fragment, one, texts
 from tests.scheduling.test_day_view import open_the_clinic
