@@ -160,3 +160,71 @@ async def add_policy(patient_id: int, payer_name: str = "Aetna", member_number: 
 
     return await add_insurance(patient_id, {"payer_name": payer_name, "member_number": member_number,
                                             "priority": "primary", "subscriber_relation": "self"}, Actor(role="test"))
+
+
+# -- scheduling ---------------------------------------------------------------
+
+WEEKDAYS = range(5)
+
+
+async def make_appointment_type(name: str | None = None, *, minutes: int = 30, providers: list[int] = (),
+                                needs_room: bool = False, may_overlap: bool = False, colour: str = "") -> int:
+    from clinic.scheduling.tables import AppointmentType, AppointmentTypeProvider
+
+    rows = await AppointmentType.insert(AppointmentType(
+        name=name or f"Visit type {next(_numbers)}", minutes=minutes, needs_room=needs_room,
+        may_overlap=may_overlap, colour=colour, active=True))
+    type_id = rows[0]["id"]
+    for provider_id in providers:
+        await AppointmentTypeProvider.insert(AppointmentTypeProvider(type=type_id, provider=provider_id))
+    return type_id
+
+
+async def make_room(name: str | None = None) -> int:
+    from clinic.scheduling.tables import Room
+
+    rows = await Room.insert(Room(name=name or f"Room {next(_numbers)}", active=True))
+    return rows[0]["id"]
+
+
+async def set_working_hours(provider_id: int, blocks: dict[int, list[tuple[str, str]]] | None = None) -> None:
+    """Blocks per weekday as "HH:MM" pairs; by default Monday to Friday 9–12 and 13–17."""
+    from clinic.scheduling.tables import WorkingHours
+
+    def minutes(text: str) -> int:
+        hours, mins = text.split(":")
+        return int(hours) * 60 + int(mins)
+
+    if blocks is None:
+        blocks = {day: [("09:00", "12:00"), ("13:00", "17:00")] for day in WEEKDAYS}
+    await WorkingHours.delete().where(WorkingHours.provider == provider_id)
+    for weekday, pairs in blocks.items():
+        for starts, ends in pairs:
+            await WorkingHours.insert(WorkingHours(provider=provider_id, weekday=weekday, starts=minutes(starts),
+                                                   ends=minutes(ends)))
+
+
+async def add_time_off(provider_id: int, starts_at: dt.datetime, ends_at: dt.datetime, reason: str = "Leave") -> int:
+    from clinic.scheduling.tables import TimeOff
+
+    rows = await TimeOff.insert(TimeOff(provider=provider_id, starts_at=starts_at, ends_at=ends_at, reason=reason))
+    return rows[0]["id"]
+
+
+def local_time(day: dt.date, hhmm: str, zone: str = "America/New_York") -> dt.datetime:
+    """A wall-clock time in the clinic (tests' zone) as UTC."""
+    from zoneinfo import ZoneInfo
+
+    hours, minutes = hhmm.split(":")
+    wall = dt.datetime.combine(day, dt.time(int(hours), int(minutes)), tzinfo=ZoneInfo(zone))
+    return wall.astimezone(dt.timezone.utc)
+
+
+async def book_appointment(patient_id: int, provider_id: int, starts_at: dt.datetime, minutes: int = 30, **fields):
+    """An appointment booked through the real service (every rule checked)."""
+    from clinic.audit.services import Actor
+    from clinic.scheduling.booking import Booking, book
+
+    booking = Booking(patient_id=patient_id, provider_id=provider_id, type_id=fields.pop("type_id", None),
+                      starts_at=starts_at, minutes=minutes, **fields)
+    return await book(booking, Actor(staff_id=provider_id, role="test"), locale())

@@ -1,4 +1,10 @@
-"""Scheduling rules: which appointments fall on a day, in the clinic's time zone."""
+"""Scheduling's services: what the screens call.
+
+Booking and changes live in ``booking``, series in ``series``, finding time
+in ``availability`` and the waitlist in ``waitlist``; they are named here too,
+so a screen imports one module. This module keeps the book's read queries:
+each answers in one query with the patient, provider, type and room named.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,20 @@ import datetime as dt
 from dataclasses import dataclass
 
 from clinic.core.locale import Locale
+from clinic.scheduling import rules
+from clinic.scheduling.booking import (  # noqa: F401  (the screens' entry points)
+    AppointmentChanged,
+    AppointmentNotFound,
+    Booking,
+    BookingRefused,
+    book,
+    cancel,
+    get_appointment,
+    history,
+    move,
+    set_status,
+)
+from clinic.scheduling.conflicts import LONGEST_APPOINTMENT, Conflict  # noqa: F401
 from clinic.scheduling.tables import Appointment
 
 
@@ -55,3 +75,99 @@ async def appointments_on(day: dt.date, locale: Locale) -> list[ScheduledVisit]:
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class BookEntry:
+    """One appointment as the book and the chart show it."""
+
+    id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: str
+    revision: int
+    patient_id: int
+    patient_name: str  # "Last, First"
+    provider_id: int
+    provider_name: str
+    provider_colour: str
+    type_id: int | None
+    type_name: str
+    type_colour: str
+    room_id: int | None
+    room_name: str
+    series_id: int | None
+    reason: str
+    notes: str
+    overbook_reason: str
+    late_cancel: bool
+    cancel_reason: str
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def status_label(self) -> str:
+        return rules.STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def colour(self) -> str:
+        return self.type_colour or self.provider_colour
+
+
+def _entry_columns():
+    return (
+        Appointment.id, Appointment.starts_at, Appointment.ends_at, Appointment.status, Appointment.revision,
+        Appointment.reason, Appointment.notes, Appointment.overbook_reason, Appointment.late_cancel,
+        Appointment.cancel_reason, Appointment.series,
+        Appointment.patient.id.as_alias("patient_id"),
+        Appointment.patient.first_name.as_alias("first_name"),
+        Appointment.patient.last_name.as_alias("last_name"),
+        Appointment.provider.id.as_alias("provider_id"),
+        Appointment.provider.display_name.as_alias("provider_name"),
+        Appointment.provider.colour.as_alias("provider_colour"),
+        Appointment.type.id.as_alias("type_id"),
+        Appointment.type.name.as_alias("type_name"),
+        Appointment.type.colour.as_alias("type_colour"),
+        Appointment.room.id.as_alias("room_id"),
+        Appointment.room.name.as_alias("room_name"),
+    )
+
+
+def _entry(row: dict) -> BookEntry:
+    return BookEntry(
+        id=row["id"], starts_at=row["starts_at"], ends_at=row["ends_at"], status=row["status"],
+        revision=row["revision"], patient_id=row["patient_id"],
+        patient_name=f"{row['last_name']}, {row['first_name']}", provider_id=row["provider_id"],
+        provider_name=row["provider_name"], provider_colour=row["provider_colour"] or "", type_id=row["type_id"],
+        type_name=row["type_name"] or "", type_colour=row["type_colour"] or "", room_id=row["room_id"],
+        room_name=row["room_name"] or "", series_id=row["series"], reason=row["reason"], notes=row["notes"],
+        overbook_reason=row["overbook_reason"], late_cancel=bool(row["late_cancel"]),
+        cancel_reason=row["cancel_reason"],
+    )
+
+
+async def appointments_between(start_utc: dt.datetime, end_utc: dt.datetime, *,
+                               provider_ids: list[int] | None = None,
+                               include_cancelled: bool = False) -> list[BookEntry]:
+    """Appointments overlapping [start, end), earliest first (for the day and week views).
+    Cancelled and no-show ones only when asked for."""
+    query = Appointment.select(*_entry_columns()).where(
+        (Appointment.starts_at >= start_utc - LONGEST_APPOINTMENT) & (Appointment.starts_at < end_utc)
+        & (Appointment.ends_at > start_utc))
+    if provider_ids is not None:
+        if not provider_ids:
+            return []
+        query = query.where(Appointment.provider.is_in(list(provider_ids)))
+    if not include_cancelled:
+        query = query.where(Appointment.status.is_in(sorted(rules.HOLDS_TIME)))
+    rows = await query.order_by(Appointment.starts_at).order_by(Appointment.id)
+    return [_entry(row) for row in rows]
+
+
+async def patient_appointments(patient_id: int, *, limit: int = 200) -> list[BookEntry]:
+    """A patient's appointments, cancelled ones included, latest first (the chart splits upcoming and past)."""
+    rows = await Appointment.select(*_entry_columns()).where(Appointment.patient == patient_id).order_by(
+        Appointment.starts_at, ascending=False).order_by(Appointment.id, ascending=False).limit(limit)
+    return [_entry(row) for row in rows]
