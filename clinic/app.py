@@ -44,6 +44,7 @@ from clinic.piccolo_app import bind_tables, create_engine
 from clinic.practice import controllers as practice
 from clinic.practice.controllers import PracticeController
 from clinic.records.chart_controllers import ChartController
+from clinic.reminders import config as reminders
 from clinic.security import fields
 from clinic.security.csrf import csrf_middleware
 from clinic.security.guards import RedirectRequired, authorize
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     bind_tables(engine)
     audit.configure(settings.audit_key)
     checkpoints.configure(settings.audit_checkpoint_url)
+    reminders.configure(settings)
     fields.configure(settings.keyring, settings.index_key)
     readiness = Readiness(engine)
     locale = Locale.from_settings(settings)
