@@ -45,6 +45,12 @@ from clinic.practice import controllers as practice
 from clinic.practice.controllers import PracticeController
 from clinic.records.chart_controllers import ChartController
 from clinic.reminders import config as reminders
+from clinic.reminders.controllers import (
+    CalendarFeedController,
+    CalendarFeedPublic,
+    ReminderLinkController,
+    ReminderWordingController,
+)
 from clinic.security import fields
 from clinic.security.csrf import csrf_middleware
 from clinic.security.guards import RedirectRequired, authorize
@@ -74,6 +80,9 @@ RATE_LIMITED_PATHS = {"/signin", "/signin/mfa", "/account/confirm", "/account/pa
 
 
 def is_credential_attempt(request: Request) -> bool:
+    """Sign-in forms, and public routes that take a secret in their address (reminder links, calendar feeds)."""
+    if request.scope["route_handler"].opt.get("rate_limited"):
+        return True
     return request.method == "POST" and request.url.path in RATE_LIMITED_PATHS
 
 
@@ -139,6 +148,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             InsuranceController,
             ChartController,
             ClinicalController,
+            ReminderLinkController,
+            ReminderWordingController,
+            CalendarFeedController,
+            CalendarFeedPublic,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
