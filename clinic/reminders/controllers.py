@@ -11,7 +11,6 @@ from clinic.core.errors import Invalid
 from clinic.core.forms import Form
 from clinic.reminders import rules, services
 from clinic.reminders.forms import SPECS
-from clinic.reminders.tables import ReminderMessage
 from clinic.web.actors import actor_of, client_address
 from clinic.web.forms import read_form
 from clinic.web.pages import render
@@ -85,8 +84,7 @@ async def wording_context(forms: dict[str, Form] | None = None) -> dict:
         if channel not in forms:
             wording = current[(channel, "reminder")]
             forms[channel] = Form(values={"subject": wording.subject, "body": wording.body})
-    counts = {row["state"]: row["n"] for row in await ReminderMessage.select(
-        ReminderMessage.state, ReminderMessage.id.count().as_alias("n")).group_by(ReminderMessage.state)}
+    counts = await services.outbox_counts()
     return {"wording_forms": forms, "specs": SPECS, "custom": {channel: current[(channel, "reminder")].custom
                                                        for channel in SPECS},
             "placeholders": rules.PLACEHOLDERS, "labels": rules.CHANNEL_LABELS,

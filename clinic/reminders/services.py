@@ -49,6 +49,15 @@ async def reminder_log(appointment_id: int) -> list[dict]:
     return rows
 
 
+async def outbox_counts() -> dict[str, int]:
+    """How many messages are in each state (for the administrators' screen)."""
+    from piccolo.query.functions.aggregate import Count
+
+    rows = await ReminderMessage.select(ReminderMessage.state, Count(ReminderMessage.id, alias="n")).group_by(
+        ReminderMessage.state)
+    return {row["state"]: row["n"] for row in rows}
+
+
 # -- jobs ------------------------------------------------------------------------
 
 
