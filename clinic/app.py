@@ -51,6 +51,7 @@ from clinic.reminders.controllers import (
     ReminderLinkController,
     ReminderWordingController,
 )
+from clinic.scheduling.phone import MyDayController
 from clinic.security import fields
 from clinic.security.csrf import csrf_middleware
 from clinic.security.guards import RedirectRequired, authorize
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             InsuranceController,
             ChartController,
             ClinicalController,
+            MyDayController,
             ReminderLinkController,
             ReminderWordingController,
             CalendarFeedController,

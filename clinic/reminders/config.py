@@ -15,6 +15,8 @@ class Config:
     # Links in messages start with this (CLINIC_PUBLIC_URL).
     public_url: str = "http://localhost:8000"
     base_locale: Locale = field(default_factory=lambda: Locale.for_country("US", "UTC"))
+    # The environment's clinic name, zone and currency: a first read of the practice settings stores them.
+    practice_defaults: dict = field(default_factory=dict)
 
 
 current = Config()
@@ -25,6 +27,8 @@ def configure(settings) -> None:
     current.delivery = Delivery(smtp_url=settings.smtp_url, sms_webhook_url=settings.sms_webhook_url)
     current.public_url = settings.public_url or f"http://localhost:{settings.port}"
     current.base_locale = Locale.from_settings(settings)
+    current.practice_defaults = {"name": settings.clinic_name, "timezone": settings.timezone,
+                                 "currency": settings.currency}
     links.configure(settings.secret_key)
 
 

@@ -28,7 +28,7 @@ UTC = dt.timezone.utc
 
 async def clinic_locale():
     """The clinic's name and ways as an administrator last set them, for work outside a request."""
-    profile = await practice()
+    profile = await practice(current.practice_defaults)
     return profile, profile.locale(current.base_locale)
 
 

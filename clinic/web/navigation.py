@@ -17,6 +17,7 @@ class NavItem:
 # (label, route name, permission); an item shows when its route exists.
 ITEMS = [
     ("Today", "dashboard:today", "appointments.read"),
+    ("My day", "scheduling:my_day", "appointments.read"),
     ("Patients", "patients:list", "patients.read"),
     ("Staff", "staff:list", "staff.manage"),
     ("Clinic", "practice:settings", "practice.manage"),
@@ -25,12 +26,18 @@ ITEMS = [
 ]
 
 
+# Items only some roles need, though others hold the permission: a provider's own day.
+ONLY_FOR_ROLES = {"scheduling:my_day": frozenset({"doctor", "nurse"})}
+
+
 def navigation(user, path: str, url_for: Callable[[str], str | None]) -> list[NavItem]:
     if user is None or user.stage != "active":
         return []
     items = []
     for label, route, permission in ITEMS:
         href = url_for(route)
+        if route in ONLY_FOR_ROLES and user.role not in ONLY_FOR_ROLES[route]:
+            continue
         if href and user.can(permission):
             current = path == href if href == "/" else path.startswith(href)
             items.append(NavItem(label, href, permission, current))
