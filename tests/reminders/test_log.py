@@ -1,0 +1,36 @@
+"""An appointment's reminder log: the service and the partial the book's appointment detail includes."""
+
+from __future__ import annotations
+
+import time_machine
+
+from clinic.ops.background import clinic_jobs
+from clinic.reminders import services
+from tests.factories import local_time
+from tests.helpers import HTMLParser
+from tests.reminders.conftest import MONDAY, book
+
+
+def test_the_log_partial_shows_each_message_its_state_and_why_it_waits(harness, clinic, mailbox):
+    appointment = book(harness, clinic)
+    with time_machine.travel(local_time(MONDAY, "10:00"), tick=False):
+        harness.run(services.generate_reminders)
+        harness.run(services.send_reminders)
+        log = harness.run(services.reminder_log, appointment)
+    partial = harness.app.template_engine.get_template("reminders/_log.html")
+    tree = HTMLParser(partial.render(reminder_log=log))
+    rows = tree.css("#reminder-log tr[data-reminder-id]")
+    assert [row.attributes["data-state"] for row in rows] == ["sent", "pending"]
+    assert "Sent 03/01/2027 10:00 AM" in rows[0].text()
+    assert "not set up for sending" in rows[1].text()  # no SMS gateway in this test
+
+
+def test_an_appointment_without_reminders_says_when_they_come(harness, clinic):
+    partial = harness.app.template_engine.get_template("reminders/_log.html")
+    assert "two days ahead" in partial.render(reminder_log=[])
+
+
+def test_the_app_runs_both_reminder_jobs_periodically():
+    registry = clinic_jobs()
+    assert {"reminders.generate", "reminders.send"} <= set(registry.kinds)
+    assert {schedule.kind for schedule in registry.schedules} >= {"reminders.generate", "reminders.send"}
