@@ -60,6 +60,8 @@ VALID: dict[str, str | Callable] = {
     # the clinic's settings: a closure still to come, hours that open before they close
     "appointment_minutes": "20",
     "first_day": "2099-12-24", "last_day": "2099-12-26",
+    # reminder wording (only the allowed placeholders)
+    "subject": "Your appointment on {date} at {time}",
 }
 # Opening hours come in pairs named opens_<day>_<block> / closes_<day>_<block>.
 BY_PATTERN = ((re.compile(r"opens_\d_0"), "08:30"), (re.compile(r"closes_\d_0"), "12:30"),
