@@ -122,7 +122,7 @@ DEFAULT_WORDING = {
         "email", "reminder", "Reminder: your appointment on {date} at {time}",
         "Hello,\n\nThis is a reminder of your appointment at {clinic} on {date} at {time} with {provider}.\n\n"
         "Confirm: {confirm_link}\nCancel: {cancel_link}\n\n"
-        "To change the time, call us on {clinic_phone}.\n\n{clinic}\n"),
+        "To change the time, call us on {clinic_phone}.\n\n{clinic}"),
     ("sms", "reminder"): Wording(
         "sms", "reminder", "",
         "{clinic}: appointment {date} {time}. Confirm {confirm_link} Cancel {cancel_link}"),
