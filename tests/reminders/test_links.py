@@ -127,3 +127,10 @@ def test_the_action_needs_the_page_csrf_token(harness, clinic):
         refused = harness.client.post(f"/r/{token(appointment, 'confirm')}", data={}, follow_redirects=False)
     assert refused.status_code == 403
     assert status(harness, appointment)["status"] == "booked"
+
+
+def test_link_pages_are_rate_limited_per_client(harness, clinic):
+    appointment = book(harness, clinic)
+    link = token(appointment, "confirm")
+    answers = [harness.client.get(f"/r/{link}").status_code for _ in range(25)]
+    assert answers[0] == 200 and answers[-1] == 429
