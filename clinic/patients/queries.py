@@ -15,7 +15,7 @@ async def next_appointments(patient_ids: list[int]) -> dict[int, dt.datetime]:
     rows = await Appointment.select(Appointment.patient, Appointment.starts_at).where(
         Appointment.patient.is_in(patient_ids)
         & (Appointment.starts_at >= clock.now())
-        & Appointment.status.is_in(["booked", "arrived"])
+        & Appointment.status.is_in(["booked", "confirmed", "arrived"])
     ).order_by(Appointment.starts_at)
     upcoming: dict[int, dt.datetime] = {}
     for row in rows:

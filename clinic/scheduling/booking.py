@@ -239,13 +239,14 @@ async def book(booking: Booking, actor: Actor, locale: Locale) -> int:
 
 
 async def insert_booking(booking: Booking, actor: Actor, locale: Locale, *, series_id: int | None = None,
-                         conflicts: list[Conflict] | None = None) -> int:
+                         conflicts: list[Conflict] | None = None, subject: Subject | None = None) -> int:
     """Inside the locked transaction: judge (unless the caller did), insert, history, audit, waitlist."""
     from clinic.scheduling.waitlist import settle_for_booking
 
     span = span_of(booking.starts_at.astimezone(rules.UTC), booking.minutes)
-    subject = await check_subject(patient_id=booking.patient_id, provider_id=booking.provider_id,
-                                  type_id=booking.type_id, room_id=booking.room_id)
+    if subject is None:
+        subject = await check_subject(patient_id=booking.patient_id, provider_id=booking.provider_id,
+                                      type_id=booking.type_id, room_id=booking.room_id)
     if conflicts is None:
         conflicts = await judge(span, locale, subject, provider_id=booking.provider_id,
                                 patient_id=booking.patient_id, room_id=booking.room_id)
@@ -319,7 +320,7 @@ async def move(appointment_id: int, revision: int, *, starts_at: dt.datetime, mi
 async def move_locked(appointment_id: int, revision: int | None, *, starts_at: dt.datetime, minutes: int,
                       provider_id: int, room_id: int | None, actor: Actor, locale: Locale, overbook_reason: str = "",
                       conflicts: list[Conflict] | None = None, what: str = "moved",
-                      exclude: tuple[int, ...] = ()) -> None:
+                      exclude: tuple[int, ...] = (), subject: Subject | None = None) -> None:
     row = await Appointment.select().where(Appointment.id == appointment_id).first()
     if row is None:
         raise AppointmentNotFound(appointment_id)
@@ -327,20 +328,22 @@ async def move_locked(appointment_id: int, revision: int | None, *, starts_at: d
         raise AppointmentChanged(current=row)
     if row["status"] not in ("booked", "confirmed"):
         raise Invalid({"status": f"A {rules.STATUS_LABELS[row['status']].lower()} appointment cannot be moved."})
-    subject = await check_subject(patient_id=None, provider_id=provider_id, type_id=row["type"], room_id=room_id)
+    if subject is None:
+        subject = await check_subject(patient_id=None, provider_id=provider_id, type_id=row["type"], room_id=room_id)
     span = span_of(starts_at.astimezone(rules.UTC), minutes)
     if conflicts is None:
         conflicts = await judge(span, locale, subject, provider_id=provider_id, patient_id=row["patient"],
                                 room_id=room_id, exclude=(appointment_id, *exclude))
     overbooked = overbooking(conflicts, overbook_reason)
-    changes = {Appointment.starts_at: span.start, Appointment.ends_at: span.end, Appointment.provider: provider_id,
-               Appointment.room: room_id, Appointment.revision: row["revision"] + 1,
-               Appointment.updated_at: clock.now()}
-    if overbooked:
-        changes[Appointment.overbook_reason] = overbook_reason.strip()[:200]
-    await Appointment.update(changes).where(Appointment.id == appointment_id)
+    # Moved clear of every conflict, an overbooking is over: its reason goes.
+    reason = overbook_reason.strip()[:200] if overbooked else ""
+    await Appointment.update({
+        Appointment.starts_at: span.start, Appointment.ends_at: span.end, Appointment.provider: provider_id,
+        Appointment.room: room_id, Appointment.overbook_reason: reason, Appointment.revision: row["revision"] + 1,
+        Appointment.updated_at: clock.now(),
+    }).where(Appointment.id == appointment_id)
     after = snapshot({**row, "starts_at": span.start, "ends_at": span.end, "provider": provider_id, "room": room_id,
-                      "overbook_reason": overbook_reason.strip()[:200] if overbooked else row["overbook_reason"]})
+                      "overbook_reason": reason})
     if overbooked:
         after["overbooked"] = overbooked
     await write_change(appointment_id, what, actor, snapshot(row), after)
@@ -398,7 +401,7 @@ async def cancel(appointment_id: int, revision: int, reason: str, actor: Actor, 
         await _lock_existing(appointment_id)
         row = await _current(appointment_id, revision)
         await cancel_locked(row, reason, actor)
-    return await matching_waitlist({**row, "status": "cancelled"})
+    return await matching_waitlist({**row, "status": "cancelled"}, locale)
 
 
 async def cancel_locked(row: dict, reason: str, actor: Actor, *, what: str = "cancelled") -> None:
@@ -415,44 +418,3 @@ async def cancel_locked(row: dict, reason: str, actor: Actor, *, what: str = "ca
                        snapshot({**row, "status": "cancelled", "cancel_reason": reason, "late_cancel": late}))
     await record("appointment.cancel", actor, entity_type="appointment", entity_id=row["id"],
                  patient_id=row["patient"], detail="late" if late else "")
-
-
-# -- reading -----------------------------------------------------------------
-
-
-def appointment_columns():
-    return (
-        Appointment.all_columns(),
-        Appointment.patient.first_name.as_alias("patient_first_name"),
-        Appointment.patient.last_name.as_alias("patient_last_name"),
-        Appointment.patient.mrn.as_alias("patient_mrn"),
-        Appointment.provider.display_name.as_alias("provider_name"),
-        Appointment.provider.colour.as_alias("provider_colour"),
-        Appointment.type.name.as_alias("type_name"),
-        Appointment.type.colour.as_alias("type_colour"),
-        Appointment.room.name.as_alias("room_name"),
-        Appointment.series.rule.as_alias("series_rule"),
-    )
-
-
-async def get_appointment(appointment_id: int) -> dict:
-    """The appointment with its patient, provider, type, room and series named (one query)."""
-    row = await Appointment.select(*appointment_columns()).where(Appointment.id == appointment_id).first()
-    if row is None:
-        raise AppointmentNotFound(appointment_id)
-    row["patient_name"] = f"{row['patient_last_name']}, {row['patient_first_name']}"
-    row["minutes"] = int((row["ends_at"] - row["starts_at"]).total_seconds() // 60)
-    return row
-
-
-async def history(appointment_id: int) -> list[dict]:
-    """Every change, oldest first: what, when, who, and the fields before and after."""
-    rows = await AppointmentChange.select(
-        AppointmentChange.id, AppointmentChange.what, AppointmentChange.changed_at,
-        AppointmentChange.staff.id.as_alias("staff_id"),
-        AppointmentChange.staff.display_name.as_alias("staff_name"),
-        AppointmentChange.before, AppointmentChange.after,
-    ).where(AppointmentChange.appointment == appointment_id).order_by(AppointmentChange.changed_at).order_by(
-        AppointmentChange.id)
-    return [{**row, "before": json.loads(row["before"] or "{}"), "after": json.loads(row["after"] or "{}")}
-            for row in rows]

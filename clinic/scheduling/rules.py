@@ -186,14 +186,27 @@ def align_up(moment: dt.datetime, step: int, zone: ZoneInfo) -> dt.datetime:
     return aligned + dt.timedelta(minutes=extra)
 
 
+def intersect(first: Iterable[Span], second: Iterable[Span]) -> list[Span]:
+    """The time that lies in both."""
+    both = []
+    second = merge_spans(second)
+    for one in merge_spans(first):
+        for other in second:
+            start, end = max(one.start, other.start), min(one.end, other.end)
+            if start < end:
+                both.append(Span(start, end))
+    return merge_spans(both)
+
+
 def free_slots(open_spans: Iterable[Span], busy: Iterable[Span], minutes: int, *, step: int, zone: ZoneInfo,
-               not_before: dt.datetime | None = None, limit: int | None = None) -> list[Span]:
-    """Starts on a ``step``-minute local grid where ``minutes`` fit in the open time minus the busy time."""
+               not_before: dt.datetime | None = None, limit: int | None = None, align: int | None = None) -> list[Span]:
+    """Slots of ``minutes`` in the open time minus the busy time: each free stretch's first slot starts
+    on an ``align``-minute grid of local time (default ``step``), the next ones ``step`` minutes apart."""
     length = dt.timedelta(minutes=minutes)
     slots: list[Span] = []
     for free in subtract(open_spans, busy):
         start = free.start if not_before is None else max(free.start, not_before)
-        start = align_up(start, step, zone)
+        start = align_up(start, align or step, zone)
         while start + length <= free.end:
             slots.append(Span(start, start + length))
             if limit is not None and len(slots) >= limit:
@@ -307,14 +320,19 @@ def rule_ending_before(rule_text: str, last_local: dt.datetime) -> str:
     return ";".join([*parts, f"UNTIL={until:%Y%m%dT%H%M%S}"])
 
 
-def rule_from_local(rule_text: str, first_day: dt.date, keep_count: int | None) -> str:
-    """The rule for the occurrences from ``first_day`` on: COUNT reduced to ``keep_count``."""
-    parts = [part for part in rule_text.split(";") if not part.startswith("COUNT=")]
-    if keep_count is not None:
-        parts.append(f"COUNT={keep_count}")
-    if any(part.startswith("BYDAY=") for part in parts) and "FREQ=MONTHLY" in parts:
-        parts = [part if not part.startswith("BYDAY=") else f"BYDAY={_nth_weekday(first_day)}" for part in parts]
-    return ";".join(parts)
+def rule_from_local(rule_text: str, first_day: dt.date, count: int) -> str:
+    """The same repeat, restarted on ``first_day`` for ``count`` occurrences (the part of a series
+    split off by "this and following"): a monthly rule follows the new day."""
+    parts = []
+    for part in rule_text.split(";"):
+        if part.startswith(("COUNT=", "UNTIL=")):
+            continue
+        if part.startswith("BYDAY=") and "FREQ=MONTHLY" in rule_text:
+            part = f"BYDAY={_nth_weekday(first_day)}"
+        elif part.startswith("BYMONTHDAY="):
+            part = f"BYMONTHDAY={first_day.day}"
+        parts.append(part)
+    return ";".join([*parts, f"COUNT={count}"])
 
 
 def weekday_name(weekday: int) -> str:

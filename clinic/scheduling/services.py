@@ -1,18 +1,20 @@
 """Scheduling's services: what the screens call.
 
 Booking and changes live in ``booking``, series in ``series``, finding time
-in ``availability`` and the waitlist in ``waitlist``; they are named here too,
-so a screen imports one module. This module keeps the book's read queries:
+in ``availability`` and the waitlist in ``waitlist``; their entry points are
+imported here too, so a screen needs only ``clinic.scheduling.services``. This module keeps the book's read queries:
 each answers in one query with the patient, provider, type and room named.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from clinic.core.locale import Locale
 from clinic.scheduling import rules
+from clinic.scheduling.availability import Slot, next_free, working_spans  # noqa: F401
 from clinic.scheduling.booking import (  # noqa: F401  (the screens' entry points)
     AppointmentChanged,
     AppointmentNotFound,
@@ -20,13 +22,26 @@ from clinic.scheduling.booking import (  # noqa: F401  (the screens' entry point
     BookingRefused,
     book,
     cancel,
-    get_appointment,
-    history,
     move,
     set_status,
 )
 from clinic.scheduling.conflicts import LONGEST_APPOINTMENT, Conflict  # noqa: F401
-from clinic.scheduling.tables import Appointment
+from clinic.scheduling.rules import STATUS_LABELS, TRANSITIONS, SeriesRule  # noqa: F401
+from clinic.scheduling.series import (  # noqa: F401
+    SeriesRefused,
+    SeriesResult,
+    book_series,
+    cancel_in_series,
+    move_in_series,
+    series_of,
+)
+from clinic.scheduling.tables import Appointment, AppointmentChange
+from clinic.scheduling.waitlist import (  # noqa: F401
+    add_to_waitlist,
+    matching_waitlist,
+    remove_from_waitlist,
+    waiting_entries,
+)
 
 
 @dataclass(frozen=True)
@@ -171,3 +186,41 @@ async def patient_appointments(patient_id: int, *, limit: int = 200) -> list[Boo
     rows = await Appointment.select(*_entry_columns()).where(Appointment.patient == patient_id).order_by(
         Appointment.starts_at, ascending=False).order_by(Appointment.id, ascending=False).limit(limit)
     return [_entry(row) for row in rows]
+
+
+def appointment_columns():
+    return (
+        Appointment.all_columns(),
+        Appointment.patient.first_name.as_alias("patient_first_name"),
+        Appointment.patient.last_name.as_alias("patient_last_name"),
+        Appointment.patient.mrn.as_alias("patient_mrn"),
+        Appointment.provider.display_name.as_alias("provider_name"),
+        Appointment.provider.colour.as_alias("provider_colour"),
+        Appointment.type.name.as_alias("type_name"),
+        Appointment.type.colour.as_alias("type_colour"),
+        Appointment.room.name.as_alias("room_name"),
+        Appointment.series.rule.as_alias("series_rule"),
+    )
+
+
+async def get_appointment(appointment_id: int) -> dict:
+    """The appointment with its patient, provider, type, room and series named (one query)."""
+    row = await Appointment.select(*appointment_columns()).where(Appointment.id == appointment_id).first()
+    if row is None:
+        raise AppointmentNotFound(appointment_id)
+    row["patient_name"] = f"{row['patient_last_name']}, {row['patient_first_name']}"
+    row["minutes"] = int((row["ends_at"] - row["starts_at"]).total_seconds() // 60)
+    return row
+
+
+async def history(appointment_id: int) -> list[dict]:
+    """Every change, oldest first: what, when, who, and the fields before and after."""
+    rows = await AppointmentChange.select(
+        AppointmentChange.id, AppointmentChange.what, AppointmentChange.changed_at,
+        AppointmentChange.staff.id.as_alias("staff_id"),
+        AppointmentChange.staff.display_name.as_alias("staff_name"),
+        AppointmentChange.before, AppointmentChange.after,
+    ).where(AppointmentChange.appointment == appointment_id).order_by(AppointmentChange.changed_at).order_by(
+        AppointmentChange.id)
+    return [{**row, "before": json.loads(row["before"] or "{}"), "after": json.loads(row["after"] or "{}")}
+            for row in rows]

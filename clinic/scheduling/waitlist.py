@@ -18,6 +18,7 @@ from clinic.core.errors import Invalid
 from clinic.core.locale import Locale
 from clinic.practice.services import practice
 from clinic.scheduling import rules
+from clinic.scheduling.queries import patient_state
 from clinic.scheduling.tables import AppointmentType, WaitlistEntry
 
 STATES = ("waiting", "booked", "lapsed", "removed")
@@ -50,6 +51,9 @@ async def add_to_waitlist(patient_id: int, actor: Actor, locale: Locale, *, prov
         errors["until_date"] = "The last day is before the first."
     if until_date and until_date < locale.today():
         errors["until_date"] = "The last day has already passed."
+    patient = await patient_state(patient_id)
+    if patient is None or patient["archived_at"] or patient["merged_into"]:
+        errors["patient_id"] = "Choose a patient whose record is open."
     if type_id is not None and not await AppointmentType.exists().where(AppointmentType.id == type_id):
         errors["type_id"] = "Choose an appointment type."
     if errors:
@@ -139,9 +143,10 @@ def fits(entry: dict, *, provider_id: int, type_id: int | None, starts_at: dt.da
     return True
 
 
-async def matching_waitlist(appointment: dict) -> list[dict]:
-    """Waiting entries (other patients') that the time of ``appointment`` would suit, oldest first."""
-    zone = ZoneInfo((await practice()).timezone)
+async def matching_waitlist(appointment: dict, locale: Locale | None = None) -> list[dict]:
+    """Waiting entries (other patients') that the time of ``appointment`` would suit, oldest first.
+    Times of day are read in ``locale``'s zone (by default the clinic's)."""
+    zone = locale.zone if locale is not None else ZoneInfo((await practice()).timezone)
     if appointment["starts_at"] <= clock.now():
         return []
     rows = await WaitlistEntry.select(*_columns()).where(

@@ -172,6 +172,15 @@ def test_overbooking_needs_a_reason_and_is_recorded_and_audited(harness, book_se
                    "09:00", overbook_reason="  ")
 
 
+def test_moving_an_overbooked_appointment_clear_of_conflicts_drops_its_reason(harness, book_setup):
+    book(harness, book_setup["patient"], book_setup["provider"], MONDAY, "09:00")
+    squeezed = book(harness, book_setup["other"], book_setup["provider"], MONDAY, "09:00", overbook_reason="Urgent")
+    harness.run(services.move, squeezed, 1, starts_at=local_time(MONDAY, "10:00"), minutes=30,
+                provider_id=book_setup["provider"], room_id=None, actor=Actor(role="test"), locale=locale())
+    assert harness.sql("SELECT overbook_reason FROM appointment WHERE id = {}", squeezed)[0]["overbook_reason"] == ""
+    assert harness.run(services.history, squeezed)[-1]["before"]["overbook_reason"] == "Urgent"
+
+
 def test_an_ordinary_booking_stores_no_overbook_reason(harness, book_setup):
     appointment_id = book(harness, book_setup["patient"], book_setup["provider"], MONDAY, "09:00",
                           overbook_reason="just in case")
@@ -211,6 +220,43 @@ def test_twenty_concurrent_overlapping_bookings_store_exactly_one(harness, book_
     assert len(booked) == 1 and len(refusals) == 19, outcomes
     assert count(harness) == 1
     assert all(kinds(refusal) == {"provider"} for refusal in refusals)
+
+
+def test_concurrent_bookings_of_one_room_with_different_providers_store_exactly_one(harness, book_setup):
+    room = harness.run(make_room, "Scanner")
+    people = []
+    for index in range(8):
+        provider = harness.run(make_staff, "doctor")["id"]
+        harness.run(set_working_hours, provider)
+        people.append((provider, harness.run(make_patient, first_name=f"R{index}", last_name="Room")))
+
+    async def race():
+        return await asyncio.gather(*[
+            book_appointment(patient, provider, local_time(MONDAY, "11:00"), 30, room_id=room)
+            for provider, patient in people], return_exceptions=True)
+
+    outcomes = harness.run(race)
+    assert sum(isinstance(outcome, int) for outcome in outcomes) == 1, outcomes
+    assert all(kinds(outcome) == {"room"} for outcome in outcomes if not isinstance(outcome, int))
+    assert count(harness) == 1
+
+
+def test_concurrent_bookings_of_one_patient_with_different_providers_store_exactly_one(harness, book_setup):
+    providers = []
+    for _ in range(8):
+        provider = harness.run(make_staff, "nurse")["id"]
+        harness.run(set_working_hours, provider)
+        providers.append(provider)
+
+    async def race():
+        return await asyncio.gather(*[
+            book_appointment(book_setup["patient"], provider, local_time(MONDAY, "15:00"), 30)
+            for provider in providers], return_exceptions=True)
+
+    outcomes = harness.run(race)
+    assert sum(isinstance(outcome, int) for outcome in outcomes) == 1, outcomes
+    assert all(kinds(outcome) == {"patient"} for outcome in outcomes if not isinstance(outcome, int))
+    assert count(harness) == 1
 
 
 def test_moving_checks_every_rule_again_and_keeps_history(harness, book_setup):
