@@ -254,3 +254,23 @@ def test_without_delivery_configured_reminders_stay_visible_as_pending(harness, 
     log = harness.run(services.reminder_log, appointment)
     assert [(row["channel"], row["state"], row["waiting_for_setup"]) for row in log] == [
         ("email", "pending", True), ("sms", "pending", True)]
+
+
+def test_each_occurrence_of_a_series_is_reminded_once_in_its_own_week(harness, clinic, mailbox):
+    from clinic.scheduling.booking import Booking
+    from clinic.scheduling.rules import SeriesRule
+    from clinic.scheduling.series import book_series
+
+    booking = Booking(patient_id=clinic["patient"], provider_id=clinic["provider"], type_id=None,
+                      starts_at=local_time(TUESDAY, "10:00"), minutes=30)
+    harness.run(book_series, booking, SeriesRule(frequency="weekly", count=3), STAFF, locale())
+    for week in range(3):
+        with time_machine.travel(local_time(MONDAY, "10:00") + dt.timedelta(weeks=week), tick=False):
+            generate(harness)
+            send(harness)
+            generate(harness)
+            send(harness)
+    emails = [row for row in outbox(harness) if row["channel"] == "email"]
+    assert len(emails) == 3 and {row["state"] for row in emails} == {"sent"}
+    assert len({row["appointment"] for row in emails}) == 3
+    assert len(mailbox.messages) == 3
