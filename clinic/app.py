@@ -49,6 +49,7 @@ from clinic.reminders.controllers import (
     CalendarFeedController,
     CalendarFeedPublic,
     ReminderLinkController,
+    ReminderLogController,
     ReminderWordingController,
 )
 from clinic.scheduling.phone import MyDayController
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ClinicalController,
             MyDayController,
             ReminderLinkController,
+            ReminderLogController,
             ReminderWordingController,
             CalendarFeedController,
             CalendarFeedPublic,

@@ -46,6 +46,19 @@ class ReminderLinkController(Controller):
                       headers={"X-Robots-Tag": "noindex"})
 
 
+class ReminderLogController(Controller):
+    """An appointment's reminders, as a page or as the fragment the book's appointment detail loads."""
+
+    path = "/reminders/appointments"
+
+    @get("/{appointment_id:int}", name="reminders:log", opt={"permission": "appointments.read"})
+    async def show(self, request: Request, appointment_id: FromPath[int]) -> Response:
+        if not await services.appointment_exists(appointment_id):
+            raise NotFoundException()
+        return render(request, "reminders/appointment_log.html",
+                      {"reminder_log": await services.reminder_log(appointment_id)}, block="reminder_log")
+
+
 class ReminderWordingController(Controller):
     path = "/admin/reminders"
 

@@ -49,6 +49,10 @@ async def reminder_log(appointment_id: int) -> list[dict]:
     return rows
 
 
+async def appointment_exists(appointment_id: int) -> bool:
+    return bool(await queries.appointment_facts([appointment_id]))
+
+
 async def outbox_counts() -> dict[str, int]:
     """How many messages are in each state (for the administrators' screen)."""
     from piccolo.query.functions.aggregate import Count

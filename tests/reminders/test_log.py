@@ -34,3 +34,19 @@ def test_the_app_runs_both_reminder_jobs_periodically():
     registry = clinic_jobs()
     assert {"reminders.generate", "reminders.send"} <= set(registry.kinds)
     assert {schedule.kind for schedule in registry.schedules} >= {"reminders.generate", "reminders.send"}
+
+
+def test_the_log_is_a_page_and_a_fragment_for_anyone_who_sees_the_schedule(harness, clinic):
+    from tests.factories import sign_in_as
+    from tests.helpers import html, is_fragment
+
+    appointment = book(harness, clinic)
+    with time_machine.travel(local_time(MONDAY, "10:00"), tick=False):
+        harness.run(services.generate_reminders)
+    sign_in_as(harness, "receptionist")
+    page = harness.client.get(f"/reminders/appointments/{appointment}")
+    assert page.status_code == 200 and not is_fragment(page)
+    fragment = harness.client.get(f"/reminders/appointments/{appointment}", headers={"HX-Request": "true"})
+    assert is_fragment(fragment)
+    assert len(html(fragment).css("#reminder-log tr[data-reminder-id]")) == 2
+    assert harness.client.get("/reminders/appointments/999999").status_code == 404
