@@ -101,7 +101,8 @@ async def wording_context(forms: dict[str, Form] | None = None) -> dict:
     return {"wording_forms": forms, "specs": SPECS, "custom": {channel: current[(channel, "reminder")].custom
                                                        for channel in SPECS},
             "placeholders": rules.PLACEHOLDERS, "labels": rules.CHANNEL_LABELS,
-            "configured": services.current.delivery.channels, "counts": counts, "states": rules.STATE_LABELS}
+            "configured": services.current.delivery.channels, "counts": counts, "states": rules.STATE_LABELS,
+            "failed": await services.failed_messages()}
 
 
 class CalendarFeedController(Controller):

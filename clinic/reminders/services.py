@@ -49,6 +49,17 @@ async def reminder_log(appointment_id: int) -> list[dict]:
     return rows
 
 
+async def failed_messages(limit: int = 20) -> list[dict]:
+    """The latest messages that gave up, newest first: when the appointment is, the channel and why (no names)."""
+    rows = await ReminderMessage.select(
+        ReminderMessage.id, ReminderMessage.appointment, ReminderMessage.channel, ReminderMessage.starts_at,
+        ReminderMessage.attempts, ReminderMessage.last_error,
+    ).where(ReminderMessage.state == "failed").order_by(ReminderMessage.id, ascending=False).limit(limit)
+    for row in rows:
+        row["channel_label"] = rules.CHANNEL_LABELS.get(row["channel"], row["channel"])
+    return rows
+
+
 async def appointment_exists(appointment_id: int) -> bool:
     return bool(await queries.appointment_facts([appointment_id]))
 

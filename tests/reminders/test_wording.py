@@ -46,3 +46,25 @@ def test_resetting_brings_back_the_built_in_wording(harness):
 def test_other_roles_may_not_change_the_wording(harness):
     sign_in_as(harness, "doctor")
     assert post(harness.client, "/admin/reminders/sms", {"body": "x {date}"}).status_code == 403
+
+
+def test_messages_that_gave_up_are_listed_without_names(harness):
+    import datetime as dt
+
+    from clinic.reminders.tables import ReminderMessage
+    from tests.factories import book_appointment, local_time, make_patient, make_staff, set_working_hours
+
+    doctor = harness.run(make_staff, "doctor")
+    harness.run(set_working_hours, doctor["id"])
+    patient = harness.run(make_patient, first_name="Ann", last_name="Jones")
+    starts = local_time(dt.date(2027, 3, 2), "10:00")
+    appointment = harness.run(book_appointment, patient, doctor["id"], starts)
+    harness.run(ReminderMessage.insert, ReminderMessage(
+        appointment=appointment, revision=1, channel="sms", kind="reminder", state="failed", starts_at=starts,
+        provider_id=doctor["id"], attempts=6, next_attempt_at=starts, last_error="refused: HTTP 500"))
+    sign_in_as(harness, "admin")
+    page = html(harness.client.get("/admin/reminders"))
+    row = one(page, "tr[data-reminder-id]")
+    assert "refused: HTTP 500" in row.text() and "Text message" in row.text()
+    assert one(row, "a").attributes["href"] == f"/reminders/appointments/{appointment}"
+    assert "Jones" not in page.html
