@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from clinic.audit.services import Actor, record
 from clinic.core import clock
 from clinic.core.errors import Invalid
-from clinic.db.errors import IntegrityViolation
+from clinic.db.errors import IntegrityViolation, WriteConflict
 from clinic.practice.services import practice
 from clinic.reminders import links, outbox, queries, rules
 from clinic.reminders.config import configure, current  # noqa: F401  (the app configures through here)
@@ -168,17 +168,22 @@ async def use_link(token: str, actor: Actor) -> LinkPage:
     engine = ReminderLinkUse._meta.db
     try:
         async with engine.transaction():
-            await ReminderLinkUse.insert(ReminderLinkUse(token_id=link.token_id, appointment=link.appointment_id,
-                                                         action=link.action, used_at=clock.now()))
+            # Scheduling takes its locks first, in its own order (provider, patient, appointment); the
+            # token is spent after, in the same transaction: a second use rolls the change back with it.
             if link.action == "confirm":
                 await scheduling.set_status(link.appointment_id, link.revision, "confirmed", actor, locale)
             else:
                 await scheduling.cancel(link.appointment_id, link.revision, "Cancelled by the patient (reminder link)",
                                         actor, locale)
+            await ReminderLinkUse.insert(ReminderLinkUse(token_id=link.token_id, appointment=link.appointment_id,
+                                                         action=link.action, used_at=clock.now()))
     except IntegrityViolation:
         return await _page(link, facts, "This link has already been used.", ready=False)
     except (scheduling.AppointmentChanged, Invalid):
         return await _page(link, facts, "This appointment has changed. Please call the clinic.", ready=False)
+    except WriteConflict:
+        return await _page(link, facts, "The clinic was busy changing this appointment. Please try again.",
+                           ready=True)
     if link.action == "confirm":
         fresh = (await queries.appointment_facts([link.appointment_id]))[link.appointment_id]
         cancel_token = ""

@@ -134,3 +134,24 @@ def test_link_pages_are_rate_limited_per_client(harness, clinic):
     link = token(appointment, "confirm")
     answers = [harness.client.get(f"/r/{link}").status_code for _ in range(25)]
     assert answers[0] == 200 and answers[-1] == 429
+
+
+def test_two_clicks_at_once_change_the_appointment_once(harness, clinic):
+    import asyncio
+
+    from clinic.reminders import services
+
+    appointment = book(harness, clinic, day=FRIDAY)
+    link = links.make_token(appointment, 1, "confirm", local_time(FRIDAY, "10:00"))
+
+    async def both():
+        return await asyncio.gather(*(services.use_link(link, services.patient_actor()) for _ in range(2)),
+                                    return_exceptions=True)
+
+    with at(MONDAY, "09:00"):
+        pages = harness.run(both)
+    assert not [page for page in pages if isinstance(page, Exception)], pages
+    messages = sorted(page.message for page in pages)
+    assert messages[0].startswith("Thank you") and ("already been used" in messages[1] or "changed" in messages[1])
+    assert status(harness, appointment) == {"status": "confirmed", "revision": 2}
+    assert harness.sql("SELECT COUNT(*) AS n FROM reminder_link_use")[0]["n"] == 1
