@@ -113,7 +113,19 @@ async def generate(zone, now: dt.datetime | None = None) -> dict:
                 except IntegrityViolation:
                     continue  # another instance generated it a moment ago
                 created += 1
-    return {"created": created, "voided": await void_stale(now)}
+    return {"created": created, "voided": await void_stale(now), "forgotten_links": await forget_spent_links(now)}
+
+
+# Links expire at their appointment, at most days after they are sent: a spent token's id is kept
+# well past that (an expired link is refused anyway), then forgotten.
+SPENT_LINKS_KEPT = dt.timedelta(days=30)
+
+
+async def forget_spent_links(now: dt.datetime) -> int:
+    from clinic.db.pruning import delete_in_batches
+    from clinic.reminders.tables import ReminderLinkUse
+
+    return await delete_in_batches(ReminderLinkUse, ReminderLinkUse.used_at < now - SPENT_LINKS_KEPT)
 
 
 async def void_stale(now: dt.datetime | None = None) -> int:

@@ -155,3 +155,17 @@ def test_two_clicks_at_once_change_the_appointment_once(harness, clinic):
     assert messages[0].startswith("Thank you") and ("already been used" in messages[1] or "changed" in messages[1])
     assert status(harness, appointment) == {"status": "confirmed", "revision": 2}
     assert harness.sql("SELECT COUNT(*) AS n FROM reminder_link_use")[0]["n"] == 1
+
+
+def test_spent_link_ids_are_forgotten_after_a_month(harness, clinic):
+    from clinic.reminders import services
+
+    appointment = book(harness, clinic, day=FRIDAY)
+    link = links.make_token(appointment, 1, "confirm", local_time(FRIDAY, "10:00"))
+    with at(MONDAY, "09:00"):
+        harness.run(services.use_link, link, services.patient_actor())
+    with at(MONDAY + dt.timedelta(days=29), "09:00"):
+        assert harness.run(services.generate_reminders)["forgotten_links"] == 0
+    with at(MONDAY + dt.timedelta(days=31), "09:00"):
+        assert harness.run(services.generate_reminders)["forgotten_links"] == 1
+        assert "expired" in harness.run(services.open_link, link).message
