@@ -98,11 +98,12 @@ async def wording_context(forms: dict[str, Form] | None = None) -> dict:
             wording = current[(channel, "reminder")]
             forms[channel] = Form(values={"subject": wording.subject, "body": wording.body})
     counts = await services.outbox_counts()
+    previews = {channel: services.preview(current[(channel, "reminder")]) for channel in SPECS}
     return {"wording_forms": forms, "specs": SPECS, "custom": {channel: current[(channel, "reminder")].custom
                                                        for channel in SPECS},
             "placeholders": rules.PLACEHOLDERS, "labels": rules.CHANNEL_LABELS,
             "configured": services.current.delivery.channels, "counts": counts, "states": rules.STATE_LABELS,
-            "failed": await services.failed_messages()}
+            "failed": await services.failed_messages(), "previews": previews}
 
 
 class CalendarFeedController(Controller):

@@ -32,6 +32,18 @@ async def clinic_locale():
     return profile, profile.locale(current.base_locale)
 
 
+SAMPLE = {"date": "Tue, Mar 2, 2027", "time": "10:00 AM", "clinic": "Riverside Clinic",
+          "clinic_phone": "(415) 555-0100", "provider": "Lena",
+          "confirm_link": "https://clinic.example.org/r/...", "cancel_link": "https://clinic.example.org/r/..."}
+
+
+def preview(wording) -> dict[str, str]:
+    """The wording filled in with an example appointment, for the administrators' screen."""
+    from clinic.reminders.wording import compose
+
+    return {"subject": compose(wording.subject, SAMPLE), "body": compose(wording.body, SAMPLE)}
+
+
 # -- the log ---------------------------------------------------------------------
 
 

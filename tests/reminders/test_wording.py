@@ -68,3 +68,10 @@ def test_messages_that_gave_up_are_listed_without_names(harness):
     assert "refused: HTTP 500" in row.text() and "Text message" in row.text()
     assert one(row, "a").attributes["href"] == f"/reminders/appointments/{appointment}"
     assert "Jones" not in page.html
+
+
+def test_the_screen_shows_each_wording_filled_in_with_an_example(harness):
+    sign_in_as(harness, "admin")
+    post(harness.client, "/admin/reminders/sms", {"body": "{clinic}: {date} at {time}"})
+    page = html(harness.client.get("/admin/reminders"))
+    assert one(page, "#wording-sms .message-preview").text() == "Riverside Clinic: Tue, Mar 2, 2027 at 10:00 AM"
