@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import icalendar
@@ -56,6 +56,8 @@ class Email:
     ends_at: dt.datetime
     sequence: int
     summary: str
+    sender_name: str = ""  # the clinic's name, shown beside the sender's address
+    reply_to: str = ""  # the clinic's own address, if it has one
 
 
 def invitation(email: Email, organiser: str) -> bytes:
@@ -78,7 +80,9 @@ def invitation(email: Email, organiser: str) -> bytes:
 
 def build_email(email: Email, sender: str) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = sender
+    message["From"] = formataddr((email.sender_name, sender)) if email.sender_name else sender
+    if email.reply_to:
+        message["Reply-To"] = email.reply_to
     message["To"] = email.to
     message["Subject"] = email.subject
     message["Message-ID"] = email.message_id

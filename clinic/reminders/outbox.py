@@ -273,7 +273,7 @@ async def deliver(claim: Claim, practice, locale) -> None:
             to=details["email"], subject=compose(wording.subject, values), body=compose(wording.body, values),
             message_id=message_id, uid=f"appointment-{claim.appointment_id}@{delivery.mail_domain}",
             starts_at=details["starts_at"], ends_at=details["ends_at"], sequence=claim.revision,
-            summary=f"Appointment at {practice.name}"))
+            summary=f"Appointment at {practice.name}", sender_name=practice.name, reply_to=practice.email))
     else:
         if not details["phone"]:
             raise LookupError("no phone number")

@@ -117,6 +117,7 @@ def test_it_sends_each_reminder_once_with_an_invitation_that_parses(harness, cli
     assert len(mailbox.messages) == 1
     message = mailbox.messages[0]
     assert message["To"] == "ann@example.org"
+    assert message["From"] == "Riverside Clinic <reminders@riverside.test>"
     assert message["Message-ID"] == f"<reminder.{appointment}.1.email.reminder@riverside.test>"
     text = message.get_body(("plain",)).get_content()
     assert "Riverside Clinic" in text and "Lena" in text and "10:00 AM" in text
