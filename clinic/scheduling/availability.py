@@ -12,6 +12,7 @@ takes it first (then ``book`` says so).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 
@@ -19,7 +20,15 @@ from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.core.locale import Locale
 from clinic.scheduling import rules
-from clinic.scheduling.conflicts import Busy, busy_between, clinic_calendar, closed_on, time_off_between, working_blocks
+from clinic.scheduling.conflicts import (
+    LONGEST_APPOINTMENT,
+    clinic_calendar,
+    closed_on,
+    may_overlap_types,
+    spans_between,
+    time_off_between,
+    working_blocks,
+)
 from clinic.scheduling.rules import Span
 from clinic.scheduling.tables import Appointment, AppointmentType, AppointmentTypeProvider, Room
 from clinic.security.permissions import CLINICIAN_ROLES
@@ -32,6 +41,7 @@ LONGEST_WINDOW_DAYS = 56
 ALIGN_MINUTES = 5
 NOON = 12 * 60
 PARTS_OF_DAY = ("morning", "afternoon")
+MAX_SLOTS = 100
 
 
 @dataclass(frozen=True)
@@ -60,13 +70,6 @@ async def _providers(type_id: int, provider_ids: list[int] | None) -> dict[int, 
             if not offered or row["id"] in offered}
 
 
-def _by_owner(busy: list[Busy], attribute: str) -> dict[int, list[Span]]:
-    found: dict[int, list[Span]] = {}
-    for item in busy:
-        found.setdefault(getattr(item, attribute), []).append(item.span)
-    return found
-
-
 async def next_free(type_id: int, provider_ids: list[int] | None, from_date: dt.date, locale: Locale, *,
                     part_of_day: str | None = None, room_id: int | None = None, limit: int = 10,
                     patient_id: int | None = None, minutes: int | None = None) -> list[Slot]:
@@ -79,6 +82,7 @@ async def next_free(type_id: int, provider_ids: list[int] | None, from_date: dt.
         raise Invalid({"type_id": "Choose an appointment type."})
     if part_of_day not in (None, "", *PARTS_OF_DAY):
         raise Invalid({"part_of_day": "Choose morning or afternoon."})
+    limit = max(1, min(limit, MAX_SLOTS))
     length = minutes or kind["minutes"]
     providers = await _providers(type_id, provider_ids)
     if not providers:
@@ -98,35 +102,70 @@ async def next_free(type_id: int, provider_ids: list[int] | None, from_date: dt.
     whole = Span(locale.day_bounds(day)[0], locale.day_bounds(last_day)[1])
     clinic_blocks, closures = await clinic_calendar(locale, whole)
     hours = await working_blocks(list(providers))
+    overlapping_types = [] if kind["may_overlap"] else await may_overlap_types()
     found: list[Slot] = []
     window_days = FIRST_WINDOW_DAYS
     while day <= last_day and len(found) < limit:
         window_end = min(day + dt.timedelta(days=window_days), last_day + dt.timedelta(days=1))
         window = Span(locale.day_bounds(day)[0], locale.day_bounds(window_end)[0])
-        provider_busy = await busy_between(Appointment.provider, list(providers), window)
-        if kind["may_overlap"]:
-            taken = {}
-        else:
-            taken = _by_owner([item for item in provider_busy if not item.may_overlap], "provider_id")
+        taken = Timeline()
+        if not kind["may_overlap"]:
+            for owner, span, type_id in await spans_between(Appointment.provider, list(providers), window):
+                if type_id not in overlapping_types:
+                    taken.add(owner, span)
+        # Time off can start long before the window: kept apart from appointments (which never last 12 hours).
         away = await time_off_between(list(providers), window)
-        room_busy = _by_owner(await busy_between(Appointment.room, list(rooms), window), "room_id")
-        patient_busy = [item.span for item in await busy_between(
-            Appointment.patient, [patient_id] if patient_id else [], window)]
+        if patient_id:
+            for _, span, _ in await spans_between(Appointment.patient, [patient_id], window):
+                for provider_id in providers:
+                    taken.add(provider_id, span)
+        room_busy = Timeline()
+        for owner, span, _ in await spans_between(Appointment.room, list(rooms), window):
+            room_busy.add(owner, span)
+        taken.sort()
+        room_busy.sort()
         while day < window_end and len(found) < limit:
             found += _slots_on(day, providers, hours, clinic_blocks, closures, taken, away, room_busy, rooms,
-                               patient_busy, length, zone, now, part_of_day)
+                               length, zone, now, part_of_day)
             day += dt.timedelta(days=1)
         window_days = min(window_days * 2, LONGEST_WINDOW_DAYS)
     return found[:limit]
 
 
-def _slots_on(day, providers, hours, clinic_blocks, closures, taken, away, room_busy, rooms, patient_busy, length,
-              zone, now, part_of_day) -> list[Slot]:
+class Timeline:
+    """Busy spans per owner (provider or room), sorted, so a day finds its own by bisection
+    instead of looking at the whole window's."""
+
+    def __init__(self):
+        self.spans: dict[int, list[Span]] = {}
+        self.starts: dict[int, list[dt.datetime]] = {}
+
+    def add(self, owner: int, span: Span) -> None:
+        self.spans.setdefault(owner, []).append(span)
+
+    def sort(self) -> Timeline:
+        for owner, spans in self.spans.items():
+            spans.sort(key=lambda span: span.start)
+            self.starts[owner] = [span.start for span in spans]
+        return self
+
+    def during(self, owner: int, window: Span) -> list[Span]:
+        if owner not in self.starts:
+            return []
+        starts, spans = self.starts[owner], self.spans[owner]
+        first = bisect.bisect_left(starts, window.start - LONGEST_APPOINTMENT)
+        last = bisect.bisect_left(starts, window.end)
+        return [span for span in spans[first:last] if span.end > window.start]
+
+
+def _slots_on(day, providers, hours, clinic_blocks, closures, taken: Timeline, away, room_busy: Timeline, rooms,
+              length, zone, now, part_of_day) -> list[Slot]:
     if closed_on(day, closures):
         return []
     clinic_open = rules.day_spans(day, clinic_blocks.get(day.weekday(), []), zone)
     if not clinic_open:
         return []
+    whole_day = Span(clinic_open[0].start, clinic_open[-1].end)
     found = []
     for provider_id, name in providers.items():
         own = hours.get(provider_id)
@@ -134,7 +173,8 @@ def _slots_on(day, providers, hours, clinic_blocks, closures, taken, away, room_
             clinic_open, rules.day_spans(day, own.get(day.weekday(), []), zone))
         if not open_spans:
             continue
-        busy = [*taken.get(provider_id, []), *(span for span, _ in away.get(provider_id, [])), *patient_busy]
+        busy = taken.during(provider_id, whole_day)
+        busy += [span for span, _ in away.get(provider_id, []) if span.overlaps(whole_day)]
         for slot in rules.free_slots(open_spans, busy, length, step=length, align=ALIGN_MINUTES, zone=zone,
                                      not_before=now):
             if part_of_day:
@@ -144,7 +184,7 @@ def _slots_on(day, providers, hours, clinic_blocks, closures, taken, away, room_
             room = None
             if rooms:
                 room = next((room_id for room_id in rooms
-                             if not any(span.overlaps(slot) for span in room_busy.get(room_id, []))), None)
+                             if not any(span.overlaps(slot) for span in room_busy.during(room_id, slot))), None)
                 if room is None:
                     continue
             found.append(Slot(provider_id=provider_id, provider_name=name, starts_at=slot.start, ends_at=slot.end,

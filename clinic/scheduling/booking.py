@@ -94,14 +94,26 @@ class Subject:
 # -- locking -----------------------------------------------------------------
 
 
-async def lock_rows(provider_id: int, patient_id: int | None, room_id: int | None) -> None:
+@dataclass(frozen=True)
+class Locked:
+    """The rows ``lock_rows`` holds, as read under the lock (``check_subject`` needs no second read)."""
+
+    provider: dict
+    patient: dict | None = None
+    room: dict | None = None
+
+
+async def lock_rows(provider_id: int, patient_id: int | None, room_id: int | None) -> Locked:
     """Provider, then patient, then room: every writer takes them in this order, so none deadlock."""
-    if not await for_update(Staff.select(Staff.id).where(Staff.id == provider_id)).first():
+    provider = await for_update(Staff.select(Staff.id, Staff.display_name, Staff.full_name, Staff.active).where(
+        Staff.id == provider_id)).first()
+    if provider is None:
         raise Invalid({"provider_id": "Choose a provider."})
-    if patient_id is not None:
-        await lock_patient(patient_id)
+    patient = await lock_patient(patient_id) if patient_id is not None else None
+    room = None
     if room_id is not None:
-        await for_update(Room.select(Room.id).where(Room.id == room_id)).first()
+        room = await for_update(Room.select(Room.id, Room.name, Room.active).where(Room.id == room_id)).first()
+    return Locked(provider=provider, patient=patient, room=room)
 
 
 async def retrying(work):
@@ -125,20 +137,32 @@ def check_minutes(minutes: int) -> None:
 def check_start(starts_at: dt.datetime) -> None:
     if starts_at.tzinfo is None:
         raise ValueError("starts_at must be an aware datetime")
+    if starts_at.second or starts_at.microsecond:
+        raise Invalid({"starts_at": "Choose a start time in whole minutes."})
+
+
+def _held(locked: Locked | None, name: str, row_id: int | None) -> dict | None | bool:
+    """The row ``lock_rows`` read for ``name`` if it is the one asked for; False when it was not read."""
+    row = getattr(locked, name) if locked is not None else None
+    return row if row is not None and row["id"] == row_id else False
 
 
 async def check_subject(*, patient_id: int | None, provider_id: int, type_id: int | None,
-                        room_id: int | None) -> Subject:
+                        room_id: int | None, locked: Locked | None = None) -> Subject:
     """The patient, provider, type and room exist and go together."""
     errors: dict[str, str] = {}
     if patient_id is not None:
-        patient = await patient_state(patient_id)
+        patient = _held(locked, "patient", patient_id)
+        if patient is False:
+            patient = await patient_state(patient_id)
         if patient is None:
             errors["patient_id"] = "Choose a patient."
         elif patient["merged_into"] or patient["archived_at"]:
             errors["patient_id"] = "This patient's record is archived."
-    provider = await Staff.select(Staff.display_name, Staff.full_name, Staff.active).where(
-        Staff.id == provider_id).first()
+    provider = _held(locked, "provider", provider_id)
+    if provider is False:
+        provider = await Staff.select(Staff.id, Staff.display_name, Staff.full_name, Staff.active).where(
+            Staff.id == provider_id).first()
     if provider is None or not provider["active"]:
         errors["provider_id"] = "Choose an active provider."
     kind = None
@@ -153,7 +177,9 @@ async def check_subject(*, patient_id: int | None, provider_id: int, type_id: in
                 errors["type_id"] = f"{provider['display_name'] or provider['full_name']} does not offer {kind['name']}."
     room = None
     if room_id is not None:
-        room = await Room.select().where(Room.id == room_id).first()
+        room = _held(locked, "room", room_id)
+        if room is False:
+            room = await Room.select(Room.id, Room.name, Room.active).where(Room.id == room_id).first()
         if room is None or not room["active"]:
             errors["room_id"] = "Choose a room."
     elif kind is not None and kind["needs_room"]:
@@ -218,13 +244,15 @@ async def book(booking: Booking, actor: Actor, locale: Locale) -> int:
     async def attempt() -> int:
         engine = Appointment._meta.db
         async with engine.transaction():
-            await lock_rows(booking.provider_id, booking.patient_id, booking.room_id)
+            locked = await lock_rows(booking.provider_id, booking.patient_id, booking.room_id)
             if booking.idempotency_token:
                 existing = await Appointment.select(Appointment.id).where(
                     Appointment.idempotency_token == booking.idempotency_token).first()
                 if existing:
                     return existing["id"]
-            return await insert_booking(booking, actor, locale)
+            subject = await check_subject(patient_id=booking.patient_id, provider_id=booking.provider_id,
+                                          type_id=booking.type_id, room_id=booking.room_id, locked=locked)
+            return await insert_booking(booking, actor, locale, subject=subject)
 
     try:
         return await retrying(attempt)
@@ -267,10 +295,9 @@ async def insert_booking(booking: Booking, actor: Actor, locale: Locale, *, seri
     if overbooked:
         after["overbooked"] = overbooked
     await write_change(appointment_id, "booked", actor, None, after)
+    detail = [f"overbooked: {overbooked}" if overbooked else "", f"series {series_id}" if series_id else ""]
     await record("appointment.book", actor, entity_type="appointment", entity_id=appointment_id,
-                 patient_id=booking.patient_id,
-                 detail=(f"overbooked: {overbooked}" if overbooked else "") + (f"; series {series_id}" if series_id
-                                                                              else ""))
+                 patient_id=booking.patient_id, detail="; ".join(part for part in detail if part))
     await settle_for_booking(booking.patient_id, booking.provider_id, booking.type_id, appointment_id)
     return appointment_id
 
@@ -289,7 +316,7 @@ async def _current(appointment_id: int, revision: int) -> dict:
 
 
 async def _lock_existing(appointment_id: int, *, provider_id: int | None = None, room_id: int | None = None,
-                         keep_room: bool = True) -> dict:
+                         keep_room: bool = True) -> Locked:
     """Lock the rows an existing appointment's change needs, before any plain read (see module doc)."""
     head = await for_update(Appointment.select(Appointment.provider, Appointment.patient, Appointment.room).where(
         Appointment.id == appointment_id)).first()
@@ -297,8 +324,7 @@ async def _lock_existing(appointment_id: int, *, provider_id: int | None = None,
         raise AppointmentNotFound(appointment_id)
     provider = provider_id if provider_id is not None else head["provider"]
     room = room_id if room_id is not None or not keep_room else head["room"]
-    await lock_rows(provider, head["patient"], room)
-    return head
+    return await lock_rows(provider, head["patient"], room)
 
 
 async def move(appointment_id: int, revision: int, *, starts_at: dt.datetime, minutes: int, provider_id: int,
@@ -310,9 +336,10 @@ async def move(appointment_id: int, revision: int, *, starts_at: dt.datetime, mi
     async def attempt() -> None:
         engine = Appointment._meta.db
         async with engine.transaction():
-            await _lock_existing(appointment_id, provider_id=provider_id, room_id=room_id, keep_room=False)
+            locked = await _lock_existing(appointment_id, provider_id=provider_id, room_id=room_id, keep_room=False)
             await move_locked(appointment_id, revision, starts_at=starts_at, minutes=minutes, provider_id=provider_id,
-                              room_id=room_id, actor=actor, locale=locale, overbook_reason=overbook_reason)
+                              room_id=room_id, actor=actor, locale=locale, overbook_reason=overbook_reason,
+                              locked=locked)
 
     await retrying(attempt)
 
@@ -320,7 +347,8 @@ async def move(appointment_id: int, revision: int, *, starts_at: dt.datetime, mi
 async def move_locked(appointment_id: int, revision: int | None, *, starts_at: dt.datetime, minutes: int,
                       provider_id: int, room_id: int | None, actor: Actor, locale: Locale, overbook_reason: str = "",
                       conflicts: list[Conflict] | None = None, what: str = "moved",
-                      exclude: tuple[int, ...] = (), subject: Subject | None = None) -> None:
+                      exclude: tuple[int, ...] = (), subject: Subject | None = None,
+                      locked: Locked | None = None) -> None:
     row = await Appointment.select().where(Appointment.id == appointment_id).first()
     if row is None:
         raise AppointmentNotFound(appointment_id)
@@ -329,7 +357,8 @@ async def move_locked(appointment_id: int, revision: int | None, *, starts_at: d
     if row["status"] not in ("booked", "confirmed"):
         raise Invalid({"status": f"A {rules.STATUS_LABELS[row['status']].lower()} appointment cannot be moved."})
     if subject is None:
-        subject = await check_subject(patient_id=None, provider_id=provider_id, type_id=row["type"], room_id=room_id)
+        subject = await check_subject(patient_id=None, provider_id=provider_id, type_id=row["type"], room_id=room_id,
+                                      locked=locked)
     span = span_of(starts_at.astimezone(rules.UTC), minutes)
     if conflicts is None:
         conflicts = await judge(span, locale, subject, provider_id=provider_id, patient_id=row["patient"],
@@ -361,7 +390,7 @@ async def set_status(appointment_id: int, revision: int, status: str, actor: Act
 
     engine = Appointment._meta.db
     async with engine.transaction():
-        await _lock_existing(appointment_id)
+        locked = await _lock_existing(appointment_id)
         row = await _current(appointment_id, revision)
         if not rules.can_change_status(row["status"], status):
             raise Invalid({"status": f"{rules.STATUS_LABELS[row['status']]} cannot become "
@@ -371,7 +400,7 @@ async def set_status(appointment_id: int, revision: int, status: str, actor: Act
         if status in rules.HOLDS_TIME and row["status"] not in rules.HOLDS_TIME:
             # A no-show turned arrived takes its time back: nobody may have been booked into it.
             subject = await check_subject(patient_id=None, provider_id=row["provider"], type_id=row["type"],
-                                          room_id=row["room"])
+                                          room_id=row["room"], locked=locked)
             clashes = [conflict for conflict in await judge(
                 Span(row["starts_at"], row["ends_at"]), locale, subject, provider_id=row["provider"],
                 patient_id=row["patient"], room_id=row["room"], exclude=(appointment_id,))

@@ -11,9 +11,11 @@ from clinic.db.transactions import for_update
 from clinic.patients.tables import Patient
 
 
-async def lock_patient(patient_id: int) -> bool:
-    """Inside a transaction: hold the patient's row until it ends; False if there is none."""
-    return await for_update(Patient.select(Patient.id).where(Patient.id == patient_id)).first() is not None
+async def lock_patient(patient_id: int) -> dict | None:
+    """Inside a transaction: hold the patient's row until it ends; returns whether it is live
+    (``archived_at``, ``merged_into``), or None if there is no such patient."""
+    return await for_update(Patient.select(Patient.id, Patient.archived_at, Patient.merged_into).where(
+        Patient.id == patient_id)).first()
 
 
 async def patient_state(patient_id: int) -> dict | None:

@@ -107,14 +107,14 @@ async def book_series(booking: Booking, rule: SeriesRule, actor: Actor, locale: 
     async def attempt() -> SeriesResult:
         engine = Appointment._meta.db
         async with engine.transaction():
-            await lock_rows(booking.provider_id, booking.patient_id, booking.room_id)
+            locked = await lock_rows(booking.provider_id, booking.patient_id, booking.room_id)
             if booking.idempotency_token:
                 existing = await Appointment.select(Appointment.series).where(
                     Appointment.idempotency_token == booking.idempotency_token).first()
                 if existing and existing["series"]:
                     return await _result_of(existing["series"])
             subject = await check_subject(patient_id=booking.patient_id, provider_id=booking.provider_id,
-                                          type_id=booking.type_id, room_id=booking.room_id)
+                                          type_id=booking.type_id, room_id=booking.room_id, locked=locked)
             window = Span(starts[0], starts[-1] + dt.timedelta(minutes=booking.minutes))
             calendar = await load_calendar(locale, window, provider_id=booking.provider_id,
                                            patient_id=booking.patient_id, room_id=booking.room_id)
@@ -165,8 +165,10 @@ async def _members(row: dict, scope: str) -> list[dict]:
     else:
         query = query.where(Appointment.starts_at >= min(row["starts_at"], clock.now()))
     found = await query.order_by(Appointment.starts_at)
-    if row["id"] not in {member["id"] for member in found}:
-        found = [row, *found]
+    if row["status"] in CHANGEABLE and row["id"] not in {member["id"] for member in found}:
+        found = [row, *found]  # "all" from an occurrence already past: it goes too
+    if not found:
+        raise Invalid({"scope": "Nothing in this series is left to change."})
     return found
 
 
@@ -215,8 +217,8 @@ async def move_in_series(appointment_id: int, scope: str, *, starts_at: dt.datet
     """Move this occurrence to ``starts_at`` (and length, provider, room), or this and the following
     ones, or all still to come, each by the same change of LOCAL day and time; all or nothing.
 
-    "following" splits the series: the moved occurrences get a series of their own.
-    ``room_id="same"`` keeps each occurrence's room. Returns the moved ids.
+    When occurrences stay behind (earlier or finished ones), the moved ones get a series of their
+    own. ``room_id="same"`` keeps this occurrence's room for all of them. Returns the moved ids.
     """
     check_minutes(minutes)
     check_start(starts_at)
@@ -227,7 +229,7 @@ async def move_in_series(appointment_id: int, scope: str, *, starts_at: dt.datet
             head = await _lock_head(appointment_id, revision)
             provider = provider_id if provider_id is not None else head["provider"]
             room = head["room"] if room_id == "same" else room_id
-            await lock_rows(provider, head["patient"], room)
+            locked = await lock_rows(provider, head["patient"], room)
             members = await _members(head, scope)
             old_day, _ = _local_start(head["starts_at"], locale)
             new_day, new_minutes = _local_start(starts_at, locale)
@@ -236,7 +238,8 @@ async def move_in_series(appointment_id: int, scope: str, *, starts_at: dt.datet
             for member in members:
                 day, _ = _local_start(member["starts_at"], locale)
                 targets.append((member, rules.local_to_utc(day + shift, new_minutes, locale.zone)))
-            subject = await check_subject(patient_id=None, provider_id=provider, type_id=head["type"], room_id=room)
+            subject = await check_subject(patient_id=None, provider_id=provider, type_id=head["type"], room_id=room,
+                                          locked=locked)
             window = Span(min(start for _, start in targets),
                           max(start for _, start in targets) + dt.timedelta(minutes=minutes))
             exclude = tuple(member["id"] for member in members)
@@ -251,13 +254,13 @@ async def move_in_series(appointment_id: int, scope: str, *, starts_at: dt.datet
                                   room_id=room, actor=actor, locale=locale, overbook_reason=overbook_reason,
                                   conflicts=by_start.get(start, []), exclude=exclude, subject=subject)
             if head["series"] is not None and scope != "one":
-                await _restate_series(head, scope, members, targets, minutes, provider, room, locale, actor)
+                await _restate_series(head, members, targets, minutes, provider, room, locale, actor)
         return [member["id"] for member in members]
 
     return await retrying(attempt)
 
 
-async def _restate_series(head: dict, scope: str, members: list[dict], targets, minutes: int, provider: int,
+async def _restate_series(head: dict, members: list[dict], targets, minutes: int, provider: int,
                           room: int | None, locale: Locale, actor: Actor) -> None:
     """Keep the stored rule true to the rows after a move of several occurrences."""
     series = await AppointmentSeries.select().where(AppointmentSeries.id == head["series"]).first()
@@ -267,16 +270,18 @@ async def _restate_series(head: dict, scope: str, members: list[dict], targets, 
               AppointmentSeries.local_minutes: first_minutes, AppointmentSeries.minutes: minutes,
               AppointmentSeries.provider: provider, AppointmentSeries.room: room,
               AppointmentSeries.zone: locale.timezone}
-    earlier = await Appointment.count().where((Appointment.series == head["series"])
-                                             & (Appointment.starts_at < head["starts_at"]))
-    if scope == "following" and earlier:
-        await _cut_series(head["series"], head["starts_at"], locale)
+    moved_ids = [member["id"] for member in members]
+    others = await Appointment.count().where((Appointment.series == head["series"])
+                                            & Appointment.id.not_in(moved_ids))
+    if others:
+        # The occurrences left behind (earlier ones, finished ones) keep the old rule, cut before the
+        # first moved one; the moved ones get a series of their own.
+        await _cut_series(head["series"], min(member["starts_at"] for member in members), locale)
         rows = await AppointmentSeries.insert(AppointmentSeries(
             rule=restated, local_date=first_day, local_minutes=first_minutes, zone=locale.timezone, minutes=minutes,
             patient=head["patient"], provider=provider, type=head["type"], room=room, created_by=actor.staff_id,
             created_at=clock.now()))
-        await Appointment.update({Appointment.series: rows[0]["id"]}).where(
-            Appointment.id.is_in([member["id"] for member in members]))
+        await Appointment.update({Appointment.series: rows[0]["id"]}).where(Appointment.id.is_in(moved_ids))
     else:
         await AppointmentSeries.update(values).where(AppointmentSeries.id == head["series"])
 

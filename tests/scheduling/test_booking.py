@@ -360,3 +360,45 @@ def test_booking_lapses_the_patients_matching_waitlist_entries(harness, book_set
     states = {row["id"]: row for row in harness.sql("SELECT id, state, appointment FROM waitlist_entry")}
     assert states[entry]["state"] == "booked" and states[entry]["appointment"] == appointment_id
     assert states[elsewhere]["state"] == "waiting"
+
+
+def test_a_stale_revision_is_refused_for_status_changes_and_cancels(harness, book_setup):
+    appointment_id = book(harness, book_setup["patient"], book_setup["provider"], MONDAY, "09:00")
+    harness.run(services.set_status, appointment_id, 1, "confirmed", Actor(role="test"), locale())
+    with pytest.raises(AppointmentChanged) as caught:
+        harness.run(services.set_status, appointment_id, 1, "arrived", Actor(role="test"), locale())
+    assert caught.value.current["status"] == "confirmed"
+    with pytest.raises(AppointmentChanged):
+        harness.run(services.cancel, appointment_id, 1, "Ill", Actor(role="test"), locale())
+    with pytest.raises(services.AppointmentNotFound):
+        harness.run(services.cancel, appointment_id + 1000, 1, "Ill", Actor(role="test"), locale())
+
+
+@pytest.mark.parametrize("minutes", [0, 4, 481])
+def test_an_appointment_lasts_five_minutes_to_eight_hours(harness, book_setup, minutes):
+    with pytest.raises(Invalid) as caught:
+        book(harness, book_setup["patient"], book_setup["provider"], MONDAY, "09:00", minutes)
+    assert "minutes" in caught.value.errors
+
+
+def test_an_archived_patient_or_an_inactive_provider_cannot_be_booked(harness, book_setup):
+    harness.sql("UPDATE patient SET archived_at = {} WHERE id = {}", dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc),
+                book_setup["other"])
+    with pytest.raises(Invalid) as caught:
+        book(harness, book_setup["other"], book_setup["provider"], MONDAY, "09:00")
+    assert "patient_id" in caught.value.errors
+    retired = harness.run(make_staff, "doctor", active=False)["id"]
+    with pytest.raises(Invalid) as caught:
+        book(harness, book_setup["patient"], retired, MONDAY, "09:00")
+    assert "provider_id" in caught.value.errors
+    assert count(harness) == 0
+
+
+def test_a_cancelled_or_completed_appointment_cannot_be_moved_or_cancelled_again(harness, book_setup):
+    appointment_id = book(harness, book_setup["patient"], book_setup["provider"], MONDAY, "09:00")
+    harness.run(services.cancel, appointment_id, 1, "Ill", Actor(role="test"), locale())
+    with pytest.raises(Invalid):
+        harness.run(services.cancel, appointment_id, 2, "Ill", Actor(role="test"), locale())
+    with pytest.raises(Invalid):
+        harness.run(services.move, appointment_id, 2, starts_at=local_time(MONDAY, "10:00"), minutes=30,
+                    provider_id=book_setup["provider"], room_id=None, actor=Actor(role="test"), locale=locale())

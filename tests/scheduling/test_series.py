@@ -208,3 +208,43 @@ def test_merging_a_duplicate_moves_its_series_appointments_and_waitlist_entries(
     assert moved["appointments"] == 2 and moved["appointment_series"] == 1 and moved["waitlist"] == 1
     for table in ("appointment", "appointment_series", "waitlist_entry"):
         assert {row["patient"] for row in harness.sql(f"SELECT patient FROM {table}")} == {people["other"]}
+
+
+def test_a_series_and_a_single_booking_racing_for_one_date_store_one_of_them(harness, people):
+    import asyncio
+
+    from tests.factories import book_appointment
+
+    booking = Booking(patient_id=people["patient"], provider_id=people["provider"], type_id=None,
+                      starts_at=local_time(MONDAY, "09:00"), minutes=30)
+    third = MONDAY + dt.timedelta(weeks=2)
+
+    async def race():
+        return await asyncio.gather(
+            series_services.book_series(booking, SeriesRule("weekly", count=4), ACTOR, locale()),
+            book_appointment(people["other"], people["provider"], local_time(third, "09:15"), 30),
+            return_exceptions=True)
+
+    series_outcome, single_outcome = harness.run(race)
+    assert isinstance(series_outcome, SeriesRefused) != isinstance(single_outcome, Exception)
+    booked = harness.sql("SELECT starts_at FROM appointment WHERE status = 'booked' ORDER BY starts_at")
+    on_third = [row for row in booked if row["starts_at"].astimezone(locale().zone).date() == third]
+    assert len(on_third) == 1 and len(booked) in (1, 4)
+
+
+def test_cancelling_all_from_a_completed_occurrence_cancels_the_ones_to_come(harness, people):
+    import time_machine
+
+    from clinic.scheduling import services
+
+    result = weekly(harness, people, count=3)
+    first = result.appointment_ids[0]
+    with time_machine.travel(local_time(MONDAY, "09:40"), tick=False):
+        for revision, status in enumerate(("arrived", "completed"), start=1):
+            harness.run(services.set_status, first, revision, status, ACTOR, locale())
+        cancelled = harness.run(lambda: series_services.cancel_in_series(first, "all", "Discharged", ACTOR, locale()))
+        assert cancelled == result.appointment_ids[1:]
+        statuses = [row["status"] for row in harness.sql("SELECT status FROM appointment ORDER BY starts_at")]
+        assert statuses == ["completed", "cancelled", "cancelled"]
+        with pytest.raises(Invalid):
+            harness.run(lambda: series_services.cancel_in_series(first, "all", "Again", ACTOR, locale()))
