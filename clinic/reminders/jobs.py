@@ -24,5 +24,7 @@ async def send(job: RunningJob) -> dict:
 def register_jobs(registry: Registry) -> None:
     registry.add("reminders.generate", generate, label="Prepare appointment reminders (and void stale ones)",
                  every=dt.timedelta(minutes=5))
-    registry.add("reminders.send", send, label="Send due appointment reminders", every=dt.timedelta(minutes=1),
-                 lease=dt.timedelta(minutes=2), timeout=dt.timedelta(minutes=10))
+    # A minute after each generation: new rows go out at once. Reminders are a day ahead, so five minutes
+    # between runs costs nothing and keeps the job table small (a retry waits for the next run).
+    registry.add("reminders.send", send, label="Send due appointment reminders", every=dt.timedelta(minutes=5),
+                 offset=dt.timedelta(minutes=1), lease=dt.timedelta(minutes=2), timeout=dt.timedelta(minutes=10))

@@ -133,3 +133,30 @@ def test_clinicians_find_it_in_the_navigation_and_the_front_desk_does_not(harnes
         assert one(html(harness.client.get("/my-day")), "nav a[href='/my-day']").attributes["aria-current"] == "page"
         sign_in_as(harness, "receptionist")
         assert html(harness.client.get("/")).css("nav a[href='/my-day']") == []
+
+
+def test_it_costs_a_handful_of_statements_however_long_the_day(make_app, backend, tmp_path):
+    """Session; the provider's appointments (one query, names and types joined); the read entry (4)."""
+    from clinic.practice.services import forget
+    from tests.conftest import harness_for
+
+    app = make_app(CLINIC_COUNT_QUERIES="1")
+    with harness_for(app, backend) as harness:
+        doctor = harness.run(make_staff, "doctor")
+        today = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+        for number in range(6):
+            patient = harness.run(make_patient, first_name=f"P{number}", last_name="Counted")
+            harness.run(book_direct, patient, doctor["id"], today + dt.timedelta(minutes=20 * number))
+        signed_in(harness, doctor)
+        forget()
+        harness.client.get("/my-day")
+        response = harness.client.get("/my-day")
+    assert response.status_code == 200
+    assert (int(response.headers["x-query-count"]), int(response.headers["x-transaction-count"])) == (6, 1)
+
+
+async def book_direct(patient_id: int, provider_id: int, starts_at: dt.datetime) -> None:
+    from clinic.scheduling.tables import Appointment
+
+    await Appointment.insert(Appointment(patient=patient_id, provider=provider_id, starts_at=starts_at,
+                                         ends_at=starts_at + dt.timedelta(minutes=15)))
