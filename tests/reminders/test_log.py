@@ -50,3 +50,21 @@ def test_the_log_is_a_page_and_a_fragment_for_anyone_who_sees_the_schedule(harne
     assert is_fragment(fragment)
     assert len(html(fragment).css("#reminder-log tr[data-reminder-id]")) == 2
     assert harness.client.get("/reminders/appointments/999999").status_code == 404
+
+
+def test_the_jobs_prepare_and_send_through_the_queue(harness, clinic, mailbox):
+    from clinic.core.jobs import Worker, enqueue
+
+    book(harness, clinic)
+    worker = Worker(clinic_jobs())
+    with time_machine.travel(local_time(MONDAY, "10:00"), tick=False):
+        for kind in ("reminders.generate", "reminders.send"):
+            harness.run(enqueue, kind, key=f"test-{kind}")
+            claim = harness.run(worker.claim)
+            assert claim.kind == kind
+            harness.run(worker.execute, claim)
+    results = harness.sql("SELECT kind, state, result FROM job ORDER BY id")
+    assert [(row["kind"], row["state"]) for row in results] == [("reminders.generate", "done"),
+                                                                 ("reminders.send", "done")]
+    assert '"sent":1' in results[1]["result"]
+    assert len(mailbox.messages) == 1
