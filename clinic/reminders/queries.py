@@ -16,7 +16,7 @@ async def appointments_starting(start: dt.datetime, end: dt.datetime) -> list[di
     return await (
         Appointment.select(
             Appointment.id, Appointment.revision, Appointment.starts_at, Appointment.status,
-            Appointment.provider.id.as_alias("provider_id"),
+            Appointment.provider.as_alias("provider_id"),
             Appointment.patient.email.as_alias("email"),
             Appointment.patient.phone.as_alias("phone"),
             Appointment.patient.archived_at.as_alias("archived_at"),
@@ -31,8 +31,9 @@ async def appointment_facts(appointment_ids: list[int], *, lock: bool = False) -
     """Status, revision, start and provider of each appointment (locked inside a transaction when asked)."""
     if not appointment_ids:
         return {}
+    # The provider's id from the appointment's own column: no join, so a lock takes the appointment row alone.
     query = Appointment.select(Appointment.id, Appointment.status, Appointment.revision, Appointment.starts_at,
-                               Appointment.provider.id.as_alias("provider_id")).where(
+                               Appointment.provider.as_alias("provider_id")).where(
         Appointment.id.is_in(appointment_ids))
     rows = await (for_update(query) if lock else query)
     return {row["id"]: row for row in rows}
