@@ -22,6 +22,10 @@ Sending, exactly once per row even with several instances:
    is still ours (sender name and attempt), marked sent, or failed / due
    again after a back-off.
 
+No lock is held across the network call, so a slow mail server never stalls
+the book: a cancellation committed in the moment between the claim's commit
+and the hand-over (milliseconds) is not seen by that sender.
+
 The one window that cannot be closed: a crash (or a lost database) after
 the SMTP server accepted the message and before step 3 commits. The lease
 then runs out and the row is sent again. Both copies carry the same
