@@ -275,3 +275,26 @@ def test_each_occurrence_of_a_series_is_reminded_once_in_its_own_week(harness, c
     assert len(emails) == 3 and {row["state"] for row in emails} == {"sent"}
     assert len({row["appointment"] for row in emails}) == 3
     assert len(mailbox.messages) == 3
+
+
+def test_a_reminder_still_waiting_when_the_evening_comes_goes_in_the_morning(harness, clinic, mailbox):
+    book(harness, clinic)
+    with at(MONDAY, "09:00"):
+        generate(harness)  # due Monday 10:00, but nothing sends until the evening (workers were down)
+    with at(MONDAY, "20:30"):
+        assert send(harness)["sent"] == 0
+    assert {row["next_attempt_at"] for row in outbox(harness) if row["channel"] == "email"} == {
+        local_time(TUESDAY, "08:00")}
+    with at(TUESDAY, "08:00"):
+        assert send(harness)["sent"] == 1
+    assert len(mailbox.messages) == 1
+
+
+def test_a_retry_that_would_fall_at_night_waits_for_the_morning(harness, clinic, mailbox):
+    book(harness, clinic, day=TUESDAY, hhmm="16:00")
+    mailbox.refuse = 1
+    with at(MONDAY, "19:59"):
+        generate(harness)
+        send(harness)
+    row = [row for row in outbox(harness) if row["channel"] == "email"][0]
+    assert (row["attempts"], row["next_attempt_at"]) == (1, local_time(TUESDAY, "08:00"))
