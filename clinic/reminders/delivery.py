@@ -45,6 +45,14 @@ class DeliveryRefused(Exception):
     """The server or gateway said no; the message is a status, never the content."""
 
 
+class NoLongerWanted(Exception):
+    """Checked again at the last moment, the message must not go (its appointment was cancelled or moved)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Email:
     to: str
@@ -94,7 +102,7 @@ def build_email(email: Email, sender: str) -> EmailMessage:
     return message
 
 
-def _smtp_send(url: str, message: EmailMessage) -> None:
+def _smtp_send(url: str, message: EmailMessage, last_check=None) -> None:
     parts = urlsplit(url)
     host, timeout = parts.hostname or "", DELIVERY_TIMEOUT_SECONDS
     if parts.scheme == "smtps":
@@ -107,13 +115,23 @@ def _smtp_send(url: str, message: EmailMessage) -> None:
             client.starttls(context=ssl.create_default_context())
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
+        if last_check is not None:
+            last_check()  # connected and signed in: only the message itself is left to send
         refused = client.send_message(message)
         if refused:
             raise DeliveryRefused("recipient refused")
 
 
-async def send_email(delivery: Delivery, email: Email) -> None:
-    await asyncio.to_thread(_smtp_send, delivery.smtp_url, build_email(email, delivery.sender))
+async def send_email(delivery: Delivery, email: Email, last_check=None) -> None:
+    """Send through SMTP in a thread; ``last_check`` (async, raising NoLongerWanted) runs on this loop
+    once the connection is ready, right before the message is handed over."""
+    loop = asyncio.get_running_loop()
+
+    def check_from_thread() -> None:
+        asyncio.run_coroutine_threadsafe(last_check(), loop).result(timeout=DELIVERY_TIMEOUT_SECONDS)
+
+    await asyncio.to_thread(_smtp_send, delivery.smtp_url, build_email(email, delivery.sender),
+                            check_from_thread if last_check else None)
 
 
 def _post(url: str, body: bytes, key: str) -> None:
@@ -128,7 +146,9 @@ def _post(url: str, body: bytes, key: str) -> None:
         raise DeliveryRefused(f"HTTP {status}")
 
 
-async def send_text(delivery: Delivery, to: str, body: str, message_id: str) -> None:
+async def send_text(delivery: Delivery, to: str, body: str, message_id: str, last_check=None) -> None:
     """POST {"to", "body", "message_id"}; the gateway may use Idempotency-Key to drop a repeat."""
+    if last_check is not None:
+        await last_check()
     payload = json.dumps({"to": to, "body": body, "message_id": message_id}).encode()
     await asyncio.to_thread(_post, delivery.sms_webhook_url, payload, message_id)

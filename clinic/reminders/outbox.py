@@ -17,14 +17,17 @@ Sending, exactly once per row even with several instances:
    quiet hours defer it. Otherwise the row gets a lease (``due_at`` = lease
    end, ``leased_by`` = this sender, ``attempts`` + 1) and the transaction
    commits. Another sender skips it until the lease ends.
-2. Deliver, outside any transaction (the SMTP server or gateway accepts it).
+2. Deliver, outside any transaction: connect (and sign in) to the SMTP
+   server, then check the appointment once more, at the last moment, and
+   only then hand the message over (the gateway: check, then POST).
+   A cancellation committed in between voids the row instead.
 3. Finish (one transaction): the row is locked again and, only if the lease
    is still ours (sender name and attempt), marked sent, or failed / due
-   again after a back-off.
+   again after a back-off, or cancelled by that last check.
 
 No lock is held across the network call, so a slow mail server never stalls
-the book: a cancellation committed in the moment between the claim's commit
-and the hand-over (milliseconds) is not seen by that sender.
+the book: only a cancellation committed while the message itself is being
+transferred (after the last check) is not seen.
 
 The one window that cannot be closed: a crash (or a lost database) after
 the SMTP server accepted the message and before step 3 commits. The lease
@@ -47,7 +50,7 @@ from clinic.db.errors import IntegrityViolation, WriteConflict
 from clinic.db.transactions import can_skip_locked, for_update
 from clinic.reminders import links, queries, rules
 from clinic.reminders.config import current
-from clinic.reminders.delivery import Email, send_email, send_text
+from clinic.reminders.delivery import Email, NoLongerWanted, send_email, send_text
 from clinic.reminders.tables import CANCELLED, FAILED, PENDING, SENT, ReminderMessage
 from clinic.reminders.wording import compose, wordings
 
@@ -167,6 +170,9 @@ class Claim:
     kind: str
     attempt: int
     sender: str
+    # What the message states: checked again at the last moment.
+    starts_at: dt.datetime = None  # type: ignore[assignment]
+    provider_id: int = 0
 
 
 _SKIPPED = object()
@@ -207,7 +213,8 @@ async def claim_next(sender: str, zone, channels: tuple[str, ...], now: dt.datet
         }).where(ReminderMessage.id == row["id"])
     return Claim(id=row["id"], appointment_id=row["appointment"], revision=facts["revision"],
                  row_revision=row["revision"], channel=row["channel"], kind=row["kind"],
-                 attempt=row["attempts"] + 1, sender=sender)
+                 attempt=row["attempts"] + 1, sender=sender, starts_at=row["starts_at"],
+                 provider_id=row["provider_id"])
 
 
 async def finish(claim: Claim, error: Exception | None, zone, now: dt.datetime | None = None) -> str:
@@ -222,7 +229,10 @@ async def finish(claim: Claim, error: Exception | None, zone, now: dt.datetime |
                 or row["attempts"] != claim.attempt:
             logger.warning("reminder lease lost", extra={"reminder_id": claim.id})
             return ""
-        if error is None:
+        if isinstance(error, NoLongerWanted):
+            changes = {ReminderMessage.state: CANCELLED, ReminderMessage.due_at: None,
+                       ReminderMessage.lease_until: None, ReminderMessage.last_error: error.reason[:80]}
+        elif error is None:
             changes = {ReminderMessage.state: SENT, ReminderMessage.sent_at: now, ReminderMessage.due_at: None,
                        ReminderMessage.lease_until: None, ReminderMessage.last_error: ""}
         elif claim.attempt >= rules.MAX_ATTEMPTS:
@@ -268,6 +278,13 @@ async def deliver(claim: Claim, practice, locale) -> None:
     }
     wording = (await wordings())[(claim.channel, claim.kind)]
     delivery = current.delivery
+
+    async def last_check() -> None:
+        facts = (await queries.appointment_facts([claim.appointment_id])).get(claim.appointment_id)
+        reason = stale_reason({"starts_at": claim.starts_at, "provider_id": claim.provider_id}, facts, clock.now())
+        if reason:
+            raise NoLongerWanted(reason)
+
     message_id = rules.message_id(claim.appointment_id, claim.row_revision, claim.channel, claim.kind,
                                   delivery.mail_domain)
     if claim.channel == "email":
@@ -277,11 +294,22 @@ async def deliver(claim: Claim, practice, locale) -> None:
             to=details["email"], subject=compose(wording.subject, values), body=compose(wording.body, values),
             message_id=message_id, uid=f"appointment-{claim.appointment_id}@{delivery.mail_domain}",
             starts_at=details["starts_at"], ends_at=details["ends_at"], sequence=claim.revision,
-            summary=f"Appointment at {practice.name}", sender_name=practice.name, reply_to=practice.email))
+            summary=f"Appointment at {practice.name}", sender_name=practice.name, reply_to=practice.email),
+            last_check)
     else:
         if not details["phone"]:
             raise LookupError("no phone number")
-        await send_text(delivery, details["phone"], compose(wording.body, values), message_id)
+        await send_text(delivery, details["phone"], compose(wording.body, values), message_id, last_check)
+
+
+async def hand_over(claim: Claim, practice, locale, now: dt.datetime | None = None) -> str:
+    """Deliver one claimed message and record the outcome; returns the row's new state ("" if lost)."""
+    error: Exception | None = None
+    try:
+        await deliver(claim, practice, locale)
+    except Exception as failure:  # any failure is retried; the row records its type
+        error = failure
+    return await finish(claim, error, locale.zone, now)
 
 
 async def send_due(practice, locale, *, sender: str | None = None, limit: int = 200,
@@ -299,11 +327,7 @@ async def send_due(practice, locale, *, sender: str | None = None, limit: int = 
         if claim is _SKIPPED:
             counts["skipped"] += 1
             continue
-        error: Exception | None = None
-        try:
-            await deliver(claim, practice, locale)
-        except Exception as failure:  # any failure is retried; the row records its type
-            error = failure
-        state = await finish(claim, error, locale.zone, now)
-        counts["sent" if state == SENT else "failed" if state == FAILED else "retrying"] += 1 if state else 0
+        state = await hand_over(claim, practice, locale, now)
+        if state:
+            counts[{SENT: "sent", FAILED: "failed", CANCELLED: "skipped"}.get(state, "retrying")] += 1
     return counts

@@ -298,3 +298,17 @@ def test_a_retry_that_would_fall_at_night_waits_for_the_morning(harness, clinic,
         send(harness)
     row = [row for row in outbox(harness) if row["channel"] == "email"][0]
     assert (row["attempts"], row["next_attempt_at"]) == (1, local_time(TUESDAY, "08:00"))
+
+
+def test_a_cancellation_between_the_claim_and_the_hand_over_is_caught_at_the_last_moment(harness, clinic, mailbox,
+                                                                                          gateway):
+    appointment = book(harness, clinic)
+    with at(MONDAY, "10:00"):
+        generate(harness)
+        claims = [harness.run(outbox_module.claim_next, "sender", locale().zone, ("email", "sms")) for _ in range(2)]
+        harness.run(scheduling.cancel, appointment, 1, "Patient called", STAFF, locale())
+        profile, clinic_locale = harness.run(services.clinic_locale)
+        states = [harness.run(outbox_module.hand_over, claim, profile, clinic_locale) for claim in claims]
+    assert states == ["cancelled", "cancelled"]
+    assert mailbox.messages == [] and gateway.received == []
+    assert {(row["state"], row["last_error"]) for row in outbox(harness)} == {("cancelled", "appointment cancelled")}
