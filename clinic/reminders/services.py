@@ -139,16 +139,17 @@ async def _judge(token: str) -> tuple[links.Link, dict, str]:
         return link, facts, "This link has already been used."
     if now >= link.expires_at:
         return link, facts, "This link has expired."
+    # What the patient most needs to know first: it is off, or already confirmed (by the desk, say).
+    if facts["status"] == "cancelled":
+        return link, facts, "This appointment is cancelled."
+    if link.action == "confirm" and facts["status"] == "confirmed":
+        return link, facts, "This appointment is already confirmed."
     if facts["revision"] != link.revision:
         return link, facts, "This appointment has changed since this message was sent. Please call the clinic."
     if link.action == "confirm":
-        if facts["status"] == "confirmed":
-            return link, facts, "This appointment is already confirmed."
         if facts["status"] != "booked":
             return link, facts, "This appointment can no longer be confirmed. Please call the clinic."
     else:
-        if facts["status"] == "cancelled":
-            return link, facts, "This appointment is already cancelled."
         if facts["status"] not in ("booked", "confirmed"):
             return link, facts, "This appointment can no longer be cancelled. Please call the clinic."
         if now > facts["starts_at"] - _cancellation_window():

@@ -169,3 +169,14 @@ def test_spent_link_ids_are_forgotten_after_a_month(harness, clinic):
     with at(MONDAY + dt.timedelta(days=31), "09:00"):
         assert harness.run(services.generate_reminders)["forgotten_links"] == 1
         assert "expired" in harness.run(services.open_link, link).message
+
+
+def test_a_link_to_an_appointment_cancelled_or_confirmed_at_the_desk_says_so(harness, clinic):
+    confirmed = book(harness, clinic, day=FRIDAY)
+    cancelled = book(harness, clinic, day=FRIDAY, hhmm="14:00")
+    harness.run(scheduling.set_status, confirmed, 1, "confirmed", Actor(role="test"), locale())
+    harness.run(scheduling.cancel, cancelled, 1, "Called the desk", Actor(role="test"), locale())
+    with at(MONDAY, "09:00"):
+        first = harness.client.get(f"/r/{links.make_token(confirmed, 1, 'confirm', local_time(FRIDAY, '10:00'))}")
+        second = harness.client.get(f"/r/{links.make_token(cancelled, 1, 'confirm', local_time(FRIDAY, '14:00'))}")
+    assert "already confirmed" in first.text and "is cancelled" in second.text
