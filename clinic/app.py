@@ -50,6 +50,15 @@ from clinic.scheduling.finding_controllers import FindingController
 from clinic.scheduling.series_controllers import OccurrenceController, SeriesController
 from clinic.scheduling.waitlist_controllers import WaitlistController
 from clinic.scheduling.setup_controllers import BookSetupController
+from clinic.reminders import config as reminders
+from clinic.reminders.controllers import (
+    CalendarFeedController,
+    CalendarFeedPublic,
+    ReminderLinkController,
+    ReminderLogController,
+    ReminderWordingController,
+)
+from clinic.scheduling.phone import MyDayController
 from clinic.security import fields
 from clinic.security.csrf import csrf_middleware
 from clinic.security.guards import RedirectRequired, authorize
@@ -79,6 +88,9 @@ RATE_LIMITED_PATHS = {"/signin", "/signin/mfa", "/account/confirm", "/account/pa
 
 
 def is_credential_attempt(request: Request) -> bool:
+    """Sign-in forms, and public routes that take a secret in their address (reminder links, calendar feeds)."""
+    if request.scope["route_handler"].opt.get("rate_limited"):
+        return True
     return request.method == "POST" and request.url.path in RATE_LIMITED_PATHS
 
 
@@ -99,6 +111,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     bind_tables(engine)
     audit.configure(settings.audit_key)
     checkpoints.configure(settings.audit_checkpoint_url)
+    reminders.configure(settings)
     fields.configure(settings.keyring, settings.index_key)
     readiness = Readiness(engine)
     locale = Locale.from_settings(settings)
@@ -147,6 +160,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             InsuranceController,
             ChartController,
             ClinicalController,
+            MyDayController,
+            ReminderLinkController,
+            ReminderLogController,
+            ReminderWordingController,
+            CalendarFeedController,
+            CalendarFeedPublic,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

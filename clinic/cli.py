@@ -138,12 +138,14 @@ def run_with_database(settings: Settings, work: Callable[[Engine], Awaitable[int
     async def run() -> int:
         from clinic.audit import checkpoints
         from clinic.audit import services as audit
+        from clinic.reminders import config as reminders
         from clinic.security import fields
 
         engine = create_engine(settings, create=create)
         bind_tables(engine)
         audit.configure(settings.audit_key)
         checkpoints.configure(settings.audit_checkpoint_url)
+        reminders.configure(settings)
         fields.configure(settings.keyring, settings.index_key)
         try:
             await engine.start_connection_pool()

@@ -56,6 +56,12 @@ class Settings:
     audit_key: str = ""
     # Where signed audit checkpoints are POSTed, besides the log (optional).
     audit_checkpoint_url: str = ""
+    # Reminders: email through this SMTP server (smtp://, smtp+starttls://, smtps://; ?from=address).
+    smtp_url: str = ""
+    # Reminders by text message: POSTed as JSON to this SMS gateway address.
+    sms_webhook_url: str = ""
+    # The clinic's address as patients reach it (links in reminders): https://clinic.example.org
+    public_url: str = ""
     encryption_keys: str = ""
     session_idle_minutes: int = 15
     session_max_hours: int = 12
@@ -186,6 +192,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         proxy_hops=_integer(env_vars, "CLINIC_PROXY_HOPS", 0, 0, 5),
         audit_key=audit_key,
         audit_checkpoint_url=_webhook_url(env_vars, "CLINIC_AUDIT_CHECKPOINT_URL", env),
+        smtp_url=_smtp_url(env_vars.get("SMTP_URL", "")),
+        sms_webhook_url=_webhook_url(env_vars, "CLINIC_SMS_WEBHOOK_URL", env),
+        public_url=_public_url(env_vars.get("CLINIC_PUBLIC_URL", ""), env),
         encryption_keys=encryption_keys,
         session_idle_minutes=_integer(env_vars, "CLINIC_SESSION_IDLE_MINUTES", 15, 2, 240),
         session_max_hours=_integer(env_vars, "CLINIC_SESSION_MAX_HOURS", 12, 1, 24),
@@ -206,6 +215,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
     if settings.session_warning_seconds >= settings.session_idle_minutes * 60:
         raise ConfigError("CLINIC_SESSION_WARNING_SECONDS must be shorter than CLINIC_SESSION_IDLE_MINUTES")
+    if (settings.smtp_url or settings.sms_webhook_url) and env == "production" and not settings.public_url:
+        raise ConfigError("CLINIC_PUBLIC_URL is required when reminders are sent (their confirm/cancel links point "
+                          "there), e.g. https://clinic.example.org")
     if settings.db_pool_min > settings.db_pool_max:
         raise ConfigError("CLINIC_DB_POOL_MIN must not be larger than CLINIC_DB_POOL_MAX")
     return settings
@@ -317,6 +329,47 @@ def _webhook_url(env_vars, name: str, env: str) -> str:
         raise ConfigError(f"{name} must be an http(s) address, e.g. https://hooks.example.org/clinic")
     if env == "production" and parts.scheme != "https":
         raise ConfigError(f"{name} must use https in production")
+    return value
+
+
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+
+
+def _smtp_url(value: str) -> str:
+    """smtp://host:25 (a local relay), smtp+starttls://user:password@host:587 or
+    smtps://user:password@host:465, with the sender as ?from=reminders@example.org."""
+    value = value.strip()
+    if not value:
+        return ""
+    from urllib.parse import parse_qs
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigError("SMTP_URL is not a valid address (e.g. smtp+starttls://user:password@mail.example.org:587"
+                          "?from=reminders@example.org)") from None
+    if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+        raise ConfigError(f"SMTP_URL must start with {', '.join(s + '://' for s in SMTP_SCHEMES)} and name a host")
+    sender = (parse_qs(parts.query).get("from") or [""])[-1]
+    if "@" not in sender or any(char in sender for char in "\r\n<>, "):
+        raise ConfigError("SMTP_URL needs the sender's address as ?from=reminders@example.org")
+    return value
+
+
+def _public_url(value: str, env: str) -> str:
+    value = value.strip().rstrip("/")
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018
+    except ValueError:
+        raise ConfigError("CLINIC_PUBLIC_URL is not a valid address") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError("CLINIC_PUBLIC_URL must be the clinic's http(s) address, e.g. https://clinic.example.org")
+    if env == "production" and parts.scheme != "https":
+        raise ConfigError("CLINIC_PUBLIC_URL must use https in production")
     return value
 
 

@@ -8,6 +8,7 @@ from litestar import Litestar
 from clinic.audit import jobs as audit_jobs
 from clinic.core import jobs as core_jobs
 from clinic.core.jobs import Registry, Worker
+from clinic.reminders import jobs as reminder_jobs
 from clinic.security import jobs as security_jobs
 
 # On shutdown, how long the job in hand may take to finish before it is
@@ -20,6 +21,7 @@ def clinic_jobs() -> Registry:
     core_jobs.register_jobs(registry)
     security_jobs.register_jobs(registry)
     audit_jobs.register_jobs(registry)
+    reminder_jobs.register_jobs(registry)
     return registry
 
 

@@ -20,6 +20,7 @@ ITEMS = [
     ("Book", "book:today", "appointments.read"),
     ("Next free", "find:next", "appointments.read"),
     ("Waitlist", "waitlist:list", "appointments.read"),
+    ("My day", "scheduling:my_day", "appointments.read"),
     ("Patients", "patients:list", "patients.read"),
     ("Staff", "staff:list", "staff.manage"),
     ("Clinic", "practice:settings", "practice.manage"),
@@ -28,12 +29,18 @@ ITEMS = [
 ]
 
 
+# Items only some roles need, though others hold the permission: a provider's own day.
+ONLY_FOR_ROLES = {"scheduling:my_day": frozenset({"doctor", "nurse"})}
+
+
 def navigation(user, path: str, url_for: Callable[[str], str | None]) -> list[NavItem]:
     if user is None or user.stage != "active":
         return []
     items = []
     for label, route, permission in ITEMS:
         href = url_for(route)
+        if route in ONLY_FOR_ROLES and user.role not in ONLY_FOR_ROLES[route]:
+            continue
         if href and user.can(permission):
             current = path == href if href == "/" else path.startswith(href)
             items.append(NavItem(label, href, permission, current))

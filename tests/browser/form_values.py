@@ -65,6 +65,8 @@ VALID: dict[str, str | Callable] = {
     "overbook_reason": "Urgent: seen between patients",
     # the waitlist: mornings in December 2099
     "earliest": "09:00", "latest": "12:00", "from_date": "2099-12-01", "until_date": "2099-12-31",
+    # reminder wording (only the allowed placeholders)
+    "subject": "Your appointment on {date} at {time}",
 }
 # Opening hours come in pairs named opens_<day>_<block> / closes_<day>_<block>.
 BY_PATTERN = ((re.compile(r"opens_\d_0"), "08:30"), (re.compile(r"closes_\d_0"), "12:30"),

@@ -69,6 +69,7 @@ async def seed(settings) -> SeededClinic:
     from clinic.clinical.vitals import add_vitals
     from clinic.patients.services import add_insurance
     from clinic.patients.tables import Patient
+    from clinic.reminders.services import generate_reminders
     from clinic.scheduling.tables import Appointment
     from clinic.security import throttle
 
@@ -99,6 +100,11 @@ async def seed(settings) -> SeededClinic:
                                          ends_at=starts + dt.timedelta(minutes=15), reason="Blood pressure review"))
     await seed_book(walkers, colleagues, patients)
     await seed_series_and_waitlist(walkers, patients)
+    # Tomorrow's: the reminder outbox has its email and text message waiting (no delivery set up).
+    tomorrow = starts + dt.timedelta(hours=26)
+    await Appointment.insert(Appointment(patient=abbott, provider=walkers["doctor"]["id"], starts_at=tomorrow,
+                                         ends_at=tomorrow + dt.timedelta(minutes=15), reason="Follow-up"))
+    await generate_reminders()
     await break_glass.grant(walkers["billing"]["id"], patients["baker"], "clinical.read",
                             "Checking a claim the insurer queried", settings.break_glass_minutes,
                             Actor(staff_id=walkers["billing"]["id"], role="billing"))

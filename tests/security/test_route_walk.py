@@ -11,7 +11,9 @@ from clinic.security.permissions import MATRIX, PERMISSIONS, SIGNED_IN, Role
 from tests.factories import csrf_token, sign_in_as
 
 # Routes anyone may use, by design (and nothing else).
-PUBLIC = {"/health", "/signin", "/static/{file_path:path}"}
+PUBLIC = {"/health", "/signin", "/static/{file_path:path}",
+          # A patient's signed confirm/cancel link and a provider's secret calendar address (clinic/reminders).
+          "/r/{token:str}", "/calendar/{token:str}"}
 
 
 def every_endpoint(app):
