@@ -18,6 +18,7 @@ TABLE_MODULES = [
     "clinic.audit.tables",
     "clinic.clinical.tables",
     "clinic.practice.tables",
+    "clinic.visits.tables",
 ]
 
 APP_CONFIG = AppConfig(
