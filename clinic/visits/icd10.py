@@ -15,6 +15,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from clinic.audit.services import Actor, record
+from clinic.core.errors import Invalid
 from clinic.db.schema import raw
 from clinic.visits.tables import FavouriteCode, Icd10Code, Icd10Term
 
@@ -185,3 +187,25 @@ async def favourites() -> list[Code]:
     found = await Icd10Code.select(Icd10Code.code, Icd10Code.description, Icd10Code.billable).where(
         Icd10Code.code.is_in(codes)).order_by(Icd10Code.compact)
     return [Code(row["code"], row["description"], bool(row["billable"]), favourite=True) for row in found]
+
+
+async def add_favourite(code: str, actor: Actor) -> Code:
+    found = await find_code(code) if code and code.strip() else None
+    if found is None:
+        raise Invalid({"favourite_code": "Choose a code from the ICD-10-CM list."})
+    if not found.billable:
+        raise Invalid({"favourite_code": f"{found.code} is a heading: choose a more specific code."})
+    engine = FavouriteCode._meta.db
+    async with engine.transaction():
+        if not await FavouriteCode.exists().where(FavouriteCode.code == found.code):
+            await FavouriteCode.insert(FavouriteCode(code=found.code, added_by=actor.staff_id))
+            await record("notes.favourite", actor, entity_type="icd10_favourite", detail=f"+{found.code}")
+    return found
+
+
+async def remove_favourite(code: str, actor: Actor) -> None:
+    engine = FavouriteCode._meta.db
+    async with engine.transaction():
+        if await FavouriteCode.exists().where(FavouriteCode.code == code):
+            await FavouriteCode.delete().where(FavouriteCode.code == code)
+            await record("notes.favourite", actor, entity_type="icd10_favourite", detail=f"-{code}")

@@ -20,6 +20,7 @@ ITEMS = [
     ("Patients", "patients:list", "patients.read"),
     ("Staff", "staff:list", "staff.manage"),
     ("Clinic", "practice:settings", "practice.manage"),
+    ("Note templates", "notes:templates", "notes.templates"),
     ("Audit", "audit:list", "audit.read"),
     ("System", "ops:jobs", "system.manage"),
 ]
