@@ -82,6 +82,7 @@ SHOWN = {
     "vitals": "the vital signs", "today": "the day's appointments", "patient list": "the patient list",
     "search results": "search results", "possible duplicates": "possible duplicates at registration",
     "merge preview": "a record to merge into", "edit conflict": "a colleague's changes to the details",
+    "new visit form": "the form that opens a visit",
 }
 
 
@@ -95,6 +96,8 @@ def describe(action: str, detail: str = "") -> str:
 
 def shown(detail: str) -> str:
     """What a read showed: "allergies entry" (an entry's edit form) reads "an entry in the allergies"."""
+    if detail.startswith("visit ") and detail.removeprefix("visit ").isdigit():
+        return f"the note of visit {detail.removeprefix('visit ')}"
     if detail in SHOWN or not detail.endswith(" entry"):
         return SHOWN.get(detail, detail or "the record")
     section = detail.removesuffix(" entry")
