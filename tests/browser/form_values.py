@@ -51,6 +51,10 @@ VALID: dict[str, str | Callable] = {
     # vital signs, in US units
     "systolic": "124", "diastolic": "79", "pulse": "72", "respiratory_rate": "16", "oxygen_saturation": "98",
     "temperature": "98.6", "weight": "150", "height": "65",
+    # visits: a diagnosis, a service, a note template, a favourite code
+    "code_query": "E11.9", "service_code": "99213", "service_description": "Office visit, established patient",
+    "quantity": "1", "visit_type": "Follow-up", "favourite_code": "J02.9",
+    "outline": "## Subjective\n? What the patient reports\nNoted by the form walk.",
     # staff
     "full_name": "Quinn Hartley", "display_name": "Quinn",
     # audit filters
