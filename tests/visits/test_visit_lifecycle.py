@@ -179,3 +179,17 @@ def test_a_code_typed_in_the_search_box_is_added_without_javascript(harness, cli
     unknown = post(client, url, {"code_query": "not a code"}, htmx=True)
     assert unknown.status_code == 422
     assert one(html(unknown), "#f-code-query").attributes["value"] == "not a code"
+
+
+def test_a_clinician_opens_the_visit_from_todays_list_once_the_patient_has_arrived(harness, client):
+    doctor = sign_in_as(harness, "doctor")
+    patient_id = harness.run(make_patient)
+    arrived = harness.run(make_appointment, patient_id, doctor["id"], status="arrived", reason="Cough")
+    harness.run(make_appointment, patient_id, doctor["id"], status="booked")
+    today = html(client.get("/"))
+    forms = today.css("tr[data-appointment-id] form")
+    assert [f.css_first("input[name=appointment_id]").attributes["value"] for f in forms] == [str(arrived)]
+    opened = post(client, forms[0].attributes["action"], {"appointment_id": str(arrived)})
+    assert opened.status_code == 303
+    page = html(client.get(opened.headers["location"]))
+    assert one(page, "#f-reason").attributes["value"] == "Cough"
