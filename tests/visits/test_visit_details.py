@@ -54,3 +54,17 @@ def test_a_service_needs_a_description_and_a_sane_quantity(harness, client):
     service_id = harness.sql("SELECT id FROM visit_service")[0]["id"]
     removed = post(client, f"{url}/{service_id}/remove", htmx=True)
     assert not html(removed).css("[data-service-id]")
+
+
+def test_a_merged_duplicates_visits_move_to_the_surviving_record(harness):
+    from clinic.audit.services import Actor
+    from clinic.patients.merge import merge
+    from tests.factories import make_staff
+
+    doctor = harness.run(make_staff, "doctor")
+    survivor = harness.run(make_patient)
+    duplicate = harness.run(make_patient, first_name="Mary")
+    visit_id = harness.run(make_visit, duplicate, doctor)
+    moved = harness.run(merge, duplicate, survivor, Actor(staff_id=doctor["id"], role="doctor"))
+    assert moved["visits"] == 1
+    assert harness.sql("SELECT patient FROM visit WHERE id = {}", visit_id) == [{"patient": survivor}]
