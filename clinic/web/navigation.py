@@ -18,6 +18,7 @@ class NavItem:
 ITEMS = [
     ("Today", "dashboard:today", "appointments.read"),
     ("Patients", "patients:list", "patients.read"),
+    ("Unsigned notes", "visits:unsigned", "clinical.write"),
     ("Staff", "staff:list", "staff.manage"),
     ("Clinic", "practice:settings", "practice.manage"),
     ("Note templates", "notes:templates", "notes.templates"),
