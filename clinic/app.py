@@ -67,6 +67,8 @@ from clinic.security.sessions import SessionPolicy
 from clinic.security.store import DatabaseStore
 from clinic.settings import Settings, load_settings
 from clinic.staff.controllers import StaffController, StaffRedirects
+from clinic.visits.controllers import VisitController
+from clinic.visits.notes_controllers import CodesController, NoteTemplatesController, UnsignedNotesController
 from clinic.web.access_log import with_access_log
 from clinic.web.actors import client_address
 from clinic.web.errors import (
@@ -166,6 +168,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ReminderWordingController,
             CalendarFeedController,
             CalendarFeedPublic,
+            VisitController,
+            CodesController,
+            NoteTemplatesController,
+            UnsignedNotesController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

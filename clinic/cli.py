@@ -126,6 +126,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a checkpoint token (ckpt1....), or a file of them or of log lines holding them "
                         "('-' for stdin); every valid one is checked. May be repeated.")
     verify.set_defaults(handler=audit_verify_command)
+
+    icd10 = commands.add_parser("icd10", help="the ICD-10-CM code set diagnoses are chosen from")
+    icd10_commands = icd10.add_subparsers(title="icd10 commands", metavar="ACTION")
+    icd10_load = icd10_commands.add_parser(
+        "load", help="load the ICD-10-CM codes into the database (every code, or a few chapters)",
+        description="Load the ICD-10-CM code set (from the simple-icd-10-cm package) into the database, with the "
+        "word index that search as you type uses. Adds only the codes that are missing: safe to run again and to "
+        "run while the app serves. Takes about a minute for the full set.")
+    icd10_load.add_argument("--prefix", action="append", metavar="CODE", default=[],
+                            help="load only codes starting with this (E11, J0); may be repeated")
+    icd10_load.add_argument("--sample", action="store_true",
+                            help="load only a small sample (diabetes, hypertension, upper respiratory, check-ups)")
+    icd10_load.set_defaults(handler=icd10_load_command)
     return parser
 
 
@@ -312,9 +325,13 @@ def demo_command(settings: Settings, args) -> int:
                 return EXIT_OK
             raise Abort("the database already has data; the demo only loads into an empty database", EXIT_PROBLEM)
         created = await load_demo(settings.tz)
+        from clinic.visits.icd10_loader import SAMPLE_PREFIXES, code_set, load
+
+        codes = await load(code_set(SAMPLE_PREFIXES))
         print(
             f"demo clinic loaded: {created['staff']} staff, {created['patients']} patients with "
-            f"{created['chart_entries']} chart entries, {created['appointments']} appointments"
+            f"{created['chart_entries']} chart entries, {created['appointments']} appointments, "
+            f"{created['visits']} visits; {codes} ICD-10-CM codes (a sample: `clinic icd10 load` adds the rest)"
         )
         from clinic.ops.demo import demo_sign_ins
 
@@ -451,6 +468,26 @@ def rotate_keys_command(settings: Settings, args) -> int:
                   "decrypt are listed above.", file=sys.stderr)
             return EXIT_PROBLEM
         print(f"done: every encrypted value is under key {settings.keyring.current_id}")
+        return EXIT_OK
+
+    return run_with_database(settings, work)
+
+
+def icd10_load_command(settings: Settings, args) -> int:
+    import time
+
+    from clinic.visits.icd10_loader import SAMPLE_PREFIXES, code_set, load
+
+    prefixes = list(SAMPLE_PREFIXES) if args.sample else args.prefix
+
+    async def work(engine: Engine) -> int:
+        await require_migrated(engine)
+        started = time.monotonic()
+        added = await load(code_set(prefixes or None), report=print)
+        from clinic.visits.icd10 import loaded_count
+
+        print(f"ICD-10-CM: {added} code(s) added, {await loaded_count()} in the database "
+              f"({time.monotonic() - started:.1f} s)")
         return EXIT_OK
 
     return run_with_database(settings, work)

@@ -19,6 +19,7 @@ TABLE_MODULES = [
     "clinic.clinical.tables",
     "clinic.practice.tables",
     "clinic.reminders.tables",
+    "clinic.visits.tables",
 ]
 
 APP_CONFIG = AppConfig(

@@ -81,6 +81,38 @@
   });
 })();
 
+// Visit notes autosave section by section (hx-trigger on each textarea). Whatever stops a save (no
+// network, a server error, a newer version saved elsewhere) leaves the text where it is and says so
+// beside the section; the next keystroke tries again.
+(function () {
+  var UNSAVED = "Not saved — your text is kept.";
+  function statusOf(element) {
+    var form = element && element.closest ? element.closest("[data-autosave]") : null;
+    return form ? form.querySelector("[data-save-status]") : null;
+  }
+  function mark(element, text, saved) {
+    var status = statusOf(element);
+    if (!status) return;
+    status.textContent = text;
+    status.classList.toggle("unsaved", !saved);
+    status.classList.toggle("saved", !!saved);
+  }
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    if (statusOf(event.detail.elt)) mark(event.detail.elt, "Saving…", true);
+  });
+  ["htmx:sendError", "htmx:timeout"].forEach(function (name) {
+    document.body.addEventListener(name, function (event) {
+      mark(event.detail.elt, UNSAVED + " The clinic server could not be reached; keep typing to try again.", false);
+    });
+  });
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (statusOf(event.detail.elt) && xhr.status >= 500) {
+      mark(event.detail.elt, UNSAVED + " The server had a problem (" + xhr.status + ").", false);
+    }
+  });
+})();
+
 // A button with data-confirm asks before its (non-htmx) form is sent.
 document.addEventListener("submit", function (event) {
   var button = event.submitter;

@@ -34,6 +34,9 @@ ACTIONS: dict[str, str] = {
     "insurance.create": "Added an insurance policy",
     "insurance.end": "Ended an insurance policy",
     "job.retry": "Retried a background job",
+    "notes.template_create": "Created a note template",
+    "notes.template_update": "Changed a note template",
+    "notes.favourite": "Changed the clinic's favourite diagnosis codes",
     "patient.archive": "Archived the record",
     "patient.break_glass": "Broke the glass to open clinical information",
     "patient.create": "Registered the patient",
@@ -56,6 +59,17 @@ ACTIONS: dict[str, str] = {
     "scheduling.type_add": "Added an appointment type",
     "scheduling.type_update": "Changed an appointment type",
     "security.mfa_policy": "Changed the two-step sign-in policy",
+    "visit.addendum": "Added an addendum to a visit note",
+    "visit.cosign": "Co-signed a visit note",
+    "visit.diagnosis_add": "Added a diagnosis to a visit",
+    "visit.diagnosis_remove": "Removed a diagnosis from a visit",
+    "visit.note_saved": "Saved a visit note draft",
+    "visit.open": "Opened a visit",
+    "visit.service_add": "Added a service to a visit",
+    "visit.service_remove": "Removed a service from a visit",
+    "visit.sign": "Signed a visit note",
+    "visit.update": "Changed a visit's reason or follow-up",
+    "visit.vitals": "Recorded vital signs during a visit",
     "staff.create": "Created a staff account",
     "staff.deactivate": "Deactivated a staff account",
     "staff.mfa_reset": "Reset someone's two-step sign-in",
@@ -76,6 +90,7 @@ SHOWN = {
     "vitals": "the vital signs", "today": "the day's appointments", "patient list": "the patient list",
     "search results": "search results", "possible duplicates": "possible duplicates at registration",
     "merge preview": "a record to merge into", "edit conflict": "a colleague's changes to the details",
+    "new visit form": "the form that opens a visit", "unsigned notes": "the list of notes still to sign",
 }
 
 
@@ -89,6 +104,8 @@ def describe(action: str, detail: str = "") -> str:
 
 def shown(detail: str) -> str:
     """What a read showed: "allergies entry" (an entry's edit form) reads "an entry in the allergies"."""
+    if detail.startswith("visit ") and detail.removeprefix("visit ").isdigit():
+        return f"the note of visit {detail.removeprefix('visit ')}"
     if detail in SHOWN or not detail.endswith(" entry"):
         return SHOWN.get(detail, detail or "the record")
     section = detail.removesuffix(" entry")

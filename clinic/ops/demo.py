@@ -24,6 +24,7 @@ from clinic.ops import demo_book
 from clinic.ops.demo_history import add_histories
 from clinic.ops.demo_people import DemoPatient, add_identifiers_and_insurance, demo_patients
 from clinic.ops.demo_rules import VISIT_REASONS, age_in_years, visit_reasons_for
+from clinic.ops.demo_visits import add_demo_visits
 from clinic.patients.tables import Patient
 from clinic.practice import services as practice_services
 from clinic.practice.tables import ClinicProfile
@@ -104,9 +105,10 @@ async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_c
         receptionist = next(row for row in staff_rows if row.role == "receptionist")
         appointments = await demo_book.write_book(plan, zone, now, type_ids, room_ids, receptionist.id)
         await _note_last_visits(appointments)
+        visits = await add_demo_visits(now.astimezone(dt.timezone.utc))
     await _give_the_clinic_an_address(zone)
     return {"staff": len(staff_rows), "patients": len(people), "appointments": len(appointments),
-            "chart_entries": chart_entries}
+            "chart_entries": chart_entries, "visits": visits}
 
 
 DEMO_ADDRESS = {"address_line1": "120 Harbour Street", "address_line2": "Suite 4", "city": "Springfield",

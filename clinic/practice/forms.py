@@ -29,6 +29,8 @@ PROFILE_FORM = FormSpec((
     Field("currency", "Currency", kind="choice", required=True, choices=CURRENCIES),
     Field("appointment_minutes", "Usual appointment length (minutes)", kind="integer", required=True, minimum=5,
           maximum=240, max_length=3),
+    Field("cosign_nurse_notes", "A nurse's visit note needs a doctor's co-signature", kind="checkbox",
+          hint="The nurse signs the note; it stays open for co-signature until a doctor signs it too."),
 ))
 
 CLOSURE_FORM = FormSpec((

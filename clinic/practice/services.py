@@ -47,6 +47,7 @@ class Practice:
     timezone: str
     currency: str
     appointment_minutes: int
+    cosign_nurse_notes: bool
     version: int
     # weekday -> [(opens, closes)], earliest first; a missing day is closed
     hours: dict[int, list[tuple[dt.time, dt.time]]]
@@ -82,7 +83,7 @@ async def practice(defaults: dict | None = None) -> Practice:
         hours.setdefault(block["weekday"], []).append((block["opens"], block["closes"]))
     current = Practice(**{name: row[name] for name in (
         "id", "name", "address_line1", "address_line2", "city", "region", "postal_code", "phone", "email",
-        "timezone", "currency", "appointment_minutes", "version")}, hours=hours)
+        "timezone", "currency", "appointment_minutes", "cosign_nurse_notes", "version")}, hours=hours)
     _cache[key] = (time.monotonic(), current)
     return current
 
@@ -107,6 +108,7 @@ async def _first_profile(defaults: dict) -> dict:
 def form_values(current: Practice) -> dict[str, str]:
     """The profile and hours as the strings the form shows."""
     values = {name: str(getattr(current, name)) for name in PROFILE_FORM.names()}
+    values["cosign_nurse_notes"] = "1" if current.cosign_nurse_notes else ""
     values["version"] = str(current.version)
     for weekday, _label in WEEKDAYS:
         blocks = current.hours.get(weekday, [])

@@ -1,4 +1,4 @@
-from piccolo.columns import Date, ForeignKey, Integer, Time, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Integer, Time, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -21,6 +21,8 @@ class ClinicProfile(Table, tablename="clinic_profile"):
     timezone = Varchar(length=60)
     currency = Varchar(length=3)
     appointment_minutes = Integer(default=20)
+    # A nurse's visit note needs a doctor's co-signature (clinic/visits).
+    cosign_nurse_notes = Boolean(default=False)
     version = Integer(default=1)
     updated_at = Timestamptz(default=TimestamptzNow())
     updated_by = ForeignKey(Staff, on_delete=OnDelete.restrict, null=True, default=None)

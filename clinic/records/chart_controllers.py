@@ -30,6 +30,7 @@ from clinic.records import queries
 from clinic.records.export import complete_record, fhir_bundle
 from clinic.records.timeline import timeline
 from clinic.scheduling.services import patient_appointments
+from clinic.visits import services as visits
 from clinic.web.actors import actor_of
 from clinic.web.context import locale_of
 from clinic.web.forms import read_form
@@ -81,6 +82,7 @@ class ChartController(Controller):
                 "sections": SECTIONS, "entries": await clinical.chart_entries(access.patient_id),
                 "vitals": await vitals_history(access.patient_id, units), "measures": measures(units),
                 "units": unit_labels(units), "vitals_form": vitals_form(units),
+                "visit_rows": await visits.patient_visits(access.patient_id),
             })
         if user.can("insurance.read"):
             context["policies"] = await patients.insurance_of(access.patient_id)

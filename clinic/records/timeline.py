@@ -1,4 +1,4 @@
-"""A patient's timeline: registration, appointments, chart entries, newest first.
+"""A patient's timeline: registration, appointments, chart entries, visits, newest first.
 
 Clinical entries appear only for someone allowed to read them, insurance only
 for someone allowed to see it; everyone who may open the chart sees
@@ -14,6 +14,7 @@ from clinic.clinical.sections import SECTIONS
 from clinic.clinical.tables import VitalSigns
 from clinic.patients.tables import Patient, PatientInsurance
 from clinic.scheduling.tables import Appointment
+from clinic.visits.tables import Visit
 
 PER_KIND = 200
 
@@ -64,5 +65,11 @@ async def timeline(patient_id: int, *, clinical: bool, insurance: bool = False, 
             if row["pulse"]:
                 parts.append(f"pulse {row['pulse']}")
             events.append(Event(row["measured_at"], "vitals", "Vital signs", ", ".join(parts)))
+        for row in await Visit.select(Visit.created_at, Visit.signed_at, Visit.reason,
+                                      Visit.provider.display_name.as_alias("with")).where(
+                Visit.patient == patient_id).order_by(Visit.created_at, ascending=False).limit(PER_KIND):
+            events.append(Event(row["created_at"], "visit", f"Visit with {row['with']}", row["reason"]))
+            if row["signed_at"]:
+                events.append(Event(row["signed_at"], "visit", "Visit note signed", row["reason"]))
     events.sort(key=lambda event: event.at, reverse=True)
     return events[:limit]

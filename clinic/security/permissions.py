@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, str] = {
     "clinical.read": "See allergies, medications, problems, history, vitals and notes",
     "clinical.write": "Record and change clinical information",
     "prescriptions.write": "Write prescriptions",
+    "notes.templates": "Define the note templates visits start from",
     "insurance.read": "See insurance details (member numbers masked)",
     "insurance.write": "Add and end a patient's insurance policies",
     "billing.write": "Create invoices, record payments, submit claims",
@@ -59,11 +60,12 @@ MATRIX: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(_EVERYONE | {
         "patients.read", "patients.write", "appointments.read", "appointments.write", "reports.read",
         "staff.manage", "security.manage", "audit.read", "records.export", "practice.manage", "system.manage",
+        "notes.templates",
     }),
     Role.DOCTOR: frozenset(_EVERYONE | {
         "patients.read", "patients.write", "appointments.read", "appointments.write", "clinical.read",
         "clinical.write", "prescriptions.write", "insurance.read", "sensitive.reveal", "records.export",
-        "reports.read",
+        "reports.read", "notes.templates",
     }),
     Role.NURSE: frozenset(_EVERYONE | {
         "patients.read", "patients.write", "appointments.read", "appointments.write", "clinical.read",

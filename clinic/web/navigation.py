@@ -22,8 +22,10 @@ ITEMS = [
     ("Waitlist", "waitlist:list", "appointments.read"),
     ("My day", "scheduling:my_day", "appointments.read"),
     ("Patients", "patients:list", "patients.read"),
+    ("Unsigned notes", "visits:unsigned", "clinical.write"),
     ("Staff", "staff:list", "staff.manage"),
     ("Clinic", "practice:settings", "practice.manage"),
+    ("Note templates", "notes:templates", "notes.templates"),
     ("Audit", "audit:list", "audit.read"),
     ("System", "ops:jobs", "system.manage"),
 ]

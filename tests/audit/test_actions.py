@@ -7,6 +7,7 @@ The walks read the app's source: every action some code records, and every
 from __future__ import annotations
 
 import ast
+from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
@@ -67,7 +68,9 @@ def declared_reads() -> set[str]:
                    if key is not None and constants(key)}
             if opt.get("audit_action", ["patient.read"]) == ["patient.read"]:
                 for template in opt.get("shows", []):
-                    shows.update(template.format(section_key=section) for section in SECTIONS)
+                    # Other placeholders (a visit's id) read as an example value.
+                    shows.update(template.format_map(defaultdict(lambda: "12", section_key=section))
+                                 for section in SECTIONS)
     return shows
 
 

@@ -51,6 +51,10 @@ VALID: dict[str, str | Callable] = {
     # vital signs, in US units
     "systolic": "124", "diastolic": "79", "pulse": "72", "respiratory_rate": "16", "oxygen_saturation": "98",
     "temperature": "98.6", "weight": "150", "height": "65",
+    # visits: a diagnosis, a service, a note template, a favourite code
+    "code_query": "E11.9", "service_code": "99213", "service_description": "Office visit, established patient",
+    "quantity": "1", "visit_type": "Follow-up", "favourite_code": "J02.9",
+    "outline": "## Subjective\n? What the patient reports\nNoted by the form walk.",
     # staff
     "full_name": "Quinn Hartley", "display_name": "Quinn",
     # audit filters
@@ -92,6 +96,8 @@ def valid_value(field: Field, form, clinic) -> str | None:
     """What a careful person would type; None when the walk does not know."""
     if field.kind in ("select", "radio"):
         return next((option for option in field.options if option), None)
+    if field.kind == "checkbox":
+        return "on"  # ticked (tests/browser/form_walk.py ticks it)
     value = VALID.get(field.name)
     if value is None:
         value = next((text for pattern, text in BY_PATTERN if pattern.fullmatch(field.name)), None)

@@ -105,6 +105,12 @@ async def seed(settings) -> SeededClinic:
     await Appointment.insert(Appointment(patient=abbott, provider=walkers["doctor"]["id"], starts_at=tomorrow,
                                          ends_at=tomorrow + dt.timedelta(minutes=15), reason="Follow-up"))
     await generate_reminders()
+    # The patient is here for this one: a visit may open from it.
+    arrived = starts - dt.timedelta(minutes=45)
+    await Appointment.insert(Appointment(patient=abbott, provider=walkers["doctor"]["id"], starts_at=arrived,
+                                         ends_at=arrived + dt.timedelta(minutes=15), status="arrived",
+                                         reason="Sore throat"))
+    await seed_visits(abbott, walkers)
     await break_glass.grant(walkers["billing"]["id"], patients["baker"], "clinical.read",
                             "Checking a claim the insurer queried", settings.break_glass_minutes,
                             Actor(staff_id=walkers["billing"]["id"], role="billing"))
@@ -158,6 +164,26 @@ async def seed_series_and_waitlist(walkers: dict, patients: dict) -> None:
         patient=patients["baker"], providers=str(walkers["doctor"]["id"]), type=checkup, weekdays="0,2",
         earliest_minutes=9 * 60, latest_minutes=12 * 60, until_date=today + dt.timedelta(days=60),
         notes="Mornings only", created_by=walkers["receptionist"]["id"]))
+async def seed_visits(patient_id: int, walkers: dict) -> None:
+    """A note template, favourite codes, a draft visit and a signed one with an addendum, so the
+    walks reach the visit screens in both states and the templates screen."""
+    from clinic.visits import icd10, note_templates, services
+    from tests.visits.visit_factories import load_sample_codes
+
+    doctor = Actor(staff_id=walkers["doctor"]["id"], role="doctor")
+    await load_sample_codes()
+    await icd10.add_favourite("I10", doctor)
+    template_id = await note_templates.create_template({
+        "name": "Blood pressure review", "visit_type": "Follow-up",
+        "outline": "## Readings\n? Home readings since the last visit\n\n## Plan\nContinue current treatment."},
+        doctor)
+    signed = await services.open_visit(patient_id, doctor, template_id=template_id, reason="Blood pressure review")
+    await services.save_section(patient_id, signed, "readings", "Home readings around 130/85.", 1, doctor)
+    await services.add_diagnosis(patient_id, signed, "I10", doctor)
+    await services.sign(patient_id, signed, doctor)
+    await services.add_addendum(patient_id, signed, "Lab results normal.", doctor)
+    draft = await services.open_visit(patient_id, doctor, reason="Sore throat")
+    await services.save_section(patient_id, draft, "subjective", "Sore throat for two days.", 1, doctor)
 
 
 async def session_token(app, staff_id: int) -> str:
