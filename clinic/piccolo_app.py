@@ -18,6 +18,8 @@ TABLE_MODULES = [
     "clinic.audit.tables",
     "clinic.clinical.tables",
     "clinic.practice.tables",
+    "clinic.prescriptions.tables",
+    "clinic.documents.tables",
 ]
 
 APP_CONFIG = AppConfig(
