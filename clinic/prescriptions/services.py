@@ -143,13 +143,13 @@ async def save_draft(patient_id: int, values: dict, actor: Actor, *, prescriptio
     note = clean.pop("internal_note", "")
     now = clock.now()
     engine = Prescription._meta.db
+    editing = prescription_id is not None
     async with engine.transaction():
-        if prescription_id is None:
+        if not editing:
             rows = await Prescription.insert(Prescription(
                 patient=patient_id, visit_id=_visit_id(values), renewed_from=renewed_from, **clean,
                 prepared_at=now, prepared_by=actor.staff_id, updated_at=now, updated_by=actor.staff_id))
             prescription_id = rows[0]["id"]
-            action = "prescription.renew" if renewed_from else "prescription.draft"
         else:
             current = await for_update(Prescription.select(Prescription.status).where(
                 (Prescription.id == prescription_id) & (Prescription.patient == patient_id))).first()
@@ -162,11 +162,11 @@ async def save_draft(patient_id: int, values: dict, actor: Actor, *, prescriptio
                 Prescription.updated_at: now, Prescription.updated_by: actor.staff_id,
                 Prescription.version: Prescription.version + 1,
             }).where(Prescription.id == prescription_id)
-            action = "prescription.update"
         await Prescription.update({Prescription.internal_note: fields.cipher().seal(
             Prescription, "internal_note", prescription_id, note)}).where(Prescription.id == prescription_id)
-        await record(action, actor, entity_type="prescription", entity_id=prescription_id, patient_id=patient_id,
-                     detail="free text" if not clean["drug_key"] else "")
+        await record("prescription.update" if editing
+                     else ("prescription.renew" if renewed_from else "prescription.draft"), actor, entity_type="prescription", entity_id=prescription_id,
+                     patient_id=patient_id, detail="free text" if not clean["drug_key"] else "")
     return prescription_id
 
 
