@@ -251,3 +251,23 @@ def test_another_patients_prescription_is_not_found(harness, client):
     assert client.get(f"{prescriptions_url(other)}/{rx_id}").status_code == 404
     assert sign(harness, other, rx_id).status_code == 404
     assert harness.sql("SELECT status FROM prescription") == [{"status": "draft"}]
+
+
+def test_merging_a_duplicate_moves_its_prescriptions_and_documents(harness, client):
+    from clinic.audit.services import Actor
+    from clinic.documents.services import Upload, attach
+    from clinic.patients.merge import merge
+    from tests.documents.test_documents import PDF
+
+    sign_in_as_prescriber(harness)
+    survivor = harness.run(make_patient, first_name="Maria")
+    duplicate = harness.run(make_patient, first_name="María")
+    rx_id = draft(harness, duplicate)
+    settings = harness.app.state.settings
+    document_id = harness.run(attach, duplicate, {"title": "Referral", "category": "referral"}, Upload("r.pdf", PDF),
+                              Actor(role="test"), folder=settings.documents_dir, max_bytes=settings.document_max_bytes)
+    harness.run(merge, duplicate, survivor, Actor(role="test"))
+    assert harness.sql("SELECT patient FROM prescription WHERE id = {}", rx_id) == [{"patient": survivor}]
+    assert harness.sql("SELECT patient FROM patient_document WHERE id = {}", document_id) == [{"patient": survivor}]
+    download = client.get(f"/patients/{survivor}/documents/{document_id}/download")
+    assert download.status_code == 200 and download.content == PDF  # the file is bound to the document, not the patient
