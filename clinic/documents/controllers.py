@@ -14,10 +14,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
 from clinic.core.errors import Invalid
-from clinic.core.forms import Form
+from clinic.core.forms import Form, parse_integer
 from clinic.documents import services
 from clinic.documents.forms import DOCUMENT_FORM
 from clinic.documents.storage import UnreadableDocument
@@ -69,8 +69,13 @@ class DocumentController(Controller):
     dependencies = PATIENT_ACCESS
 
     @get(name="documents:list", opt={**READ, "shows": "documents"})
-    async def documents(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
-        return await section(request, access, Form(values=dict(NEW_DOCUMENT)))
+    async def documents(self, request: Request, access: NamedDependency[PatientAccess],
+                        visit: FromQuery[str] = "") -> Response:
+        """``?visit=<id>``: a document attached from a visit is linked to it."""
+        values = dict(NEW_DOCUMENT)
+        if parse_integer(visit, minimum=1, maximum=2_147_483_647):
+            values["visit_id"] = visit.strip()
+        return await section(request, access, Form(values=values))
 
     @post(name="documents:upload", opt=WRITE, status_code=200, request_max_body_size=UPLOAD_BODY_CEILING)
     async def upload(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
@@ -89,8 +94,9 @@ class DocumentController(Controller):
         except Invalid as invalid:
             form.errors = invalid.errors
             return await section(request, access, form, status_code=422)
-        return await section(request, access, Form(values=dict(NEW_DOCUMENT)), notice="Document attached.",
-                             headers=CHANGED)
+        # The next document from the same visit is linked to it too.
+        following = {**NEW_DOCUMENT, **({"visit_id": form.get("visit_id")} if form.get("visit_id") else {})}
+        return await section(request, access, Form(values=following), notice="Document attached.", headers=CHANGED)
 
     @get("/{document_id:int}/download", name="documents:download",
          opt={**READ, "shows": "document {document_id}", "audit_action": "document.download"})

@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from clinic.core.errors import Invalid
-from clinic.core.forms import Form
+from clinic.core.forms import Form, parse_integer
 from clinic.patients.access import PATIENT_ACCESS, PatientAccess
 from clinic.practice.services import practice
 from clinic.prescriptions import druglist, services
@@ -81,8 +81,12 @@ class PrescriptionController(Controller):
         }, block="prescriptions")
 
     @get("/new", name="prescriptions:new", opt={**WRITE, "shows": "prescription form"})
-    async def new(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
-        return form_page(request, access, Form(values=dict(NEW_DRAFT)))
+    async def new(self, request: Request, access: NamedDependency[PatientAccess], visit: FromQuery[str] = "") -> Response:
+        """``?visit=<id>``: prescribing from a visit links the prescription to it."""
+        values = dict(NEW_DRAFT)
+        if parse_integer(visit, minimum=1, maximum=2_147_483_647):
+            values["visit_id"] = visit.strip()
+        return form_page(request, access, Form(values=values))
 
     @post(name="prescriptions:create", opt=WRITE, status_code=200)
     async def create(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:

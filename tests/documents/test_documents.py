@@ -173,3 +173,13 @@ def test_marking_entered_in_error_hides_it_and_is_audited(harness, client):
     response = post(client, f"{documents_url(patient_id)}/{document_id}/error", {}, htmx=True)
     assert response.status_code == 200 and not html(response).css("li[data-document-id]")
     assert harness.audit("action = 'document.status'", columns="patient_id") == [{"patient_id": patient_id}]
+
+
+def test_a_document_attached_from_a_visit_keeps_its_id(harness, client):
+    sign_in_as(harness, "doctor")
+    patient_id = harness.run(make_patient)
+    form = html(client.get(documents_url(patient_id), params={"visit": "7"}))
+    assert one(form, "input[name=visit_id]").attributes["value"] == "7"
+    post(client, documents_url(patient_id), {"title": "ECG", "category": "imaging", "visit_id": "7"},
+         files={"file": ("ecg.png", png(), "image/png")}, htmx=True)
+    assert harness.sql("SELECT visit_id FROM patient_document") == [{"visit_id": 7}]

@@ -271,3 +271,14 @@ def test_merging_a_duplicate_moves_its_prescriptions_and_documents(harness, clie
     assert harness.sql("SELECT patient FROM patient_document WHERE id = {}", document_id) == [{"patient": survivor}]
     download = client.get(f"/patients/{survivor}/documents/{document_id}/download")
     assert download.status_code == 200 and download.content == PDF  # the file is bound to the document, not the patient
+
+
+def test_prescribing_from_a_visit_keeps_its_id(harness, client):
+    sign_in_as_prescriber(harness)
+    patient_id = harness.run(make_patient)
+    form = html(client.get(f"{prescriptions_url(patient_id)}/new", params={"visit": "42"}))
+    assert one(form, "input[name=visit_id]").attributes["value"] == "42"
+    draft(harness, patient_id, visit_id="42")
+    assert harness.sql("SELECT visit_id FROM prescription") == [{"visit_id": 42}]
+    ignored = html(client.get(f"{prescriptions_url(patient_id)}/new", params={"visit": "x<script>"}))
+    assert ignored.css_first("input[name=visit_id]") is None
