@@ -51,8 +51,11 @@ VALID: dict[str, str | Callable] = {
     # vital signs, in US units
     "systolic": "124", "diastolic": "79", "pulse": "72", "respiratory_rate": "16", "oxygen_saturation": "98",
     "temperature": "98.6", "weight": "150", "height": "65",
+    # prescriptions (a dose in the usual range, whatever unit the walk picks) and documents
+    "drug_name": "Cetirizine", "strength": "10 mg", "form": "tablet", "dose_amount": "1", "duration": "30 days",
+    "quantity": "30 tablets", "stop_reason": "Finished the course.", "title": "Cardiology referral",
     # staff
-    "full_name": "Quinn Hartley", "display_name": "Quinn",
+    "full_name": "Quinn Hartley", "display_name": "Quinn", "licence_number": "MD-30781",
     # audit filters
     "patient": lambda form, clinic: str(clinic.patients["abbott"]),
     # your own account
