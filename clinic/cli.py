@@ -312,7 +312,8 @@ def demo_command(settings: Settings, args) -> int:
         created = await load_demo(settings.tz)
         print(
             f"demo clinic loaded: {created['staff']} staff, {created['patients']} patients with "
-            f"{created['chart_entries']} chart entries, {created['appointments']} appointments"
+            f"{created['chart_entries']} chart entries, {created['prescriptions']} prescriptions, "
+            f"{created['appointments']} appointments"
         )
         from clinic.ops.demo import demo_sign_ins
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from clinic.core import clock
 from clinic.ops.demo_history import add_histories
+from clinic.ops.demo_prescriptions import add_prescriptions
 from clinic.ops.demo_people import DemoPatient, add_identifiers_and_insurance, demo_patients
 from clinic.ops.demo_rules import VISIT_REASONS, age_in_years, visit_reasons_for
 from clinic.patients.tables import Patient
@@ -53,6 +54,9 @@ DEMO_STAFF = [
 ]
 
 
+DEMO_LICENCES = {"amara.okafor@demo.clinic": "MD-D-4821", "samuel.reyes@demo.clinic": "MD-D-5307"}
+
+
 def demo_password(person: DemoStaff) -> str:
     # The scheme lives with the password policy, which refuses these as anyone's real password.
     return role_demo_password(person.role)
@@ -82,7 +86,9 @@ async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_c
     staff_rows = [
         Staff(email=person.email, email_key=person.email.lower(), full_name=person.full_name,
               display_name=person.display_name, role=person.role, colour=person.colour,
-              password_hash=hash_password(demo_password(person)))
+              password_hash=hash_password(demo_password(person)),
+              # Doctors sign prescriptions, which print their licence number (made up, like everyone here).
+              licence_number=DEMO_LICENCES.get(person.email, ""))
         for person in DEMO_STAFF
     ]
     # One transaction: a demo that fails half-way leaves nothing behind (so
@@ -95,12 +101,13 @@ async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_c
             await Patient.insert(*[person.row for person in people[start:start + 200]])
         await add_identifiers_and_insurance(rng, people, today)
         chart_entries = await add_histories(rng, people, clinicians, today)
+        prescriptions = await add_prescriptions(clinicians)
         appointments = _demo_week(rng, zone, now, clinicians, people)
         for start in range(0, len(appointments), 200):
             await Appointment.insert(*appointments[start:start + 200])
         await _note_last_visits(appointments)
     return {"staff": len(staff_rows), "patients": len(people), "appointments": len(appointments),
-            "chart_entries": chart_entries}
+            "chart_entries": chart_entries, "prescriptions": prescriptions}
 
 
 async def _note_last_visits(appointments: list[Appointment]) -> None:
