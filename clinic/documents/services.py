@@ -113,7 +113,7 @@ def _decorate(row: dict, names: dict[int, str]) -> dict:
     return row
 
 
-async def documents_of(patient_id: int, folder: Path, *, limit: int | None = None,
+async def documents_of(patient_id: int, folder: Path | None, *, limit: int | None = None,
                        thumbnails: bool = True) -> list[dict]:
     """The patient's documents (entered-in-error ones left out), newest first, thumbnails as data URIs."""
     query = Document.select().where((Document.patient == patient_id) & (Document.status == "active")).order_by(

@@ -342,3 +342,18 @@ async def timeline_entries(patient_id: int, limit: int = 200) -> list[dict]:
             entries.append({"at": row["stopped_at"], "title": "Prescription discontinued",
                             "detail": f"{drug}: {row['stop_reason']}"})
     return entries
+
+
+async def prescriptions_for_export(patient_id: int) -> list[dict]:
+    """Every prescription as plain data for the patient's complete record: internal notes and overrides included."""
+    rows = await Prescription.select().where(Prescription.patient == patient_id).order_by(Prescription.id)
+    overrides = await PrescriptionOverride.select().where(
+        PrescriptionOverride.prescription.is_in([row["id"] for row in rows] or [0])).order_by(PrescriptionOverride.id)
+    names = await clinical.staff_names({row["prepared_by"] for row in rows} | {row["signed_by"] for row in rows}
+                                       | {row["stopped_by"] for row in rows})
+    for row in rows:
+        row["internal_note"] = fields.cipher().open(Prescription, "internal_note", row["id"], row["internal_note"])
+        _decorate(row, names)
+        row["overrides"] = [{"check": o["safety_check"], "warning": o["warning"], "reason": o["reason"],
+                             "overridden_at": o["overridden_at"]} for o in overrides if o["prescription"] == row["id"]]
+    return rows

@@ -282,3 +282,31 @@ def test_prescribing_from_a_visit_keeps_its_id(harness, client):
     assert harness.sql("SELECT visit_id FROM prescription") == [{"visit_id": 42}]
     ignored = html(client.get(f"{prescriptions_url(patient_id)}/new", params={"visit": "x<script>"}))
     assert ignored.css_first("input[name=visit_id]") is None
+
+
+def test_the_complete_record_carries_prescriptions_and_what_documents_there_are(harness, client):
+    from clinic.audit.services import Actor
+    from clinic.documents.services import Upload, attach
+    from tests.documents.test_documents import PDF
+
+    sign_in_as_prescriber(harness)
+    patient_id = harness.run(make_patient)
+    harness.run(add_chart_entry, "allergies", patient_id, substance="Penicillin")
+    rx_id = draft(harness, patient_id)
+    sign(harness, patient_id, rx_id, reason="Tolerated amoxicillin last year.")
+    settings = harness.app.state.settings
+    harness.run(attach, patient_id, {"title": "Referral", "category": "referral"}, Upload("r.pdf", PDF),
+                Actor(role="test"), folder=settings.documents_dir, max_bytes=settings.document_max_bytes)
+    record = client.get(f"/patients/{patient_id}/export.json").json()
+    [prescription] = record["prescriptions"]
+    assert (prescription["number_label"], prescription["drug_name"], prescription["internal_note"]) == (
+        "RX-000001", "Amoxicillin", "Second course this winter.")
+    assert prescription["overrides"][0]["reason"] == "Tolerated amoxicillin last year."
+    assert [(d["title"], d["media_type"]) for d in record["documents"]] == [("Referral", "application/pdf")]
+    assert "file_key" not in record["documents"][0] and "storage_name" not in record["documents"][0]
+    bundle = client.get(f"/patients/{patient_id}/export.fhir.json").json()
+    resources = {entry["resource"]["resourceType"]: entry["resource"] for entry in bundle["entry"]}
+    request = resources["MedicationRequest"]
+    assert (request["status"], request["intent"], request["identifier"][0]["value"]) == ("active", "order", "RX-000001")
+    assert request["medicationCodeableConcept"]["text"] == "Amoxicillin 500 mg capsule"
+    assert resources["DocumentReference"]["content"][0]["attachment"]["contentType"] == "application/pdf"
