@@ -31,8 +31,8 @@ from clinic.clinical.controllers import ClinicalController
 from clinic.core.crypto import DecryptionFailed
 from clinic.core.locale import Locale
 from clinic.dashboard.controllers import DashboardController
-from clinic.documents.controllers import DocumentController
 from clinic.db import DatabaseUnavailable
+from clinic.documents.controllers import DocumentController
 from clinic.ops.background import clinic_jobs, start_inline_worker, stop_inline_worker
 from clinic.ops.controllers import HealthController
 from clinic.ops.jobs_screen import JobsController

@@ -10,7 +10,7 @@ plain column (no foreign key) so prescriptions do not depend on the visits
 package being installed first.
 """
 
-from piccolo.columns import Boolean, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table

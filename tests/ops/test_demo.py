@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from clinic.ops.demo import DEMO_STAFF, load_demo
+from clinic.ops.demo import DEMO_STAFF, _give_the_clinic_an_address, load_demo
 from clinic.patients.identifiers import is_valid_mrn
 from clinic.patients.tables import Patient
 from clinic.scheduling.tables import Appointment
@@ -103,3 +103,19 @@ def test_the_demo_signs_a_prescription_for_each_current_medication_a_doctor_star
     assert all(row["patient"] == row["med_patient"] and row["status"] == "active" for row in rows)
     assert all(row["drug_name"].casefold() == row["name"].casefold() and row["prescriber_licence"] for row in rows)
     assert harness.sql("SELECT last_number FROM prescription_counter") == [{"last_number": created["prescriptions"]}]
+
+
+def test_the_demo_clinic_has_an_address_and_phone_for_printouts_but_keeps_a_typed_one(harness):
+    from clinic.practice import services as practice_services
+    from clinic.practice.tables import ClinicProfile
+
+    harness.run(load_demo, ZONE, now=NOW)
+    profile = harness.run(practice_services.practice)
+    assert profile.address_line1 and profile.city and profile.phone
+
+    async def retype_and_fill_again():
+        await ClinicProfile.update({ClinicProfile.address_line1: "1 Typed Road"}, force=True)
+        await _give_the_clinic_an_address(ZONE)
+        return (await practice_services.practice()).address_line1
+
+    assert harness.run(retype_and_fill_again) == "1 Typed Road"
