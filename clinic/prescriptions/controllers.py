@@ -81,21 +81,37 @@ class PrescriptionController(Controller):
         }, block="prescriptions")
 
     @get("/new", name="prescriptions:new", opt={**WRITE, "shows": "prescription form"})
-    async def new(self, request: Request, access: NamedDependency[PatientAccess], visit: FromQuery[str] = "") -> Response:
-        """``?visit=<id>``: prescribing from a visit links the prescription to it."""
+    async def new(self, request: Request, access: NamedDependency[PatientAccess], visit: FromQuery[str] = "",
+                  renew: FromQuery[str] = "") -> Response:
+        """``?visit=<id>``: prescribing from a visit links the prescription to it; ``?renew=<id>``: a renewal
+        of that prescription, its details filled in."""
         values = dict(NEW_DRAFT)
         if parse_integer(visit, minimum=1, maximum=2_147_483_647):
             values["visit_id"] = visit.strip()
+        renewing = parse_integer(renew, minimum=1, maximum=2_147_483_647)
+        if renewing:
+            try:
+                original = await services.renewable(access.patient_id, renewing)
+            except services.PrescriptionNotFound:
+                raise NotFoundException() from None
+            except services.WrongState:
+                return navigate(request, detail_url(request, access, renewing))
+            values.update(services.form_values(original), renewed_from=str(renewing), internal_note="")
         return form_page(request, access, Form(values=values))
 
     @post(name="prescriptions:create", opt=WRITE, status_code=200)
     async def create(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
         form = await read_form(request)
+        renewed_from = parse_integer(form.get("renewed_from"), minimum=1, maximum=2_147_483_647)
         try:
-            prescription_id = await services.save_draft(access.patient_id, form.values, actor_of(request))
+            prescription_id = await services.save_draft(access.patient_id, form.values, actor_of(request),
+                                                        renewed_from=renewed_from)
         except Invalid as invalid:
             form.errors = invalid.errors
             return form_page(request, access, form, status_code=422)
+        except (services.PrescriptionNotFound, services.WrongState):
+            form.errors = {"_renewal": "The prescription being renewed is no longer current; this was not saved."}
+            return form_page(request, access, form, status_code=409)
         return navigate(request, detail_url(request, access, prescription_id), notice="Draft prescription saved.")
 
     @get("/{prescription_id:int}", name="prescriptions:detail", opt={**READ, "shows": "prescription"})
@@ -174,9 +190,13 @@ class PrescriptionController(Controller):
         row = await row_or_404(access, prescription_id)
         try:
             new_id = await services.renew(access.patient_id, prescription_id, actor_of(request))
-        except (services.WrongState, Invalid) as refused:
-            message = str(refused) if isinstance(refused, services.WrongState) else "This prescription cannot be renewed as it stands."
-            return await detail_page(request, access, row, error=message, status_code=409)
+        except services.WrongState as wrong:
+            return await detail_page(request, access, row, error=str(wrong), status_code=409)
+        except Invalid:
+            # Written before a detail became required: the prescriber completes the renewal on the form.
+            form_url = request.app.route_reverse("prescriptions:new", patient_id=access.patient_id)
+            return navigate(request, f"{form_url}?renew={prescription_id}",
+                            notice="Complete the renewal: some details are missing.")
         return navigate(request, detail_url(request, access, new_id),
                         notice="Renewal drafted: check it, then sign it.")
 

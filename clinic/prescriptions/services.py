@@ -140,6 +140,8 @@ async def save_draft(patient_id: int, values: dict, actor: Actor, *, prescriptio
                      renewed_from: int | None = None) -> int:
     """A new draft, or changes to one (a signed prescription is never edited)."""
     clean = clean_prescription(values)
+    if renewed_from is not None:
+        await renewable(patient_id, renewed_from)
     note = clean.pop("internal_note", "")
     now = clock.now()
     engine = Prescription._meta.db
@@ -292,14 +294,22 @@ async def discontinue(patient_id: int, prescription_id: int, values: dict, actor
                      patient_id=patient_id, detail=clean["stop_reason"])
 
 
-async def renew(patient_id: int, prescription_id: int, actor: Actor) -> int:
-    """A new draft with the same drug and directions; signing it replaces this one."""
+async def renewable(patient_id: int, prescription_id: int) -> dict:
+    """The prescription to renew: this patient's, signed and current."""
     row = await prescription(patient_id, prescription_id)
     if row["status"] != "active":
         raise WrongState("Only a signed, current prescription can be renewed.")
-    values = {name: "" if row[name] is None else str(row[name]) for name in PRESCRIPTION_FORM.names()}
-    values["dose_amount"] = plain(Decimal(row["dose_amount"])) if row["dose_amount"] is not None else ""
-    values["visit_id"] = ""
+    return row
+
+
+async def renew(patient_id: int, prescription_id: int, actor: Actor) -> int:
+    """A new draft with the same drug and directions; signing it replaces this one.
+
+    ``Invalid`` when the original lacks something a draft needs now (the form
+    then opens with its values, for the prescriber to complete)."""
+    row = await renewable(patient_id, prescription_id)
+    values = form_values(row)
+    values["internal_note"] = ""
     return await save_draft(patient_id, values, actor, renewed_from=prescription_id)
 
 

@@ -310,3 +310,32 @@ def test_the_complete_record_carries_prescriptions_and_what_documents_there_are(
     assert (request["status"], request["intent"], request["identifier"][0]["value"]) == ("active", "order", "RX-000001")
     assert request["medicationCodeableConcept"]["text"] == "Amoxicillin 500 mg capsule"
     assert resources["DocumentReference"]["content"][0]["attachment"]["contentType"] == "application/pdf"
+
+
+def test_renewing_a_prescription_missing_a_detail_opens_the_form_to_complete_it(harness, client):
+    sign_in_as_prescriber(harness)
+    patient_id = harness.run(make_patient)
+    first = draft(harness, patient_id)
+    sign(harness, patient_id, first)
+    harness.sql("UPDATE prescription SET dose_amount = NULL, dose_unit = '' WHERE id = {}", first)  # an older one
+    renewed = post(client, f"{prescriptions_url(patient_id)}/{first}/renew", {})
+    assert renewed.status_code == 303
+    assert renewed.headers["location"] == f"{prescriptions_url(patient_id)}/new?renew={first}"
+    form = html(client.get(renewed.headers["location"]))
+    assert one(form, "input[name=renewed_from]").attributes["value"] == str(first)
+    assert one(form, "#f-drug_name").attributes["value"] == "Amoxicillin"
+    assert one(form, "#f-internal_note").text() == ""  # colleagues' notes are not copied forward
+    second = draft(harness, patient_id, renewed_from=str(first))
+    assert harness.sql("SELECT renewed_from FROM prescription WHERE id = {}", second) == [{"renewed_from": first}]
+
+
+def test_a_renewal_of_another_patients_prescription_is_refused(harness, client):
+    sign_in_as_prescriber(harness)
+    owner = harness.run(make_patient, first_name="Owner")
+    other = harness.run(make_patient, first_name="Other")
+    first = draft(harness, owner)
+    sign(harness, owner, first)
+    assert client.get(f"{prescriptions_url(other)}/new", params={"renew": str(first)}).status_code == 404
+    refused = post(client, prescriptions_url(other), {**AMOXICILLIN, "renewed_from": str(first)}, htmx=True)
+    assert refused.status_code == 409
+    assert harness.sql("SELECT COUNT(*) AS n FROM prescription WHERE patient = {}", other)[0]["n"] == 0
