@@ -64,6 +64,11 @@ def prescription_pdf(rx: dict, patient: dict, clinic, locale: Locale) -> bytes:
     pdf.ln(2)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
     pdf.ln(3)
+    if rx["status"] != "active":
+        why = "discontinued" if rx["status"] == "discontinued" else "replaced by a renewal"
+        when = locale.format_date(rx["stopped_at"]) if rx.get("stopped_at") else ""
+        pdf.line_of(f"NOT VALID FOR DISPENSING: {why} {('on ' + when) if when else ''}".strip(), size=12, bold=True,
+                    height=7)
     pdf.line_of(f"Prescription {rx['number_label']}", size=12, bold=True, height=6)
     pdf.line_of(f"Date: {locale.long_date(rx['signed_at'])}")
     pdf.ln(2)

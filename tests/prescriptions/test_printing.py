@@ -76,3 +76,14 @@ def test_a_draft_is_not_printed(harness, client):
     rx_id = draft(harness, patient_id)
     assert client.get(f"{prescriptions_url(patient_id)}/{rx_id}/print").status_code == 404
     assert client.get(f"{prescriptions_url(patient_id)}/{rx_id}/pdf").status_code == 404
+
+
+def test_a_discontinued_prescription_prints_as_not_valid(harness, client):
+    from tests.factories import post
+
+    patient_id, rx_id = signed_prescription(harness)
+    post(client, f"{prescriptions_url(patient_id)}/{rx_id}/discontinue", {"stop_reason": "Allergic reaction."})
+    page = html(client.get(f"{prescriptions_url(patient_id)}/{rx_id}/print"))
+    assert "Not valid for dispensing: discontinued" in one(page, "[data-testid=rx-void]").text()
+    pdf = client.get(f"{prescriptions_url(patient_id)}/{rx_id}/pdf").content
+    assert "NOT VALID FOR DISPENSING: discontinued" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
