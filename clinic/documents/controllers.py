@@ -25,13 +25,13 @@ from clinic.patients.access import PATIENT_ACCESS, PatientAccess
 from clinic.web.actors import actor_of
 from clinic.web.forms import MAX_FIELD_LENGTH
 from clinic.web.pages import render
+from clinic.web.security_headers import DOWNLOAD_CONTENT_SECURITY_POLICY
 
 READ = {"permission": "patients.read", "patient": "clinical"}
 WRITE = {"permission": "clinical.write", "patient": "clinical"}
 CHANGED = {"HX-Trigger": "chart-changed"}
 # Above CLINIC_DOCUMENT_MAX_MB's ceiling: the setting is enforced by the handler, with a message.
 UPLOAD_BODY_CEILING = 101 * 1024 * 1024
-DOWNLOAD_POLICY = "sandbox; default-src 'none'; frame-ancestors 'none'"
 NEW_DOCUMENT = {"category": "other"}
 
 
@@ -112,7 +112,7 @@ class DocumentController(Controller):
         name = services.download_name(row)
         return Response(content, media_type=row["media_type"], headers={
             "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
-            "Content-Security-Policy": DOWNLOAD_POLICY, "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": DOWNLOAD_CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
         })
 
