@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Awaitable, Callable
 
 from clinic.audit.services import Actor, record
 from clinic.clinical.sections import SECTIONS, Section, clean_entry, same_thing
@@ -148,6 +149,21 @@ async def set_status(section: Section, patient_id: int, entry_id: int, status: s
             (table.id == entry_id) & (table.patient == patient_id))
         await record("clinical.status", actor, entity_type=table._meta.tablename, entity_id=entry_id,
                      patient_id=patient_id, detail=status)
+        if table is Medication and status != "active":
+            for hook in _medication_stopped_hooks:
+                await hook(patient_id, entry_id, status, actor)
+
+
+# Domains that follow the medication list (a prescription ends when its medication is stopped
+# there): each is called as hook(patient_id, medication_id, status, actor) inside the change's
+# transaction. Registered by those domains, so this one needs to know nothing about them.
+MedicationStopped = Callable[[int, int, str, Actor], Awaitable[None]]
+_medication_stopped_hooks: list[MedicationStopped] = []
+
+
+def on_medication_stopped(hook: MedicationStopped) -> None:
+    if hook not in _medication_stopped_hooks:
+        _medication_stopped_hooks.append(hook)
 
 
 async def active_allergies(patient_id: int) -> list[dict]:

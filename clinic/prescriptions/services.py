@@ -367,3 +367,24 @@ async def prescriptions_for_export(patient_id: int) -> list[dict]:
         row["overrides"] = [{"check": o["safety_check"], "warning": o["warning"], "reason": o["reason"],
                              "overridden_at": o["overridden_at"]} for o in overrides if o["prescription"] == row["id"]]
     return rows
+
+
+async def _medication_stopped(patient_id: int, medication_id: int, status: str, actor: Actor) -> None:
+    """Its medication stopped (or entered in error) on the chart's list: the prescription is no longer current,
+    and no longer prints as valid."""
+    row = await for_update(Prescription.select(Prescription.id).where(
+        (Prescription.medication_id == medication_id) & (Prescription.patient == patient_id)
+        & (Prescription.status == "active"))).first()
+    if row is None:
+        return
+    reason = "Medication entered in error" if status == "entered_in_error" else "Stopped on the medication list"
+    now = clock.now()
+    await Prescription.update({
+        Prescription.status: "discontinued", Prescription.stopped_at: now, Prescription.stopped_by: actor.staff_id,
+        Prescription.stop_reason: reason, Prescription.updated_at: now, Prescription.updated_by: actor.staff_id,
+    }).where(Prescription.id == row["id"])
+    await record("prescription.discontinue", actor, entity_type="prescription", entity_id=row["id"],
+                 patient_id=patient_id, detail=reason)
+
+
+clinical.on_medication_stopped(_medication_stopped)

@@ -339,3 +339,20 @@ def test_a_renewal_of_another_patients_prescription_is_refused(harness, client):
     refused = post(client, prescriptions_url(other), {**AMOXICILLIN, "renewed_from": str(first)}, htmx=True)
     assert refused.status_code == 409
     assert harness.sql("SELECT COUNT(*) AS n FROM prescription WHERE patient = {}", other)[0]["n"] == 0
+
+
+def test_stopping_the_medication_on_the_chart_discontinues_its_prescription(harness, client):
+    sign_in_as_prescriber(harness)
+    patient_id = harness.run(make_patient)
+    rx_id = draft(harness, patient_id)
+    sign(harness, patient_id, rx_id)
+    medication_id = harness.sql("SELECT medication_id FROM prescription")[0]["medication_id"]
+    stopped = post(client, f"/patients/{patient_id}/chart/medications/{medication_id}/status", {"status": "stopped"},
+                   htmx=True)
+    assert stopped.status_code == 200
+    assert harness.sql("SELECT status, stop_reason FROM prescription") == [
+        {"status": "discontinued", "stop_reason": "Stopped on the medication list"}]
+    assert harness.audit("action = 'prescription.discontinue'", columns="patient_id, entity_id") == [
+        {"patient_id": patient_id, "entity_id": str(rx_id)}]
+    printable = html(client.get(f"{prescriptions_url(patient_id)}/{rx_id}/print"))
+    assert one(printable, "[data-testid=rx-void]")
