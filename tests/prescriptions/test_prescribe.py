@@ -356,3 +356,18 @@ def test_stopping_the_medication_on_the_chart_discontinues_its_prescription(harn
         {"patient_id": patient_id, "entity_id": str(rx_id)}]
     printable = html(client.get(f"{prescriptions_url(patient_id)}/{rx_id}/print"))
     assert one(printable, "[data-testid=rx-void]")
+
+
+def test_a_doctor_signs_the_draft_a_nurse_prepared(harness, client):
+    nurse = sign_in_as(harness, "nurse", name="Nina Nurse")
+    patient_id = harness.run(make_patient)
+    rx_id = draft(harness, patient_id)
+    doctor = sign_in_as_prescriber(harness)
+    assert sign(harness, patient_id, rx_id).status_code == 200
+    row = harness.sql("SELECT prepared_by, signed_by, status FROM prescription")[0]
+    assert (row["prepared_by"], row["signed_by"], row["status"]) == (nurse["id"], doctor["id"], "active")
+    page = html(client.get(f"{prescriptions_url(patient_id)}/{rx_id}"))
+    assert "by Nina Nurse" in page.text() and "by Amara Okafor" in page.text()
+    sign_in_as(harness, "nurse")
+    for action in ("discontinue", "renew"):
+        assert post(client, f"{prescriptions_url(patient_id)}/{rx_id}/{action}", {"stop_reason": "x"}).status_code == 403
