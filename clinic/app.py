@@ -32,6 +32,7 @@ from clinic.core.crypto import DecryptionFailed
 from clinic.core.locale import Locale
 from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable
+from clinic.documents.controllers import DocumentController
 from clinic.ops.background import clinic_jobs, start_inline_worker, stop_inline_worker
 from clinic.ops.controllers import HealthController
 from clinic.ops.jobs_screen import JobsController
@@ -43,6 +44,7 @@ from clinic.patients.insurance_controllers import InsuranceController
 from clinic.piccolo_app import bind_tables, create_engine
 from clinic.practice import controllers as practice
 from clinic.practice.controllers import PracticeController
+from clinic.prescriptions.controllers import DrugSearchController, PrescriptionController
 from clinic.records.chart_controllers import ChartController
 from clinic.scheduling.appointment_controllers import AppointmentController
 from clinic.scheduling.book_controllers import BookController
@@ -172,6 +174,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             CodesController,
             NoteTemplatesController,
             UnsignedNotesController,
+            PrescriptionController,
+            DrugSearchController,
+            DocumentController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

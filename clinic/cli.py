@@ -330,7 +330,8 @@ def demo_command(settings: Settings, args) -> int:
         codes = await load(code_set(SAMPLE_PREFIXES))
         print(
             f"demo clinic loaded: {created['staff']} staff, {created['patients']} patients with "
-            f"{created['chart_entries']} chart entries, {created['appointments']} appointments, "
+            f"{created['chart_entries']} chart entries, {created['prescriptions']} prescriptions, "
+            f"{created['appointments']} appointments, "
             f"{created['visits']} visits; {codes} ICD-10-CM codes (a sample: `clinic icd10 load` adds the rest)"
         )
         from clinic.ops.demo import demo_sign_ins

@@ -20,6 +20,8 @@ TABLE_MODULES = [
     "clinic.practice.tables",
     "clinic.reminders.tables",
     "clinic.visits.tables",
+    "clinic.prescriptions.tables",
+    "clinic.documents.tables",
 ]
 
 APP_CONFIG = AppConfig(

@@ -76,6 +76,8 @@ class Settings:
     currency: str = "USD"
     clinic_name: str = "Clinic"
     worker: str = "inline"
+    # The largest document a clinician may attach to a chart (CLINIC_DOCUMENT_MAX_MB).
+    document_max_mb: int = 10
     # Shows /health's details to a caller with "Authorization: Bearer <token>" (optional).
     health_token: str = ""
     # Benchmarks and tests: X-Query-Count / X-Transaction-Count on every response.
@@ -93,6 +95,15 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def document_max_bytes(self) -> int:
+        return self.document_max_mb * 1024 * 1024
+
+    @property
+    def documents_dir(self) -> Path:
+        """Attached documents, encrypted, outside the web root (the static folder is elsewhere)."""
+        return self.data_dir / "documents"
 
     @property
     def keyring(self) -> Keyring:
@@ -208,6 +219,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         currency=currency,
         clinic_name=" ".join((env_vars.get("CLINIC_NAME") or "Clinic").split())[:120],
         worker=_choice(env_vars, "CLINIC_WORKER", "inline", WORKER_MODES),
+        document_max_mb=_integer(env_vars, "CLINIC_DOCUMENT_MAX_MB", 10, 1, 100),
         health_token=health_token,
         count_queries=_choice(env_vars, "CLINIC_COUNT_QUERIES", "0", ("0", "1")) == "1",
         generated_secrets=tuple(generated),

@@ -30,6 +30,9 @@ ACTIONS: dict[str, str] = {
     "clinical.no_known_allergies": "Recorded no known allergies",
     "clinical.status": "Changed the status of a chart entry",
     "clinical.update": "Changed a chart entry",
+    "document.download": "Downloaded a document",
+    "document.status": "Marked a document entered in error",
+    "document.upload": "Attached a document",
     "crypto.rotate_keys": "Re-encrypted stored values under a new key",
     "insurance.create": "Added an insurance policy",
     "insurance.end": "Ended an insurance policy",
@@ -58,6 +61,13 @@ ACTIONS: dict[str, str] = {
     "scheduling.time_off_remove": "Removed a provider's time off",
     "scheduling.type_add": "Added an appointment type",
     "scheduling.type_update": "Changed an appointment type",
+    "prescription.discard": "Discarded a draft prescription",
+    "prescription.discontinue": "Discontinued a prescription",
+    "prescription.draft": "Drafted a prescription",
+    "prescription.override": "Signed a prescription despite a safety warning",
+    "prescription.renew": "Drafted a renewal of a prescription",
+    "prescription.sign": "Signed a prescription",
+    "prescription.update": "Changed a draft prescription",
     "security.mfa_policy": "Changed the two-step sign-in policy",
     "visit.addendum": "Added an addendum to a visit note",
     "visit.cosign": "Co-signed a visit note",
@@ -91,6 +101,9 @@ SHOWN = {
     "search results": "search results", "possible duplicates": "possible duplicates at registration",
     "merge preview": "a record to merge into", "edit conflict": "a colleague's changes to the details",
     "new visit form": "the form that opens a visit", "unsigned notes": "the list of notes still to sign",
+    "prescriptions": "the prescriptions", "prescription": "a prescription", "prescription form": "a prescription form",
+    "printable prescription": "a printable prescription", "prescription pdf": "a prescription PDF",
+    "documents": "the documents", "document": "a document", "document form": "the document upload form",
 }
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Awaitable, Callable
 
 from clinic.audit.services import Actor, record
 from clinic.clinical.sections import SECTIONS, Section, clean_entry, same_thing
-from clinic.clinical.tables import Allergy, AllergyReview, ChartEntry
+from clinic.clinical.tables import Allergy, AllergyReview, ChartEntry, Medication
 from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.core.forms import Reading
@@ -148,6 +149,21 @@ async def set_status(section: Section, patient_id: int, entry_id: int, status: s
             (table.id == entry_id) & (table.patient == patient_id))
         await record("clinical.status", actor, entity_type=table._meta.tablename, entity_id=entry_id,
                      patient_id=patient_id, detail=status)
+        if table is Medication and status != "active":
+            for hook in _medication_stopped_hooks:
+                await hook(patient_id, entry_id, status, actor)
+
+
+# Domains that follow the medication list (a prescription ends when its medication is stopped
+# there): each is called as hook(patient_id, medication_id, status, actor) inside the change's
+# transaction. Registered by those domains, so this one needs to know nothing about them.
+MedicationStopped = Callable[[int, int, str, Actor], Awaitable[None]]
+_medication_stopped_hooks: list[MedicationStopped] = []
+
+
+def on_medication_stopped(hook: MedicationStopped) -> None:
+    if hook not in _medication_stopped_hooks:
+        _medication_stopped_hooks.append(hook)
 
 
 async def active_allergies(patient_id: int) -> list[dict]:
@@ -184,3 +200,41 @@ async def record_no_known_allergies(patient_id: int, actor: Actor) -> None:
                 await AllergyReview.update(values).where(AllergyReview.patient == patient_id)
         await record("clinical.no_known_allergies", actor, entity_type="allergy_review", entity_id=patient_id,
                      patient_id=patient_id)
+
+
+# -- for prescriptions: the medication list follows what is signed and stopped --
+
+
+async def active_medications(patient_id: int) -> list[dict]:
+    return await Medication.select(Medication.id, Medication.name, Medication.dose, Medication.frequency).where(
+        (Medication.patient == patient_id) & (Medication.status == "active")).order_by(Medication.name)
+
+
+async def add_prescribed_medication(patient_id: int, values: dict, actor: Actor, *, note: str = "") -> int:
+    """A signed prescription's drug on the current medications (joins the caller's transaction)."""
+    now = clock.now()
+    rows = await Medication.insert(Medication(
+        patient=patient_id, name=values["name"][:160], dose=values.get("dose", "")[:80],
+        frequency=values.get("frequency", "")[:80], route=values.get("route", "")[:40],
+        start_date=values.get("start_date"), prescriber=values.get("prescriber", "")[:120],
+        recorded_at=now, recorded_by=actor.staff_id, updated_at=now, updated_by=actor.staff_id))
+    medication_id = rows[0]["id"]
+    if note:
+        await Medication.update({Medication.notes: fields.cipher().seal(Medication, "notes", medication_id, note)}).where(
+            Medication.id == medication_id)
+    await record("clinical.create", actor, entity_type="medication", entity_id=medication_id, patient_id=patient_id,
+                 detail="from a prescription")
+    return medication_id
+
+
+async def stop_prescribed_medication(patient_id: int, medication_id: int, stop_date: dt.date, actor: Actor) -> None:
+    """A discontinued prescription stops its medication (if it is still active)."""
+    still_active = (Medication.id == medication_id) & (Medication.patient == patient_id) & (
+        Medication.status == "active")
+    if await Medication.exists().where(still_active):
+        await Medication.update({
+            Medication.status: "stopped", Medication.stop_date: stop_date, Medication.updated_at: clock.now(),
+            Medication.updated_by: actor.staff_id,
+        }).where(still_active)
+        await record("clinical.status", actor, entity_type="medication", entity_id=medication_id,
+                     patient_id=patient_id, detail="stopped")

@@ -23,6 +23,7 @@ from clinic.core import clock
 from clinic.ops import demo_book
 from clinic.ops.demo_history import add_histories
 from clinic.ops.demo_people import DemoPatient, add_identifiers_and_insurance, demo_patients
+from clinic.ops.demo_prescriptions import add_prescriptions
 from clinic.ops.demo_rules import VISIT_REASONS, age_in_years, visit_reasons_for
 from clinic.ops.demo_visits import add_demo_visits
 from clinic.patients.tables import Patient
@@ -57,6 +58,9 @@ DEMO_STAFF = [
 ]
 
 
+DEMO_LICENCES = {"amara.okafor@demo.clinic": "MD-D-4821", "samuel.reyes@demo.clinic": "MD-D-5307"}
+
+
 def demo_password(person: DemoStaff) -> str:
     # The scheme lives with the password policy, which refuses these as anyone's real password.
     return role_demo_password(person.role)
@@ -87,7 +91,9 @@ async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_c
     staff_rows = [
         Staff(email=person.email, email_key=person.email.lower(), full_name=person.full_name,
               display_name=person.display_name, role=person.role, colour=person.colour,
-              password_hash=hash_password(demo_password(person)))
+              password_hash=hash_password(demo_password(person)),
+              # Doctors sign prescriptions, which print their licence number (made up, like everyone here).
+              licence_number=DEMO_LICENCES.get(person.email, ""))
         for person in DEMO_STAFF
     ]
     # One transaction: a demo that fails half-way leaves nothing behind (so
@@ -100,6 +106,7 @@ async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_c
             await Patient.insert(*[person.row for person in people[start:start + 200]])
         await add_identifiers_and_insurance(rng, people, today)
         chart_entries = await add_histories(rng, people, clinicians, today)
+        prescriptions = await add_prescriptions(clinicians)
         type_ids, room_ids = await demo_book.set_up_the_book(zone, clinicians)
         plan = demo_book.plan_book(rng, zone, now, clinicians, people, visit_reason)
         receptionist = next(row for row in staff_rows if row.role == "receptionist")
@@ -108,7 +115,7 @@ async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_c
         visits = await add_demo_visits(now.astimezone(dt.timezone.utc))
     await _give_the_clinic_an_address(zone)
     return {"staff": len(staff_rows), "patients": len(people), "appointments": len(appointments),
-            "chart_entries": chart_entries, "visits": visits}
+            "chart_entries": chart_entries, "visits": visits, "prescriptions": prescriptions}
 
 
 DEMO_ADDRESS = {"address_line1": "120 Harbour Street", "address_line2": "Suite 4", "city": "Springfield",

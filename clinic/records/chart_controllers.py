@@ -22,10 +22,13 @@ from clinic.clinical.vitals import measures, unit_labels, vitals_form, vitals_hi
 from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.core.forms import Form
+from clinic.documents import services as documents
+from clinic.documents.forms import DOCUMENT_FORM
 from clinic.patients import services as patients
 from clinic.patients.access import PATIENT_ACCESS, PatientAccess
 from clinic.patients.forms import BREAK_GLASS_FORM, INSURANCE_FORM
 from clinic.patients.normalise import age_label, format_phone
+from clinic.prescriptions import services as prescriptions
 from clinic.records import queries
 from clinic.records.export import complete_record, fhir_bundle
 from clinic.records.timeline import timeline
@@ -83,6 +86,12 @@ class ChartController(Controller):
                 "vitals": await vitals_history(access.patient_id, units), "measures": measures(units),
                 "units": unit_labels(units), "vitals_form": vitals_form(units),
                 "visit_rows": await visits.patient_visits(access.patient_id),
+                "prescriptions": await prescriptions.prescriptions_of(access.patient_id, limit=10),
+                "documents": await documents.documents_of(access.patient_id, settings.documents_dir,
+                                                          limit=documents.CARD_LIMIT),
+                "document_form": DOCUMENT_FORM, "document_values": Form(values={"category": "other"}),
+                "max_label": documents.size_label(settings.document_max_bytes),
+                "accepted": documents.accepted_types(),
             })
         if user.can("insurance.read"):
             context["policies"] = await patients.insurance_of(access.patient_id)

@@ -17,14 +17,24 @@ from clinic.clinical.sections import SECTIONS
 from clinic.clinical.tables import VitalSigns
 from clinic.clinical.vitals import bmi
 from clinic.core import clock
+from clinic.documents import services as documents
 from clinic.patients import services
 from clinic.patients.normalise import mask_identifier
 from clinic.patients.tables import Patient, PatientInsurance
+from clinic.prescriptions import services as prescriptions
 from clinic.scheduling.tables import Appointment
 from clinic.security import fields
 from clinic.visits import services as visits
 
 SECTION_KEYS = ("allergies", "medications", "problems", "history", "immunizations")
+
+
+def _plain_deep(value):
+    if isinstance(value, dict):
+        return {k: _plain_deep(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_deep(v) for v in value]
+    return _plain(value)
 
 
 def _plain(value):
@@ -67,6 +77,11 @@ async def complete_record(patient_id: int, *, identifiers: bool = True, insuranc
     record["appointments"] = [{k: _plain(v) for k, v in row.items()} for row in appointments]
     record["visits"] = [_plain_tree(await visits.get_visit(patient_id, row["id"]))
                         for row in reversed(await visits.patient_visits(patient_id))]
+    record["prescriptions"] = [_plain_deep(row) for row in await prescriptions.prescriptions_for_export(patient_id)]
+    # What each attached document is; the files themselves are downloaded one by one from the chart.
+    record["documents"] = [{k: _plain(v) for k, v in row.items()
+                            if k not in ("storage_name", "file_key", "thumbnail", "has_thumbnail")}
+                           for row in await documents.documents_of(patient_id, None, thumbnails=False)]
     record["exported_at"] = clock.now().isoformat()
     return record
 
@@ -188,9 +203,41 @@ def fhir_bundle(record: dict, clinic_system: str = "urn:clinic:mrn") -> dict:
             continue
         for observation in _vital_observations(vitals, subject):
             add(observation)
+    for prescription in record.get("prescriptions", []):
+        add(_medication_request(prescription, subject))
+    for document in record.get("documents", []):
+        add({"resourceType": "DocumentReference", "status": "current", "subject": subject,
+             "type": {"text": document["category_label"]}, "description": document["title"],
+             "date": document["uploaded_at"],
+             "content": [{"attachment": {"contentType": document["media_type"], "title": document["title"],
+                                         "size": document["size_bytes"]}}]})
     bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": record["exported_at"],
               "entry": [_drop_none(entry) for entry in entries]}
     return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)
+
+
+PRESCRIPTION_STATUS = {"draft": "draft", "active": "active", "discontinued": "stopped", "renewed": "completed",
+                       "discarded": "cancelled"}
+
+
+def _medication_request(prescription: dict, subject: dict) -> dict:
+    drug = " ".join(part for part in (prescription["drug_name"], prescription["strength"], prescription["form"])
+                    if part)
+    dosage = {"text": prescription["summary"]}
+    if prescription["instructions"]:
+        dosage["patientInstruction"] = prescription["instructions"]
+    resource = {"resourceType": "MedicationRequest", "status": PRESCRIPTION_STATUS[prescription["status"]],
+                "intent": "order", "subject": subject, "medicationCodeableConcept": {"text": drug},
+                "authoredOn": prescription["signed_at"] or prescription["prepared_at"],
+                "dosageInstruction": [dosage],
+                "dispenseRequest": {"numberOfRepeatsAllowed": prescription["refills"]}}
+    if prescription["number_label"]:
+        resource["identifier"] = [{"system": "urn:clinic:prescription", "value": prescription["number_label"]}]
+    if prescription["prescriber_name"]:
+        resource["requester"] = {"display": prescription["prescriber_name"]}
+    if prescription["stop_reason"] and prescription["status"] == "discontinued":
+        resource["statusReason"] = {"text": prescription["stop_reason"]}
+    return resource
 
 
 def _drop_none(value):

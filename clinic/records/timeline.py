@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from clinic.clinical.sections import SECTIONS
 from clinic.clinical.tables import VitalSigns
+from clinic.documents import services as documents
 from clinic.patients.tables import Patient, PatientInsurance
+from clinic.prescriptions import services as prescriptions
 from clinic.scheduling.tables import Appointment
 from clinic.visits.tables import Visit
 
@@ -71,5 +73,9 @@ async def timeline(patient_id: int, *, clinical: bool, insurance: bool = False, 
             events.append(Event(row["created_at"], "visit", f"Visit with {row['with']}", row["reason"]))
             if row["signed_at"]:
                 events.append(Event(row["signed_at"], "visit", "Visit note signed", row["reason"]))
+        for entry in await prescriptions.timeline_entries(patient_id, PER_KIND):
+            events.append(Event(entry["at"], "prescription", entry["title"], entry["detail"]))
+        for entry in await documents.timeline_entries(patient_id, PER_KIND):
+            events.append(Event(entry["at"], "document", entry["title"], entry["detail"]))
     events.sort(key=lambda event: event.at, reverse=True)
     return events[:limit]

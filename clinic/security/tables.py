@@ -18,6 +18,8 @@ class Staff(Table, tablename="staff"):
     display_name = Varchar(length=60, default="")
     role = Varchar(length=20)
     colour = Varchar(length=20, default="")
+    # A prescriber's professional licence number, printed on prescriptions.
+    licence_number = Varchar(length=40, default="")
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -155,7 +155,7 @@ async def detail_page(request: Request, staff_id: int, *, form: Form | None = No
                       error: str = "", status_code: int = 200, block: str | None = None) -> Response:
     staff = await require_staff(staff_id)
     if form is None:
-        form = Form(values={key: staff[key] for key in ("full_name", "display_name", "email", "colour")})
+        form = Form(values={key: staff[key] for key in ("full_name", "display_name", "email", "colour", "licence_number")})
     return render(request, "staff/detail.html", {
         "staff": staff,
         "form": form,

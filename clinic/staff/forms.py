@@ -18,6 +18,8 @@ STAFF_FORM = FormSpec((
     Field("colour", "Colour on the schedule (clinicians)", kind="choice", blank="None",
           choices=tuple((colour, colour.capitalize()) for colour in COLOURS)),
     Field("role", "Role", kind="choice", required=True, choices=ROLES, missing="Choose a role."),
+    Field("licence_number", "Licence number", max_length=40,
+          hint="Prescribers: printed on their prescriptions; they cannot sign one without it."),
 ))
 
 ROLE_FORM = FormSpec((Field("role", "Role", kind="choice", required=True, choices=ROLES),))

@@ -108,6 +108,7 @@ async def create_staff(values: dict, actor: Actor) -> tuple[int, str]:
                     email=clean["email"], email_key=clean["email"].lower(), full_name=clean["full_name"],
                     display_name=clean["display_name"] or clean["full_name"].split()[0], role=clean["role"],
                     colour=clean["colour"] or (COLOURS[0] if clean["role"] in CLINICIAN_ROLES else ""),
+                    licence_number=clean["licence_number"],
                     password_hash=hash_password(password), must_change_password=True,
                 )
             )
@@ -128,7 +129,7 @@ async def update_staff(staff_id: int, values: dict, actor: Actor) -> None:
             await Staff.update(
                 {Staff.full_name: clean["full_name"], Staff.display_name: clean["display_name"],
                  Staff.email: clean["email"], Staff.email_key: clean["email"].lower(), Staff.colour: clean["colour"],
-                 Staff.updated_at: clock.now()}
+                 Staff.licence_number: clean["licence_number"], Staff.updated_at: clock.now()}
             ).where(Staff.id == staff_id)
             await record("staff.update", actor, entity_type="staff", entity_id=staff_id)
     except IntegrityViolation as violation:

@@ -27,6 +27,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+# A file a person attached (a document) is sent with this instead: no script, no plugin, no
+# same-origin access, should a browser ever render it rather than save it.
+DOWNLOAD_CONTENT_SECURITY_POLICY = "sandbox; default-src 'none'; frame-ancestors 'none'"
+
 BASE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -62,6 +66,8 @@ def security_headers_hook(production: bool):
             return
         response_headers = MutableScopeHeaders.from_message(message)
         for name, value in headers.items():
+            if name == "Content-Security-Policy" and response_headers.get(name) == DOWNLOAD_CONTENT_SECURITY_POLICY:
+                continue  # a stored file sent for download: stricter than the pages' policy, so it stays
             response_headers[name] = value
         content_type = response_headers.get("content-type", "")
         if content_type:

@@ -42,6 +42,9 @@ NOT_WALKED = [
     # Not a submission: the header's search-as-you-type box answers each
     # keystroke (an empty box rightly shows nothing); test_patient_flows walks it.
     (r"/patients/search", "the header's search as you type"),
+    # A file input cannot be filled by the walk: tests/documents attach files over HTTP, and
+    # tests/browser/test_prescription_flows.py attaches one in the browser.
+    (r"/patients/\d+/documents", "needs a file chosen"),
 ]
 # hx-get buttons that load another view of the section rather than a form.
 NOT_OPENERS = re.compile(r"/(chart/\w+|vitals|insurance|timeline)$")

@@ -55,8 +55,11 @@ VALID: dict[str, str | Callable] = {
     "code_query": "E11.9", "service_code": "99213", "service_description": "Office visit, established patient",
     "quantity": "1", "visit_type": "Follow-up", "favourite_code": "J02.9",
     "outline": "## Subjective\n? What the patient reports\nNoted by the form walk.",
+    # prescriptions (a dose in the usual range, whatever unit the walk picks) and documents
+    "drug_name": "Cetirizine", "strength": "10 mg", "form": "tablet", "dose_amount": "1", "duration": "30 days",
+    "quantity": "30 tablets", "stop_reason": "Finished the course.", "title": "Cardiology referral",
     # staff
-    "full_name": "Quinn Hartley", "display_name": "Quinn",
+    "full_name": "Quinn Hartley", "display_name": "Quinn", "licence_number": "MD-30781",
     # audit filters
     "patient": lambda form, clinic: str(clinic.patients["abbott"]),
     # your own account

@@ -111,6 +111,7 @@ async def seed(settings) -> SeededClinic:
                                          ends_at=arrived + dt.timedelta(minutes=15), status="arrived",
                                          reason="Sore throat"))
     await seed_visits(abbott, walkers)
+    await seed_prescriptions_and_documents(settings, abbott, walkers)
     await break_glass.grant(walkers["billing"]["id"], patients["baker"], "clinical.read",
                             "Checking a claim the insurer queried", settings.break_glass_minutes,
                             Actor(staff_id=walkers["billing"]["id"], role="billing"))
@@ -184,6 +185,33 @@ async def seed_visits(patient_id: int, walkers: dict) -> None:
     await services.add_addendum(patient_id, signed, "Lab results normal.", doctor)
     draft = await services.open_visit(patient_id, doctor, reason="Sore throat")
     await services.save_section(patient_id, draft, "subjective", "Sore throat for two days.", 1, doctor)
+async def seed_prescriptions_and_documents(settings, patient_id: int, walkers: dict) -> None:
+    """A signed prescription and a draft (newest, so the walk opens the draft's sign form), and a scanned image."""
+    import io
+
+    from PIL import Image
+
+    from clinic.documents.services import Upload, attach
+    from clinic.prescriptions.services import save_draft, sign
+    from clinic.security.tables import Staff
+
+    await Staff.update({Staff.licence_number: "MD-48213"}).where(Staff.id == walkers["doctor"]["id"])
+    doctor = Actor(staff_id=walkers["doctor"]["id"], role="doctor")
+    nurse = Actor(staff_id=walkers["nurse"]["id"], role="nurse")
+    signed = await save_draft(patient_id, {
+        "drug_name": "Atorvastatin", "strength": "20 mg", "form": "tablet", "dose_amount": "1", "dose_unit": "tablet",
+        "route": "by mouth", "frequency": "once daily", "duration": "90 days", "quantity": "90 tablets",
+        "refills": "3", "instructions": "Take in the evening."}, doctor)
+    await sign(patient_id, signed, doctor, override_reason="", today=locale().today())
+    await save_draft(patient_id, {
+        "drug_name": "Ibuprofen", "strength": "400 mg", "form": "tablet", "dose_amount": "1", "dose_unit": "tablet",
+        "route": "by mouth", "frequency": "every 8 hours as needed", "duration": "5 days", "quantity": "15 tablets",
+        "refills": "0", "instructions": "Take with food.", "internal_note": "Knee pain after a fall."}, nurse)
+    scan = io.BytesIO()
+    Image.new("RGB", (320, 240), (240, 240, 235)).save(scan, "PNG")
+    await attach(patient_id, {"title": "Cardiology referral", "category": "referral"},
+                 Upload("referral.png", scan.getvalue()), nurse, folder=settings.documents_dir,
+                 max_bytes=settings.document_max_bytes)
 
 
 async def session_token(app, staff_id: int) -> str:

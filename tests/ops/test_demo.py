@@ -95,6 +95,18 @@ def test_the_demo_sign_ins_in_the_readme_work(harness):
         assert response.status_code == 303, email
 
 
+def test_the_demo_signs_a_prescription_for_each_current_medication_a_doctor_started(harness):
+    created = harness.run(load_demo, ZONE, now=NOW)
+    assert created["prescriptions"] > 20
+    rows = harness.sql("SELECT p.number, p.patient, p.drug_name, p.prescriber_licence, m.patient AS med_patient, "
+                       "m.name, m.status FROM prescription p JOIN medication m ON m.id = p.medication_id "
+                       "ORDER BY p.number")
+    assert [row["number"] for row in rows] == list(range(1, created["prescriptions"] + 1))
+    assert all(row["patient"] == row["med_patient"] and row["status"] == "active" for row in rows)
+    assert all(row["drug_name"].casefold() == row["name"].casefold() and row["prescriber_licence"] for row in rows)
+    assert harness.sql("SELECT last_number FROM prescription_counter") == [{"last_number": created["prescriptions"]}]
+
+
 def test_the_demo_clinic_has_an_address_and_phone_for_printouts_but_keeps_a_typed_one(harness):
     from clinic.practice import services as practice_services
     from clinic.practice.tables import ClinicProfile

@@ -45,8 +45,9 @@ EXPECTED = {
     "search": (9, 1),
     # session; patient; read entry (3); allergies and review (2); next and last
     # visit (2); six sections (6) and who recorded their entries (2); insurance;
-    # the timeline reads it all again (9)
-    "chart": (27, 1),
+    # the timeline reads it all again (9); prescriptions and documents, on their cards and
+    # in the timeline (4)
+    "chart": (31, 1),
     # session; count; page; clinicians for the filter; read entry (4)
     "patient list": (8, 1),
     # session; the day's visits; read entry (4)

@@ -37,6 +37,21 @@ def columns_holding_encrypted_values(harness) -> set[str]:
     return found
 
 
+def attach_prescription_and_document(harness, patient_id: int) -> None:
+    """A draft prescription with its internal note, and a document with its sealed key."""
+    from clinic.audit.services import Actor
+    from clinic.documents.services import Upload, attach
+    from clinic.prescriptions.services import save_draft
+    from tests.documents.test_documents import PDF
+    from tests.prescriptions.rx import AMOXICILLIN
+
+    actor = Actor(role="test")
+    harness.run(save_draft, patient_id, dict(AMOXICILLIN), actor)
+    settings = harness.app.state.settings
+    harness.run(attach, patient_id, {"title": "Referral", "category": "referral"}, Upload("r.pdf", PDF), actor,
+                folder=settings.documents_dir, max_bytes=settings.document_max_bytes)
+
+
 def enrolled_admin(harness, client) -> dict:
     """An administrator who set up two-step sign-in through the screens (secret under the suite's key)."""
     admin = harness.run(make_staff, "admin")
@@ -69,6 +84,7 @@ def test_every_column_holding_encrypted_values_is_registered_for_rotation(harnes
                             ("history", {"kind": "social", "description": "Smoker"}),
                             ("immunizations", {"vaccine": "Tdap", "given_on": "2024-01-10"})):
         harness.run(add_chart_entry, section, patient_id, status="active", notes="Kept private", **values)
+    attach_prescription_and_document(harness, patient_id)
     client.cookies.clear()
     enrolled_admin(harness, client)
     found = columns_holding_encrypted_values(harness)
