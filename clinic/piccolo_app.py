@@ -19,6 +19,7 @@ TABLE_MODULES = [
     "clinic.clinical.tables",
     "clinic.practice.tables",
     "clinic.visits.tables",
+    "clinic.billing.tables",
 ]
 
 APP_CONFIG = AppConfig(
