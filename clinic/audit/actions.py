@@ -47,6 +47,7 @@ ACTIONS: dict[str, str] = {
     "crypto.rotate_keys": "Re-encrypted stored values under a new key",
     "insurance.create": "Added an insurance policy",
     "insurance.end": "Ended an insurance policy",
+    "insurance.terms": "Changed a policy's copay, coinsurance or deductible",
     "job.retry": "Retried a background job",
     "notes.template_create": "Created a note template",
     "notes.template_update": "Changed a note template",

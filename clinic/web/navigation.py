@@ -18,6 +18,8 @@ class NavItem:
 ITEMS = [
     ("Today", "dashboard:today", "appointments.read"),
     ("Patients", "patients:list", "patients.read"),
+    ("Billing", "billing:invoices", "billing.write"),
+    ("Fees", "billing:fees", "billing.write"),
     ("Staff", "staff:list", "staff.manage"),
     ("Clinic", "practice:settings", "practice.manage"),
     ("Note templates", "notes:templates", "notes.templates"),
