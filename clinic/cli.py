@@ -323,9 +323,13 @@ def demo_command(settings: Settings, args) -> int:
                 return EXIT_OK
             raise Abort("the database already has data; the demo only loads into an empty database", EXIT_PROBLEM)
         created = await load_demo(settings.tz)
+        from clinic.visits.icd10_loader import SAMPLE_PREFIXES, code_set, load
+
+        codes = await load(code_set(SAMPLE_PREFIXES))
         print(
             f"demo clinic loaded: {created['staff']} staff, {created['patients']} patients with "
-            f"{created['chart_entries']} chart entries, {created['appointments']} appointments"
+            f"{created['chart_entries']} chart entries, {created['appointments']} appointments, "
+            f"{created['visits']} visits; {codes} ICD-10-CM codes (a sample: `clinic icd10 load` adds the rest)"
         )
         from clinic.ops.demo import demo_sign_ins
 

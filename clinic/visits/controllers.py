@@ -143,7 +143,9 @@ class VisitController(Controller):
                             visit_id: FromPath[int]) -> Response:
         form = await read_form(request)
         try:
-            await services.add_diagnosis(access.patient_id, visit_id, form.get("code"), actor_of(request))
+            # A chosen result sends `code`; "Add the code typed" (and a browser without JavaScript) the search box.
+            await services.add_diagnosis(access.patient_id, visit_id, form.get("code") or form.get("code_query"),
+                                         actor_of(request))
         except services.VisitNotFound:
             raise NotFoundException() from None
         except Invalid as invalid:

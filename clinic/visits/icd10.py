@@ -11,7 +11,9 @@ and MariaDB. The code set itself is loaded by ``clinic icd10 load``
 
 from __future__ import annotations
 
+import bisect
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 
@@ -86,72 +88,114 @@ def read_query(text: str) -> Query:
     return Query(words=(*[word for word in complete if word != words[-1]], words[-1]))
 
 
-# A word describing fewer codes than this drives the search (its matches are sorted); when every word
-# is commoner, codes are scanned in code order and the first LIMIT that match are taken.
+# A prefix matching words of fewer codes than this drives the search (its matches are sorted); when it
+# matches more, codes are scanned in code order and the first LIMIT that match are taken.
 RARE = 6000
 CODE_COLUMNS = 'c."code", c."description", c."billable"'
+# How long this process trusts its copy of the word counts (a load in this process forgets it at once).
+TERMS_SECONDS = 600.0
 
 
-def _word_checks(words: tuple[str, ...], prefix_last: bool, skip: int | None = None) -> tuple[str, list]:
+@dataclass(frozen=True)
+class Terms:
+    """Every word of the code set, sorted, with how many codes it describes: ~7,500 words, kept in memory
+    so that choosing where a search starts costs no query."""
+
+    words: list[str]
+    codes: list[int]
+
+    def expand(self, prefix: str) -> list[tuple[str, int]]:
+        start = bisect.bisect_left(self.words, prefix)
+        stop = bisect.bisect_left(self.words, next_prefix(prefix))
+        return list(zip(self.words[start:stop], self.codes[start:stop]))
+
+    def count(self, word: str) -> int:
+        index = bisect.bisect_left(self.words, word)
+        return self.codes[index] if index < len(self.words) and self.words[index] == word else 0
+
+
+_terms: dict[int, tuple[float, Terms]] = {}
+
+
+def forget_terms() -> None:
+    _terms.clear()
+
+
+async def _known_terms() -> Terms:
+    key = id(Icd10Term._meta.db)
+    cached = _terms.get(key)
+    if cached and time.monotonic() - cached[0] < TERMS_SECONDS:
+        return cached[1]
+    rows = await Icd10Term.select(Icd10Term.word, Icd10Term.codes).order_by(Icd10Term.word)
+    # Sorted here, not by the database: the order bisect needs is Python's, whatever the collation.
+    rows.sort(key=lambda row: row["word"])
+    terms = Terms([row["word"] for row in rows], [row["codes"] for row in rows])
+    _terms[key] = (time.monotonic(), terms)
+    return terms
+
+
+def _word_checks(exact: list[str], prefix: str | None) -> tuple[list[str], list]:
     """SQL that each word appears in the description of code ``c`` (index on icd10_word (code, word))."""
     sql, args = [], []
-    for index, word in enumerate(words):
-        if index == skip:
-            continue
-        if prefix_last and index == len(words) - 1:
-            sql.append('EXISTS (SELECT 1 FROM "icd10_word" x WHERE x."code" = c."id" AND x."word" >= {} '
-                       'AND x."word" < {})')
-            args += [word, next_prefix(word)]
-        else:
-            sql.append('EXISTS (SELECT 1 FROM "icd10_word" x WHERE x."code" = c."id" AND x."word" = {})')
-            args.append(word)
-    return " AND ".join(sql), args
+    for word in exact:
+        sql.append('EXISTS (SELECT 1 FROM "icd10_word" x WHERE x."code" = c."id" AND x."word" = {})')
+        args.append(word)
+    if prefix:
+        sql.append('EXISTS (SELECT 1 FROM "icd10_word" x WHERE x."code" = c."id" AND x."word" >= {} '
+                   'AND x."word" < {})')
+        args += [prefix, next_prefix(prefix)]
+    return sql, args
 
 
-async def _word_counts(words: tuple[str, ...]) -> list[int]:
-    engine = Icd10Term._meta.db
-    *complete, last = words
-    counts = {row["word"]: row["codes"] for row in await Icd10Term.select(Icd10Term.word, Icd10Term.codes).where(
-        Icd10Term.word.is_in(complete))} if complete else {}
-    rows = await raw(engine, 'SELECT COALESCE(SUM("codes"), 0) AS n FROM "icd10_term" WHERE "word" >= {} AND '
-                             '"word" < {}', last, next_prefix(last))
-    return [counts.get(word, 0) for word in complete] + [int(rows[0]["n"])]
-
-
-async def _codes(query: Query, *, billable_only: bool, limit: int, favourites_only: bool) -> list[dict]:
-    """One indexed query: the codes matching ``query``, in code order."""
+async def _codes(query: Query, *, billable_only: bool, limit: int, among: list[str] | None = None) -> list[dict]:
+    """One indexed query: the codes matching ``query`` (``among`` these codes only), in code order."""
     engine = Icd10Code._meta.db
     where, args = [], []
     if billable_only:
         where.append('c."billable" = {}')
         args.append(True)
-    if favourites_only:
-        where.append('c."code" IN (SELECT f."code" FROM "icd10_favourite" f)')
+    source = '"icd10_code" c'
+    if among is not None:
+        # The clinic's favourites: a handful of rows, found by the unique index on code.
+        where.append(f'c."code" IN ({", ".join("{}" for _ in among)})')
+        args += among
     if query.code_prefix:
         where.append('c."compact" >= {} AND c."compact" < {}')
         args += [query.code_prefix, next_prefix(query.code_prefix)]
-        return await raw(engine, f'SELECT {CODE_COLUMNS} FROM "icd10_code" c WHERE {" AND ".join(where)} '
+        return await raw(engine, f'SELECT {CODE_COLUMNS} FROM {source} WHERE {" AND ".join(where)} '
                                  f'ORDER BY c."compact" LIMIT {int(limit)}', *args)
-    words = query.words
-    counts = await _word_counts(words)
-    if min(counts) == 0:
+    terms = await _known_terms()
+    *complete, last = query.words
+    expanded = terms.expand(last)
+    if not expanded or any(terms.count(word) == 0 for word in complete):
         return []
-    rarest = min(range(len(words)), key=counts.__getitem__)
-    if favourites_only or counts[rarest] >= RARE:
-        checks, check_args = _word_checks(words, prefix_last=True)
-        where.append(checks)
-        return await raw(engine, f'SELECT {CODE_COLUMNS} FROM "icd10_code" c WHERE {" AND ".join(where)} '
+    exact = list(complete)
+    prefix: str | None = last
+    if len(expanded) == 1:  # the last word typed is complete (or only one word starts so)
+        exact.append(expanded[0][0])
+        prefix = None
+    if among is not None or (not exact and sum(count for _, count in expanded) >= RARE):
+        # Only a short, common prefix ("s"): most codes match, so code order finds LIMIT of them at once.
+        checks, check_args = _word_checks(exact, prefix)
+        return await raw(engine, f'SELECT {CODE_COLUMNS} FROM {source} WHERE {" AND ".join(where + checks)} '
                                  f'ORDER BY c."compact" LIMIT {int(limit)}', *args, *check_args)
-    # Start from the rarest word's codes (an index range), check the others per code.
-    if rarest == len(words) - 1:
-        driver, driver_args = 'd."word" >= {} AND d."word" < {}', [words[rarest], next_prefix(words[rarest])]
+    prefix_codes = sum(count for _, count in expanded)
+    if exact and (prefix is None or min(map(terms.count, exact)) <= prefix_codes):
+        # Start from the rarest complete word: its index entries are already in code order, so the
+        # database reads them in order, checks the other words per code, and stops at the limit.
+        driver_word = min(exact, key=terms.count)
+        driver, driver_args = 'd."word" = {}', [driver_word]
+        exact.remove(driver_word)
+        distinct = ""
     else:
-        driver, driver_args = 'd."word" = {}', [words[rarest]]
-    checks, check_args = _word_checks(words, prefix_last=True, skip=rarest)
-    conditions = " AND ".join(part for part in (driver, *where, checks) if part)
-    return await raw(engine, f'SELECT DISTINCT {CODE_COLUMNS}, c."compact" FROM "icd10_word" d '
+        # The word being typed is the rarest ("... gener"): its few codes, sorted.
+        driver, driver_args = 'd."word" >= {} AND d."word" < {}', [last, next_prefix(last)]
+        prefix, distinct = None, "DISTINCT "
+    checks, check_args = _word_checks(exact, prefix)
+    conditions = " AND ".join([driver, *where, *checks])
+    return await raw(engine, f'SELECT {distinct}{CODE_COLUMNS}, d."compact" FROM "icd10_word" d '
                              f'JOIN "icd10_code" c ON c."id" = d."code" WHERE {conditions} '
-                             f'ORDER BY c."compact" LIMIT {int(limit)}', *driver_args, *args, *check_args)
+                             f'ORDER BY d."compact" LIMIT {int(limit)}', *driver_args, *args, *check_args)
 
 
 async def search(text: str, *, billable_only: bool = False, limit: int = LIMIT) -> list[Code]:
@@ -160,8 +204,10 @@ async def search(text: str, *, billable_only: bool = False, limit: int = LIMIT) 
     query = read_query(text)
     if query.empty:
         return []
-    first = await _codes(query, billable_only=billable_only, limit=limit, favourites_only=True)
-    rest = await _codes(query, billable_only=billable_only, limit=limit + len(first), favourites_only=False)
+    favourite_codes = [row["code"] for row in await FavouriteCode.select(FavouriteCode.code)]
+    first = await _codes(query, billable_only=billable_only, limit=limit,
+                         among=favourite_codes) if favourite_codes else []
+    rest = await _codes(query, billable_only=billable_only, limit=limit + len(first))
     shown = {row["code"] for row in first}
     found = [Code(row["code"], row["description"], bool(row["billable"]), favourite=True) for row in first]
     found += [Code(row["code"], row["description"], bool(row["billable"])) for row in rest if row["code"] not in shown]

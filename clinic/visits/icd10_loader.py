@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator
 
 from clinic.db import is_mysql
 from clinic.db.schema import raw
-from clinic.visits.icd10 import compact, words_of
+from clinic.visits.icd10 import compact, forget_terms, words_of
 from clinic.visits.tables import Icd10Code
 
 BATCH = 1000
@@ -93,6 +93,7 @@ async def count_words() -> None:
         await raw(engine, 'DELETE FROM "icd10_term"')
         await raw(engine, 'INSERT INTO "icd10_term" ("word", "codes") SELECT "word", COUNT(*) FROM "icd10_word" '
                           'GROUP BY "word"')
+    forget_terms()  # this process's copy of the counts
     # Fresh statistics, so the planners start from the word index rather than scanning codes.
     if is_mysql(engine):
         await raw(engine, 'ANALYZE TABLE "icd10_code", "icd10_word", "icd10_term"')

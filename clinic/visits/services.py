@@ -14,8 +14,8 @@ from clinic.practice.services import practice
 from clinic.security import fields
 from clinic.security.tables import Staff
 from clinic.visits import icd10
-from clinic.visits.queries import OPENABLE_STATUSES, appointment_for_visit
 from clinic.visits.notes import MAX_SECTION_TEXT, SOAP, sections_from_json
+from clinic.visits.queries import OPENABLE_STATUSES, appointment_for_visit
 from clinic.visits.tables import (
     Addendum,
     NoteTemplate,

@@ -83,6 +83,8 @@ def valid_value(field: Field, form, clinic) -> str | None:
     """What a careful person would type; None when the walk does not know."""
     if field.kind in ("select", "radio"):
         return next((option for option in field.options if option), None)
+    if field.kind == "checkbox":
+        return "on"  # ticked (tests/browser/form_walk.py ticks it)
     value = VALID.get(field.name)
     if value is None:
         value = next((text for pattern, text in BY_PATTERN if pattern.fullmatch(field.name)), None)

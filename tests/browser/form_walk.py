@@ -184,6 +184,8 @@ class FormWalker:
                 form.locator(f'select[name="{name}"]').select_option(value)
             elif kinds[name] == "radio":
                 form.locator(f'input[name="{name}"][value="{value}"]').check()
+            elif kinds[name] == "checkbox":
+                form.locator(f'input[name="{name}"]').first.set_checked(bool(value))
             else:
                 form.locator(f'[name="{name}"]').first.fill(value)
 

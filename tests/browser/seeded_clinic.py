@@ -97,6 +97,11 @@ async def seed(settings) -> SeededClinic:
     starts = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(minutes=30)
     await Appointment.insert(Appointment(patient=abbott, provider=walkers["doctor"]["id"], starts_at=starts,
                                          ends_at=starts + dt.timedelta(minutes=15), reason="Blood pressure review"))
+    # The patient is here for this one: a visit may open from it.
+    arrived = starts - dt.timedelta(minutes=45)
+    await Appointment.insert(Appointment(patient=abbott, provider=walkers["doctor"]["id"], starts_at=arrived,
+                                         ends_at=arrived + dt.timedelta(minutes=15), status="arrived",
+                                         reason="Sore throat"))
     await seed_visits(abbott, walkers)
     await break_glass.grant(walkers["billing"]["id"], patients["baker"], "clinical.read",
                             "Checking a claim the insurer queried", settings.break_glass_minutes,

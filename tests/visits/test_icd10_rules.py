@@ -5,12 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from clinic.visits.icd10 import Query, compact, next_prefix, read_query, with_dot, words_of
-from clinic.visits.notes import SOAP, outline_of, parse_outline
-
 import pytest
 
 from clinic.core.errors import Invalid
+from clinic.visits.icd10 import Query, compact, next_prefix, read_query, with_dot, words_of
+from clinic.visits.notes import SOAP, outline_of, parse_outline
 
 
 def test_a_code_typed_without_its_dot_is_read_with_it():

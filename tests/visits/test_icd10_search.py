@@ -101,3 +101,25 @@ def test_the_full_code_set_loads_in_its_own_process_within_a_minute(harness, bac
     assert loaded.returncode == 0, loaded.stderr
     assert time.monotonic() - started < 90
     assert "98186 in the database" in loaded.stdout
+
+
+QUERIES = ("acute upper respiratory infection", "infection uppe", "acute res", "a", "essential hyp",
+           "type 2 diabetes mellitus with", "encounter for gen", "diabetes hypertension")
+
+
+def test_every_way_a_search_can_start_finds_the_same_codes(harness, monkeypatch):
+    """Where a search starts (the rarest whole word, the word being typed, or a scan in code order)
+    depends on how common the words are; the answer must not."""
+    harness.run(load_sample_codes)
+    harness.run(icd10.add_favourite, "J06.9", Actor(role="test"))
+    usual = {text: codes(harness.run(icd10.search, text, limit=50)) for text in QUERIES}
+    monkeypatch.setattr(icd10, "RARE", 1)  # every prefix counts as common: scans in code order
+    scanned = {text: codes(harness.run(icd10.search, text, limit=50)) for text in QUERIES}
+    assert scanned == usual
+    assert usual["acute upper respiratory infection"][0] == "J06.9"  # the favourite first
+    assert usual["diabetes hypertension"] == []
+    for text, found in usual.items():
+        *whole, typing = icd10.words_of(text)
+        for code in found:
+            described = icd10.words_of(harness.run(icd10.find_code, code).description)
+            assert set(whole) <= set(described) and any(word.startswith(typing) for word in described), (text, code)

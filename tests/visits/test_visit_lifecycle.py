@@ -164,3 +164,32 @@ def test_the_note_text_is_stored_encrypted(harness, client):
     assert "Tonsils" not in stored["text"]
     from clinic.visits.tables import VisitNoteSection
     assert fields.cipher().open(VisitNoteSection, "text", stored["id"], stored["text"]) == "Tonsils enlarged, exudate."
+
+
+def test_a_code_typed_in_the_search_box_is_added_without_javascript(harness, client):
+    doctor = sign_in_as(harness, "doctor")
+    patient_id = harness.run(make_patient)
+    harness.run(load_sample_codes)
+    visit_id = harness.run(make_visit, patient_id, doctor)
+    url = f"/patients/{patient_id}/visits/{visit_id}/diagnoses"
+    added = post(client, url, {"code_query": "e119"}, htmx=True)
+    assert [n.attributes["data-diagnosis-code"] for n in html(added).css("[data-diagnosis-code]")] == ["E11.9"]
+    twice = post(client, url, {"code_query": "E11.9"}, htmx=True)
+    assert twice.status_code == 422 and "already on this visit" in one(html(twice), "#e-code").text()
+    unknown = post(client, url, {"code_query": "not a code"}, htmx=True)
+    assert unknown.status_code == 422
+    assert one(html(unknown), "#f-code-query").attributes["value"] == "not a code"
+
+
+def test_a_clinician_opens_the_visit_from_todays_list_once_the_patient_has_arrived(harness, client):
+    doctor = sign_in_as(harness, "doctor")
+    patient_id = harness.run(make_patient)
+    arrived = harness.run(make_appointment, patient_id, doctor["id"], status="arrived", reason="Cough")
+    harness.run(make_appointment, patient_id, doctor["id"], status="booked")
+    today = html(client.get("/"))
+    forms = today.css("tr[data-appointment-id] form")
+    assert [f.css_first("input[name=appointment_id]").attributes["value"] for f in forms] == [str(arrived)]
+    opened = post(client, forms[0].attributes["action"], {"appointment_id": str(arrived)})
+    assert opened.status_code == 303
+    page = html(client.get(opened.headers["location"]))
+    assert one(page, "#f-reason").attributes["value"] == "Cough"
