@@ -7,7 +7,13 @@ from clinic.audit.services import Actor, record
 from clinic.billing import ledger, queries
 from clinic.billing.fees import billing_settings
 from clinic.billing.invoices import (
-    OPEN_STATES, InvoiceNotFound, LineInput, _clean_reason, _with_amounts, create_invoice, state_after_payment,
+    OPEN_STATES,
+    InvoiceNotFound,
+    LineInput,
+    _clean_reason,
+    _with_amounts,
+    create_invoice,
+    state_after_payment,
 )
 from clinic.billing.numbering import take_number
 from clinic.billing.tables import Invoice, InvoiceLine, Payment, PaymentAllocation

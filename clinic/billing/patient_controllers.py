@@ -17,7 +17,13 @@ from clinic.billing.controllers import read_amounts
 from clinic.billing.documents import receipt_pdf, statement_pdf, superbill_pdf
 from clinic.billing.fees import fee_schedule, price_of_code
 from clinic.billing.forms import (
-    CREDIT_NOTE_FORM, LINE_FORM, NEW_INVOICE_FORM, PAYMENT_FORM, POLICY_FORM, POLICY_TERMS_FORM, REFUND_FORM,
+    CREDIT_NOTE_FORM,
+    LINE_FORM,
+    NEW_INVOICE_FORM,
+    PAYMENT_FORM,
+    POLICY_FORM,
+    POLICY_TERMS_FORM,
+    REFUND_FORM,
     VOID_FORM,
 )
 from clinic.core.errors import Invalid

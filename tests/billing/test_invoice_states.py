@@ -8,10 +8,15 @@ from clinic.billing import invoices as billing
 from clinic.billing.corrections import issue_credit_note
 from clinic.billing.invoices import LineInput
 from clinic.billing.payments import record_payment
-
 from clinic.core.errors import Invalid
 from tests.billing.billing_factories import (
-    BILLER, assert_ledger_adds_up, draft_invoice, fee, insured_patient, issued_invoice, visit_with_services,
+    BILLER,
+    assert_ledger_adds_up,
+    draft_invoice,
+    fee,
+    insured_patient,
+    issued_invoice,
+    visit_with_services,
 )
 from tests.factories import make_patient
 

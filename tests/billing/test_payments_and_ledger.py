@@ -8,7 +8,11 @@ from clinic.billing.corrections import settle_insurance
 from clinic.billing.payments import apply_credit, credit_available, get_payment, record_payment, refund
 from clinic.core.errors import Invalid
 from tests.billing.billing_factories import (
-    BILLER, assert_ledger_adds_up, draft_invoice, insured_patient, issued_invoice,
+    BILLER,
+    assert_ledger_adds_up,
+    draft_invoice,
+    insured_patient,
+    issued_invoice,
 )
 from tests.factories import make_patient
 
