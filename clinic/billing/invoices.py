@@ -20,7 +20,6 @@ from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.core.money import MAX_AMOUNT, times
 from clinic.db.transactions import for_update
-from clinic.practice.services import practice
 
 STATES = {"draft": "Draft", "issued": "Issued", "partially_paid": "Partially paid", "paid": "Paid",
           "void": "Void"}
@@ -135,7 +134,7 @@ async def create_invoice(patient_id: int, actor: Actor, *, lines: list[LineInput
         raise Invalid({"_": f"An invoice has at most {MAX_LINES} lines."})
     if policy_id is not None:
         await _check_policy(patient_id, policy_id)
-    currency = (await practice()).currency
+    currency = await queries.clinic_currency()
     engine = Invoice._meta.db
     now = clock.now()
     async with engine.transaction():

@@ -202,11 +202,11 @@ class PatientBillingController(Controller):
 
     @get("/statement", name="billing:statement", opt={**WRITE, "shows": "statement"})
     async def statement(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
-        return render(request, "billing/statement.html", await statement_context(access))
+        return render(request, "billing/statement.html", await statement_context(request, access))
 
     @get("/statement.pdf", name="billing:statement_pdf", opt={**WRITE, "shows": "statement PDF"})
     async def statement_download(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
-        context = await statement_context(access)
+        context = await statement_context(request, access)
         return _pdf(await statement_pdf(context, locale_of(request)), f"statement-{access.patient['mrn']}.pdf")
 
     # -- one invoice --------------------------------------------------------------------
@@ -311,12 +311,12 @@ class PatientBillingController(Controller):
     @get("/payments/{payment_id:int}/receipt", name="billing:receipt", opt={**WRITE, "shows": "receipt"})
     async def receipt(self, request: Request, access: NamedDependency[PatientAccess],
                       payment_id: FromPath[int]) -> Response:
-        return render(request, "billing/receipt.html", await receipt_context(access, payment_id))
+        return render(request, "billing/receipt.html", await receipt_context(request, access, payment_id))
 
     @get("/payments/{payment_id:int}/receipt.pdf", name="billing:receipt_pdf", opt={**WRITE, "shows": "receipt PDF"})
     async def receipt_download(self, request: Request, access: NamedDependency[PatientAccess],
                                payment_id: FromPath[int]) -> Response:
-        context = await receipt_context(access, payment_id)
+        context = await receipt_context(request, access, payment_id)
         return _pdf(await receipt_pdf(context, locale_of(request)), f"receipt-{context['payment']['receipt_number']}.pdf")
 
 
@@ -365,27 +365,31 @@ def _pdf(content: bytes, filename: str) -> Response:
         "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
 
 
+async def clinic_of(request: Request):
+    return await practice(defaults=request.app.state.practice_defaults)
+
+
 async def superbill_context(request: Request, access: PatientAccess, invoice_id: int) -> dict:
     invoice = await _invoice_of(access, invoice_id)
     if invoice["kind"] != "invoice":
         raise NotFoundException()
     visit = await queries.visit_for_billing(invoice["visit"]) if invoice["visit"] else None
-    return {"patient": access.patient, "invoice": invoice, "visit": visit, "clinic": await practice()}
+    return {"patient": access.patient, "invoice": invoice, "visit": visit, "clinic": await clinic_of(request)}
 
 
-async def statement_context(access: PatientAccess) -> dict:
+async def statement_context(request: Request, access: PatientAccess) -> dict:
     rows = await invoices.invoices_of(access.patient_id)
     open_rows = [row for row in rows if row["kind"] == "invoice" and row["state"] in invoices.OPEN_STATES]
-    return {"patient": access.patient, "clinic": await practice(), "open_invoices": list(reversed(open_rows)),
+    return {"patient": access.patient, "clinic": await clinic_of(request), "open_invoices": list(reversed(open_rows)),
             "balance": await ledger.balance_of(access.patient_id),
             "credit": await payments.credit_available(access.patient_id)}
 
 
-async def receipt_context(access: PatientAccess, payment_id: int) -> dict:
+async def receipt_context(request: Request, access: PatientAccess, payment_id: int) -> dict:
     try:
         payment = await payments.get_payment(payment_id)
     except payments.PaymentNotFound:
         raise NotFoundException() from None
     if payment["patient"] != access.patient_id:
         raise NotFoundException()
-    return {"patient": access.patient, "payment": payment, "clinic": await practice()}
+    return {"patient": access.patient, "payment": payment, "clinic": await clinic_of(request)}

@@ -9,7 +9,7 @@ entries and audit entry in the same transaction as the rows it changes.
 from __future__ import annotations
 
 from clinic.audit.services import Actor, record
-from clinic.billing import ledger
+from clinic.billing import ledger, queries
 from clinic.billing.invoices import OPEN_STATES, InvoiceNotFound, _with_amounts, state_after_payment
 from clinic.billing.numbering import take_number
 from clinic.billing.tables import Invoice, Payment, PaymentAllocation, Refund
@@ -17,7 +17,6 @@ from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.core.money import MAX_AMOUNT
 from clinic.db.transactions import for_update
-from clinic.practice.services import practice
 
 METHODS = {"cash": "Cash", "card": "Card", "bank_transfer": "Bank transfer", "insurance": "Insurance"}
 REFUND_METHODS = {key: label for key, label in METHODS.items() if key != "insurance"}
@@ -87,7 +86,7 @@ async def record_payment(patient_id: int, amount: int, method: str, actor: Actor
     reference = _check_payment(amount, method, reference, METHODS)
     if method == "insurance" and invoice_id is None:
         raise Invalid({"invoice_id": "Choose the invoice the payer paid."})
-    currency = (await practice()).currency
+    currency = await queries.clinic_currency()
     engine = Payment._meta.db
     async with engine.transaction():
         invoices = await _open_invoices(patient_id, invoice_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from clinic.patients.tables import Patient, PatientInsurance
+from clinic.practice.tables import ClinicProfile
 from clinic.scheduling.tables import Appointment
 from clinic.security.tables import Staff
 from clinic.visits.tables import Visit, VisitDiagnosis, VisitService
@@ -86,3 +87,10 @@ async def staff_names(ids: set[int]) -> dict[int, str]:
 def year_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime(moment.year, 1, 1, tzinfo=dt.timezone.utc)
     return start, start.replace(year=moment.year + 1)
+
+
+async def clinic_currency() -> str:
+    """The clinic's currency as its settings say, read without creating the settings row (the app
+    creates it at start-up from the environment; a service must not store defaults of its own)."""
+    row = await ClinicProfile.select(ClinicProfile.currency).order_by(ClinicProfile.id).first()
+    return row["currency"] if row else "USD"

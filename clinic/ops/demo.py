@@ -23,6 +23,7 @@ from clinic.core import clock
 from clinic.ops.demo_history import add_histories
 from clinic.ops.demo_people import DemoPatient, add_identifiers_and_insurance, demo_patients
 from clinic.ops.demo_rules import VISIT_REASONS, age_in_years, visit_reasons_for
+from clinic.ops.demo_billing import add_demo_billing
 from clinic.ops.demo_visits import add_demo_visits
 from clinic.patients.tables import Patient
 from clinic.scheduling.tables import Appointment
@@ -101,8 +102,9 @@ async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_c
             await Appointment.insert(*appointments[start:start + 200])
         await _note_last_visits(appointments)
         visits = await add_demo_visits(now.astimezone(dt.timezone.utc))
+        invoices = await add_demo_billing()
     return {"staff": len(staff_rows), "patients": len(people), "appointments": len(appointments),
-            "chart_entries": chart_entries, "visits": visits}
+            "chart_entries": chart_entries, "visits": visits, "invoices": invoices}
 
 
 async def _note_last_visits(appointments: list[Appointment]) -> None:
