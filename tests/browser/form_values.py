@@ -55,6 +55,10 @@ VALID: dict[str, str | Callable] = {
     "code_query": "E11.9", "service_code": "99213", "service_description": "Office visit, established patient",
     "quantity": "1", "visit_type": "Follow-up", "favourite_code": "J02.9",
     "outline": "## Subjective\n? What the patient reports\nNoted by the form walk.",
+    # billing: a fee code the seeded schedule does not have yet, amounts as the clinic types money
+    "code": "99215", "price": "125.00", "unit_price": "40.00", "discount": "0", "no_show_fee": "25.00",
+    "late_cancel_fee": "15.00", "amount": "10.00", "reference": "Slip 2044", "copay": "25.00",
+    "deductible": "500.00", "number": "1",
     # staff
     "full_name": "Quinn Hartley", "display_name": "Quinn",
     # audit filters
