@@ -27,6 +27,8 @@ from clinic.admin.audit_controllers import AuditController
 from clinic.admin.security_controllers import SecurityController
 from clinic.audit import checkpoints
 from clinic.audit import services as audit
+from clinic.billing.controllers import BillingController
+from clinic.billing.patient_controllers import PatientBillingController
 from clinic.clinical.controllers import ClinicalController
 from clinic.core.crypto import DecryptionFailed
 from clinic.core.locale import Locale
@@ -177,6 +179,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             PrescriptionController,
             DrugSearchController,
             DocumentController,
+            BillingController,
+            PatientBillingController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

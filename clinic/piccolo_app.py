@@ -22,6 +22,7 @@ TABLE_MODULES = [
     "clinic.visits.tables",
     "clinic.prescriptions.tables",
     "clinic.documents.tables",
+    "clinic.billing.tables",
 ]
 
 APP_CONFIG = AppConfig(

@@ -308,3 +308,25 @@ async def clinicians() -> list[dict]:
     return await Staff.select(Staff.id, Staff.full_name, Staff.display_name).where(
         Staff.role.is_in([role.value for role in CLINICIAN_ROLES]) & (Staff.active == True)  # noqa: E712
     ).order_by(Staff.full_name)
+
+
+async def set_policy_terms(patient_id: int, insurance_id: int, *, copay: int, coinsurance_percent: int,
+                           deductible: int, actor: Actor) -> None:
+    """What the patient pays under a policy (billing splits invoices by it): amounts in minor units."""
+    errors = {}
+    for name, value in (("copay", copay), ("deductible", deductible)):
+        if not 0 <= value <= 10**11:
+            errors[name] = "Enter an amount of zero or more."
+    if not 0 <= coinsurance_percent <= 100:
+        errors["coinsurance_percent"] = "Enter a percentage from 0 to 100."
+    if errors:
+        raise Invalid(errors)
+    await _require_insurance(patient_id, insurance_id)
+    engine = PatientInsurance._meta.db
+    async with engine.transaction():
+        await PatientInsurance.update({
+            PatientInsurance.copay: copay, PatientInsurance.coinsurance_percent: coinsurance_percent,
+            PatientInsurance.deductible: deductible, PatientInsurance.updated_by: actor.staff_id,
+            PatientInsurance.updated_at: clock.now(),
+        }).where(PatientInsurance.id == insurance_id)
+        await record("insurance.terms", actor, entity_type="insurance", entity_id=insurance_id, patient_id=patient_id)

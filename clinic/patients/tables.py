@@ -1,4 +1,4 @@
-from piccolo.columns import Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -63,6 +63,10 @@ class PatientInsurance(Table, tablename="patient_insurance"):
     member_number_index = Varchar(length=64, default="")
     group_number = Varchar(length=40, default="")
     subscriber_relation = Varchar(length=20, default="self")
+    # What the patient pays under this policy (billing's insurance split): minor units, and a whole percent.
+    copay = BigInt(default=0)
+    coinsurance_percent = Integer(default=0)
+    deductible = BigInt(default=0)
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     created_by = Integer(null=True, default=None)

@@ -16,6 +16,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect
 
 from clinic.audit import break_glass
+from clinic.billing import ledger as billing_ledger
 from clinic.clinical import services as clinical
 from clinic.clinical.sections import SECTIONS
 from clinic.clinical.vitals import measures, unit_labels, vitals_form, vitals_history
@@ -97,6 +98,8 @@ class ChartController(Controller):
             context["policies"] = await patients.insurance_of(access.patient_id)
         if user.can("appointments.read"):
             context.update(await appointments_context(access.patient_id))
+        if user.can("billing.write"):
+            context["billing_balance"] = await billing_ledger.balance_of(access.patient_id)
         context.update({
             "events": await timeline(access.patient_id, clinical=access.clinical,
                                      insurance=user.can("insurance.read")),

@@ -23,6 +23,8 @@ ITEMS = [
     ("My day", "scheduling:my_day", "appointments.read"),
     ("Patients", "patients:list", "patients.read"),
     ("Unsigned notes", "visits:unsigned", "clinical.write"),
+    ("Billing", "billing:invoices", "billing.write"),
+    ("Fees", "billing:fees", "billing.write"),
     ("Staff", "staff:list", "staff.manage"),
     ("Clinic", "practice:settings", "practice.manage"),
     ("Note templates", "notes:templates", "notes.templates"),

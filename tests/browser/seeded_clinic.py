@@ -112,6 +112,7 @@ async def seed(settings) -> SeededClinic:
                                          reason="Sore throat"))
     await seed_visits(abbott, walkers)
     await seed_prescriptions_and_documents(settings, abbott, walkers)
+    await seed_billing(abbott, walkers)
     await break_glass.grant(walkers["billing"]["id"], patients["baker"], "clinical.read",
                             "Checking a claim the insurer queried", settings.break_glass_minutes,
                             Actor(staff_id=walkers["billing"]["id"], role="billing"))
@@ -212,6 +213,28 @@ async def seed_prescriptions_and_documents(settings, patient_id: int, walkers: d
     await attach(patient_id, {"title": "Cardiology referral", "category": "referral"},
                  Upload("referral.png", scan.getvalue()), nurse, folder=settings.documents_dir,
                  max_bytes=settings.document_max_bytes)
+
+
+async def seed_billing(patient_id: int, walkers: dict) -> None:
+    """A fee schedule, policy terms, an invoice from the signed visit (issued, part paid by card:
+    receipt, ledger, statement and superbill have something to show) and a draft made by hand."""
+    from clinic.billing import invoices, payments
+    from clinic.billing.fees import add_fee
+    from clinic.patients.services import insurance_of, set_policy_terms
+    from clinic.visits.tables import Visit, VisitService
+
+    biller = Actor(staff_id=walkers["billing"]["id"], role="billing")
+    await add_fee("99213", "Office visit, established patient", 12500, biller)
+    await add_fee("36415", "Venipuncture", 1500, biller)
+    policy = (await insurance_of(patient_id))[0]
+    await set_policy_terms(patient_id, policy["id"], copay=2500, coinsurance_percent=20, deductible=0, actor=biller)
+    signed = await Visit.select(Visit.id).where((Visit.patient == patient_id) & (Visit.state != "draft")).first()
+    await VisitService.insert(VisitService(visit=signed["id"], code="99213", description="Office visit", quantity=1))
+    issued = await invoices.invoice_from_visit(signed["id"], biller)
+    await invoices.issue_invoice(issued, biller)
+    await payments.record_payment(patient_id, 2500, "card", biller, invoice_id=issued, reference="Slip 1041")
+    await invoices.create_invoice(patient_id, biller, lines=[
+        invoices.LineInput(code="36415", description="Venipuncture", unit_price=1500)])
 
 
 async def session_token(app, staff_id: int) -> str:
