@@ -165,6 +165,9 @@ def sign_in(port: int, email: str, password: str) -> SignedIn:
     if SESSION_COOKIE not in answer.cookies:
         raise RuntimeError(f"sign-in as {email} failed ({answer.status})")
     cookie = f"{CSRF_COOKIE}={csrf_cookie}; {SESSION_COOKIE}={answer.cookies[SESSION_COOKIE]}"
+    # The token is bound to the session: a signed-in page carries the one its forms must echo.
+    home = fetch(port, "GET", "/", headers={"Cookie": cookie})
+    token = re.search(rb'name="csrf-token" content="([^"]+)"', home.body).group(1).decode()
     return SignedIn(cookie=cookie, csrf_token=token)
 
 
