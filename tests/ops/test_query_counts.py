@@ -36,9 +36,9 @@ from tests.factories import add_policy, locale, make_patient, post, sign_in_as
 EXPECTED = {
     # the database check, pending migrations, the job queue (due, oldest, dead)
     "health": (4, 0),
-    # session; a query per name key (last, first, preferred); next appointments;
+    # session; one query for every reading of the text with each hit's next appointment;
     # the read entry (chain head, entry, patients shown, head update) in one transaction
-    "search": (9, 1),
+    "search": (6, 1),
     # session; patient; read entry (3); allergies and review (2); next and last
     # visit (2); six sections (6) and who recorded their entries (2); insurance;
     # the timeline reads it all again (9)
