@@ -12,13 +12,12 @@ import time
 
 from litestar import Litestar, Request
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import StructLoggingConfig
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
-from litestar.static_files import create_static_files_router
 from piccolo.engine.base import Engine
 
 from clinic.accounts.account_controllers import AccountController
@@ -64,9 +63,9 @@ from clinic.web.errors import (
 from clinic.web.logging import logger_factory, structlog_processors
 from clinic.web.query_count import with_query_count
 from clinic.web.security_headers import security_headers_hook
+from clinic.web.static import static_assets, static_files_handler
 from clinic.web.templating import template_config
 
-STATIC_MAX_AGE = 365 * 24 * 3600
 # Attempts per client address per minute on the forms that take a password or code.
 SIGN_IN_RATE = ("minute", 20)
 RATE_LIMITED_PATHS = {"/signin", "/signin/mfa", "/account/confirm", "/account/password"}
@@ -137,14 +136,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             InsuranceController,
             ChartController,
             ClinicalController,
-            create_static_files_router(
-                path="/static",
-                directories=[STATIC_DIR],
-                name="static",
-                cache_control=CacheControlHeader(max_age=STATIC_MAX_AGE, public=True, immutable=True),
-                include_in_schema=False,
-                opt={"public": True, "sessionless": True},
-            ),
+            # From memory, gzipped once, behind content-hash URLs (clinic/web/static.py).
+            static_files_handler(static_assets(STATIC_DIR, watch=not production),
+                                 opt={"public": True, "sessionless": True, "precompressed": True}),
         ],
         state=State({
             "settings": settings,
@@ -193,7 +187,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 )
             ),
         ],
-        compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6,
+                                             exclude_opt_key="precompressed"),
         exception_handlers={
             RedirectRequired: redirect_handler,
             HTTPException: http_exception_handler,
