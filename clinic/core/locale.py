@@ -26,6 +26,7 @@ import datetime as dt
 import enum
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -313,8 +314,13 @@ def parse_phone(value: str, country: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=4096)
 def format_phone(e164: str, country: str) -> str:
-    """National style for the clinic's own country, international for any other."""
+    """National style for the clinic's own country, international for any other.
+
+    Kept for the numbers most recently shown: libphonenumber's parse and format
+    cost about 40 us a number, a page of search results or a list shows twenty,
+    and the same patients come up again and again in a day."""
     if not e164:
         return ""
     try:
