@@ -63,6 +63,9 @@ def template_config(settings: Settings, clinic_locale: Callable[[], Locale] | No
         env.undefined = StrictUndefined
         env.trim_blocks = True
         env.lstrip_blocks = True
+        # In production templates do not change under a running server: no stat of every
+        # template (and each one it extends or includes) on every render.
+        env.auto_reload = not settings.is_production
         env.globals.update(
             static_url=static.url,
             app_version=__version__,
