@@ -287,10 +287,16 @@ def parse_date(value: str, order: str) -> dt.date | None:
     return None
 
 
+DATE_FORMATS = {"MDY": "{0.month:02d}/{0.day:02d}/{0.year:04d}", "DMY": "{0.day:02d}/{0.month:02d}/{0.year:04d}",
+                "YMD": "{0.year:04d}-{0.month:02d}-{0.day:02d}"}
+
+
 def format_date(value: dt.date | None, order: str) -> str:
+    # Only the clinic's format (a list page shows fifty dates); by hand, as strftime's %Y
+    # does not pad years before 1000 on every platform.
     if value is None:
         return ""
-    return {"MDY": f"{value:%m/%d/%Y}", "DMY": f"{value:%d/%m/%Y}", "YMD": value.isoformat()}[order]
+    return DATE_FORMATS[order].format(value)
 
 
 def date_hint(order: str) -> str:
