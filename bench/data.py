@@ -21,6 +21,7 @@ import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable
+from zoneinfo import ZoneInfo
 
 from piccolo.columns.defaults.base import Default
 from piccolo.table import Table
@@ -32,8 +33,6 @@ from clinic.db.urls import DatabaseURL
 from clinic.patients.identifiers import new_mrn
 from clinic.patients.normalise import name_key, phone_search_key
 from clinic.patients.tables import Patient, PatientInsurance
-from zoneinfo import ZoneInfo
-
 from clinic.scheduling.tables import Appointment, AppointmentType, Room, WorkingHours
 from clinic.security.fields import FieldCipher
 from clinic.security.passwords import hash_password

@@ -238,7 +238,8 @@ def _css_path(port: int, signed_in: SignedIn) -> str:
     from bench.server import ASSET, fetch
 
     html = fetch(port, "GET", "/", headers=signed_in.headers()).body
-    return next(asset.decode() for asset in ASSET.findall(html) if b"app.css" in asset)
+    return next(asset.decode() for asset in ASSET.findall(html) if asset.startswith(b"/static/app.")
+                and asset.split(b"?")[0].endswith(b".css"))
 
 
 def soak(app: Process, chosen: list[Screen], generator: str, options: Options) -> dict:

@@ -165,10 +165,10 @@ def sign_in(port: int, email: str, password: str) -> SignedIn:
     if SESSION_COOKIE not in answer.cookies:
         raise RuntimeError(f"sign-in as {email} failed ({answer.status})")
     cookie = f"{CSRF_COOKIE}={csrf_cookie}; {SESSION_COOKIE}={answer.cookies[SESSION_COOKIE]}"
-    # The signed-in session has a token of its own (clinic/security/csrf.py): read it from a page.
-    page = fetch(port, "GET", "/", headers={"Cookie": cookie})
-    found = re.search(rb'name="csrf-token" content="([^"]+)"', page.body)
-    return SignedIn(cookie=cookie, csrf_token=found.group(1).decode() if found else token)
+    # The token is bound to the session: a signed-in page carries the one its forms must echo.
+    home = fetch(port, "GET", "/", headers={"Cookie": cookie})
+    token = re.search(rb'name="csrf-token" content="([^"]+)"', home.body).group(1).decode()
+    return SignedIn(cookie=cookie, csrf_token=token)
 
 
 @dataclass

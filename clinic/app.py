@@ -12,13 +12,12 @@ import time
 
 from litestar import Litestar, Request
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import StructLoggingConfig
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
-from litestar.static_files import create_static_files_router
 from piccolo.engine.base import Engine
 
 from clinic.accounts.account_controllers import AccountController
@@ -48,12 +47,6 @@ from clinic.practice import controllers as practice
 from clinic.practice.controllers import PracticeController
 from clinic.prescriptions.controllers import DrugSearchController, PrescriptionController
 from clinic.records.chart_controllers import ChartController
-from clinic.scheduling.appointment_controllers import AppointmentController
-from clinic.scheduling.book_controllers import BookController
-from clinic.scheduling.finding_controllers import FindingController
-from clinic.scheduling.series_controllers import OccurrenceController, SeriesController
-from clinic.scheduling.waitlist_controllers import WaitlistController
-from clinic.scheduling.setup_controllers import BookSetupController
 from clinic.reminders import config as reminders
 from clinic.reminders.controllers import (
     CalendarFeedController,
@@ -62,7 +55,13 @@ from clinic.reminders.controllers import (
     ReminderLogController,
     ReminderWordingController,
 )
+from clinic.scheduling.appointment_controllers import AppointmentController
+from clinic.scheduling.book_controllers import BookController
+from clinic.scheduling.finding_controllers import FindingController
 from clinic.scheduling.phone import MyDayController
+from clinic.scheduling.series_controllers import OccurrenceController, SeriesController
+from clinic.scheduling.setup_controllers import BookSetupController
+from clinic.scheduling.waitlist_controllers import WaitlistController
 from clinic.security import fields
 from clinic.security.csrf import csrf_middleware
 from clinic.security.guards import RedirectRequired, authorize
@@ -85,9 +84,9 @@ from clinic.web.errors import (
 from clinic.web.logging import logger_factory, structlog_processors
 from clinic.web.query_count import with_query_count
 from clinic.web.security_headers import security_headers_hook
+from clinic.web.static import static_assets, static_files_handler
 from clinic.web.templating import template_config
 
-STATIC_MAX_AGE = 365 * 24 * 3600
 # Attempts per client address per minute on the forms that take a password or code.
 SIGN_IN_RATE = ("minute", 20)
 RATE_LIMITED_PATHS = {"/signin", "/signin/mfa", "/account/confirm", "/account/password"}
@@ -181,14 +180,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             DocumentController,
             BillingController,
             PatientBillingController,
-            create_static_files_router(
-                path="/static",
-                directories=[STATIC_DIR],
-                name="static",
-                cache_control=CacheControlHeader(max_age=STATIC_MAX_AGE, public=True, immutable=True),
-                include_in_schema=False,
-                opt={"public": True, "sessionless": True},
-            ),
+            # From memory, gzipped once, behind content-hash URLs (clinic/web/static.py).
+            static_files_handler(static_assets(STATIC_DIR, watch=not production),
+                                 opt={"public": True, "sessionless": True, "precompressed": True}),
         ],
         state=State({
             "settings": settings,
@@ -237,7 +231,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 )
             ),
         ],
-        compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6,
+                                             exclude_opt_key="precompressed"),
         exception_handlers={
             RedirectRequired: redirect_handler,
             HTTPException: http_exception_handler,

@@ -15,6 +15,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from piccolo.querystring import QueryString
+
 from clinic.audit.tables import AuditChainHead, AuditEvent, AuditEventPatient
 from clinic.core import clock
 from clinic.db.transactions import for_update
@@ -119,11 +121,16 @@ async def record(
         mac = compute_mac(entry, prev_mac)
         inserted = await AuditEvent.insert(AuditEvent(**entry, prev_mac=prev_mac, mac=mac))
         event_id = inserted[0]["id"]
+        # Plain statements for the rest: a list of twenty patients as twenty Table
+        # objects cost more than the database did (every page view writes this).
         if shown:
-            await AuditEventPatient.insert(*[AuditEventPatient(event_id=event_id, patient_id=i) for i in shown])
-        await AuditChainHead.update({AuditChainHead.last_event_id: event_id, AuditChainHead.last_mac: mac}).where(
-            AuditChainHead.id == 1
-        )
+            await engine.run_querystring(QueryString(
+                f'INSERT INTO "{AuditEventPatient._meta.tablename}" ("event_id", "patient_id") VALUES '
+                + ", ".join(["({}, {})"] * len(shown)),
+                *[value for patient in shown for value in (event_id, patient)]))
+        await engine.run_querystring(QueryString(
+            f'UPDATE "{AuditChainHead._meta.tablename}" SET "last_event_id" = {{}}, "last_mac" = {{}} WHERE "id" = 1',
+            event_id, mac))
     return event_id
 
 

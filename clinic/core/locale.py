@@ -26,6 +26,7 @@ import datetime as dt
 import enum
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -286,10 +287,16 @@ def parse_date(value: str, order: str) -> dt.date | None:
     return None
 
 
+DATE_FORMATS = {"MDY": "{0.month:02d}/{0.day:02d}/{0.year:04d}", "DMY": "{0.day:02d}/{0.month:02d}/{0.year:04d}",
+                "YMD": "{0.year:04d}-{0.month:02d}-{0.day:02d}"}
+
+
 def format_date(value: dt.date | None, order: str) -> str:
+    # Only the clinic's format (a list page shows fifty dates); by hand, as strftime's %Y
+    # does not pad years before 1000 on every platform.
     if value is None:
         return ""
-    return {"MDY": f"{value:%m/%d/%Y}", "DMY": f"{value:%d/%m/%Y}", "YMD": value.isoformat()}[order]
+    return DATE_FORMATS[order].format(value)
 
 
 def date_hint(order: str) -> str:
@@ -313,8 +320,13 @@ def parse_phone(value: str, country: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=4096)
 def format_phone(e164: str, country: str) -> str:
-    """National style for the clinic's own country, international for any other."""
+    """National style for the clinic's own country, international for any other.
+
+    Kept for the numbers most recently shown: libphonenumber's parse and format
+    cost about 40 us a number, a page of search results or a list shows twenty,
+    and the same patients come up again and again in a day."""
     if not e164:
         return ""
     try:

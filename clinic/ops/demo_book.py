@@ -21,7 +21,13 @@ from zoneinfo import ZoneInfo
 from clinic.practice import services as practice_services
 from clinic.practice.tables import OpeningHours
 from clinic.scheduling.tables import (
-    Appointment, AppointmentSeries, AppointmentType, AppointmentTypeProvider, Room, WaitlistEntry, WorkingHours,
+    Appointment,
+    AppointmentSeries,
+    AppointmentType,
+    AppointmentTypeProvider,
+    Room,
+    WaitlistEntry,
+    WorkingHours,
 )
 
 HISTORY_DAYS = 21

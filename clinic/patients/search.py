@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from piccolo.querystring import QueryString
+
 from clinic.patients.identifiers import is_valid_mrn
 from clinic.patients.normalise import (
     age_label,
@@ -26,7 +28,7 @@ from clinic.patients.normalise import (
     parse_date,
     prefix_bounds,
 )
-from clinic.patients.queries import next_appointments
+from clinic.patients.queries import as_utc_datetime, next_appointment_column
 from clinic.patients.tables import Patient
 
 RESULT_LIMIT = 20
@@ -139,6 +141,35 @@ def _rank(row: dict, tokens: list[str]) -> tuple:
     return score, last, first, row["id"]
 
 
+def _rank_sql(tokens: list[str]) -> QueryString:
+    """``_rank``'s score in SQL, so the database keeps only the best ``limit`` rows."""
+    if not tokens:
+        return QueryString("3")
+    low, high = prefix_bounds(tokens[0])
+    return QueryString(
+        'CASE WHEN u."last_name_key" = {} THEN 0 WHEN u."last_name_key" >= {} AND u."last_name_key" < {} THEN 1 '
+        'WHEN u."first_name_key" >= {} AND u."first_name_key" < {} THEN 2 ELSE 3 END',
+        " ".join(tokens), low, high, low, high,
+    )
+
+
+def one_query(conditions: list, text: str, *, include_archived: bool, limit: int) -> QueryString:
+    """Every reading of the text in one statement: each condition's candidates
+    (up to CANDIDATES, through its own index), merged, ranked as ``best_first``
+    ranks them, the best ``limit`` kept, with each one's next appointment."""
+    columns = ", ".join(f'"{column._meta.db_column_name}"' for column in COLUMNS)
+    live = ' AND "patient"."merged_into" IS NULL' + ("" if include_archived else ' AND "patient"."archived_at" IS NULL')
+    branch = f'SELECT * FROM (SELECT {columns} FROM "patient" WHERE {{}}{live} LIMIT {CANDIDATES}) AS b'
+    candidates = QueryString(" UNION ".join(f"{branch}{n}" for n in range(len(conditions))),
+                             *[condition.querystring for condition in conditions])
+    tokens = name_key(text.replace(",", " ")).split()
+    return QueryString(
+        f'SELECT c.*, {{}} FROM (SELECT u.*, {{}} AS "score" FROM ({{}}) AS u '
+        f'ORDER BY "score", u."last_name_key", u."first_name_key", u."id" LIMIT {int(limit)}) AS c',
+        next_appointment_column('c."id"'), _rank_sql(tokens), candidates,
+    )
+
+
 def best_first(rows, text: str) -> list[dict]:
     """Rows found for ``text`` in the order the front desk wants them."""
     tokens = name_key(text.replace(",", " ")).split()
@@ -150,26 +181,28 @@ async def search_patients(text: str, *, date_order: str, today: dt.date, country
     conditions = queries_for(text, date_order, country)
     if not conditions:
         return []
-    rows: dict[int, dict] = {}
-    for condition in conditions:
-        where = condition & Patient.merged_into.is_null()
-        if not include_archived:
-            where &= Patient.archived_at.is_null()
-        for row in await Patient.select(*COLUMNS).where(where).limit(CANDIDATES):
-            rows.setdefault(row["id"], row)
-    ordered = best_first(rows.values(), text)[:limit]
-    upcoming = await next_appointments([row["id"] for row in ordered])
+    rows = await Patient.raw(*_template(one_query(conditions, text, include_archived=include_archived, limit=limit)))
+    ordered = best_first(rows, text)
     return [
         SearchHit(
             id=row["id"],
             name=f"{row['last_name']}, {row['first_name']}",
             preferred_name=row["preferred_name"],
             mrn=row["mrn"],
-            date_of_birth=row["date_of_birth"],
-            age=age_label(row["date_of_birth"], today),
+            date_of_birth=as_date(row["date_of_birth"]),
+            age=age_label(as_date(row["date_of_birth"]), today),
             phone=format_phone(row["phone"], country),
             archived=row["archived_at"] is not None,
-            next_appointment=upcoming.get(row["id"]),
+            next_appointment=as_utc_datetime(row["next_at"]),
         )
         for row in ordered
     ]
+
+
+def _template(querystring: QueryString) -> tuple:
+    """``Table.raw`` takes a template and its values; a QueryString is both."""
+    return "{}", querystring
+
+
+def as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)

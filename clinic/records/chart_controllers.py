@@ -102,7 +102,8 @@ class ChartController(Controller):
             context["billing_balance"] = await billing_ledger.balance_of(access.patient_id)
         context.update({
             "events": await timeline(access.patient_id, clinical=access.clinical,
-                                     insurance=user.can("insurance.read")),
+                                     insurance=user.can("insurance.read"), patient=access.patient,
+                                     entries=context.get("entries")),
             "empty_form": Form(), "insurance_form": INSURANCE_FORM, "insurance_values": Form(values={
                 "priority": "primary", "subscriber_relation": "self"}),
             "break_glass_form": BREAK_GLASS_FORM, "may_export": user.can("records.export") and access.clinical,

@@ -29,9 +29,14 @@ class Event:
     detail: str = ""
 
 
-async def timeline(patient_id: int, *, clinical: bool, insurance: bool = False, limit: int = 100) -> list[Event]:
+async def timeline(patient_id: int, *, clinical: bool, insurance: bool = False, limit: int = 100,
+                   patient: dict | None = None, entries: dict[str, list[dict]] | None = None) -> list[Event]:
+    """``patient`` (its row) and ``entries`` (``clinical.chart_entries``) when the caller
+    has read them already, as the chart page has: the timeline is built from them
+    instead of reading them again."""
     events: list[Event] = []
-    patient = await Patient.select(Patient.created_at, Patient.archived_at).where(Patient.id == patient_id).first()
+    if patient is None:
+        patient = await Patient.select(Patient.created_at, Patient.archived_at).where(Patient.id == patient_id).first()
     if patient:
         events.append(Event(patient["created_at"], "registration", "Registered"))
         if patient["archived_at"]:
@@ -48,10 +53,7 @@ async def timeline(patient_id: int, *, clinical: bool, insurance: bool = False, 
             events.append(Event(row["created_at"], "insurance", f"Insurance added: {row['payer_name']}"))
     if clinical:
         for section in SECTIONS.values():
-            table = section.table
-            for row in await table.select(table.recorded_at, table.updated_at, table.status,
-                                          getattr(table, section.headline)).where(
-                    table.patient == patient_id).order_by(table.recorded_at, ascending=False).limit(PER_KIND):
+            for row in await _section_rows(section, patient_id, entries):
                 name = section.describe(row)
                 events.append(Event(row["recorded_at"], section.key, f"{section.singular.capitalize()} recorded", name))
                 if row["status"] != "active" and row["updated_at"] > row["recorded_at"]:
@@ -79,3 +81,15 @@ async def timeline(patient_id: int, *, clinical: bool, insurance: bool = False, 
             events.append(Event(entry["at"], "document", entry["title"], entry["detail"]))
     events.sort(key=lambda event: event.at, reverse=True)
     return events[:limit]
+
+
+async def _section_rows(section, patient_id: int, entries: dict[str, list[dict]] | None) -> list[dict]:
+    """A section's entries, newest recorded first, at most PER_KIND."""
+    if entries is not None and section.key in entries:
+        # As the query below reads them: newest first, the same moment in the order written.
+        by_id = sorted(entries[section.key], key=lambda row: row["id"])
+        return sorted(by_id, key=lambda row: row["recorded_at"], reverse=True)[:PER_KIND]
+    table = section.table
+    return await table.select(table.recorded_at, table.updated_at, table.status,
+                              getattr(table, section.headline)).where(
+        table.patient == patient_id).order_by(table.recorded_at, ascending=False).limit(PER_KIND)

@@ -16,7 +16,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from clinic.core.errors import Invalid
-from clinic.core.forms import Form, FormSpec, Field, parse_integer
+from clinic.core.forms import Field, Form, FormSpec, parse_integer
 from clinic.patients.access import PATIENT_ACCESS, PatientAccess, shown_patients
 from clinic.scheduling import book_forms, book_queries, series, series_forms, setup
 from clinic.scheduling.appointment_controllers import CHANGED, prefilled

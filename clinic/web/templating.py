@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from pathlib import Path
 from typing import Callable
 
 from jinja2 import StrictUndefined
@@ -17,30 +15,9 @@ from clinic.core.locale import Locale
 from clinic.core.money import format_money
 from clinic.paths import STATIC_DIR, TEMPLATES_DIR
 from clinic.settings import Settings
+from clinic.web.static import static_assets
 
 MACRO_MODULES = {"ui": "macros/ui.html", "forms": "macros/forms.html"}
-
-
-class StaticFiles:
-    """Cache-busting URLs: ``/static/app.css?v=<content hash>``.
-
-    Static files are served with a year-long cache lifetime; the hash in the
-    URL changes whenever the file does, so browsers never run stale code.
-    """
-
-    def __init__(self, directory: Path, *, watch: bool):
-        self.directory = directory
-        self.watch = watch
-        self._hashes: dict[str, tuple[float, str]] = {}
-
-    def url(self, name: str) -> str:
-        path = self.directory / name
-        mtime = path.stat().st_mtime if self.watch or name not in self._hashes else self._hashes[name][0]
-        cached = self._hashes.get(name)
-        if cached is None or cached[0] != mtime:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-            cached = self._hashes[name] = (mtime, digest)
-        return f"/static/{name}?v={cached[1]}"
 
 
 def template_config(settings: Settings, clinic_locale: Callable[[], Locale] | None = None,
@@ -49,7 +26,7 @@ def template_config(settings: Settings, clinic_locale: Callable[[], Locale] | No
     practice settings may change it while the app runs); by default the one
     the environment describes. ``filters``: what domains add (the app passes
     the MRN format)."""
-    static = StaticFiles(STATIC_DIR, watch=not settings.is_production)
+    static = static_assets(STATIC_DIR, watch=not settings.is_production)
     if clinic_locale is None:
         fixed = Locale.from_settings(settings)
 
@@ -86,6 +63,9 @@ def template_config(settings: Settings, clinic_locale: Callable[[], Locale] | No
         env.undefined = StrictUndefined
         env.trim_blocks = True
         env.lstrip_blocks = True
+        # In production templates do not change under a running server: no stat of every
+        # template (and each one it extends or includes) on every render.
+        env.auto_reload = not settings.is_production
         env.globals.update(
             static_url=static.url,
             app_version=__version__,

@@ -57,7 +57,7 @@ VALID: dict[str, str | Callable] = {
     "outline": "## Subjective\n? What the patient reports\nNoted by the form walk.",
     # prescriptions (a dose in the usual range, whatever unit the walk picks) and documents
     "drug_name": "Cetirizine", "strength": "10 mg", "form": "tablet", "dose_amount": "1", "duration": "30 days",
-    "quantity": "30 tablets", "stop_reason": "Finished the course.", "title": "Cardiology referral",
+    "stop_reason": "Finished the course.", "title": "Cardiology referral",
     # billing: a fee code the seeded schedule does not have yet, amounts as the clinic types money
     "code": "99215", "price": "125.00", "unit_price": "40.00", "discount": "0", "no_show_fee": "25.00",
     "late_cancel_fee": "15.00", "amount": "10.00", "reference": "Slip 2044", "copay": "25.00",

@@ -9,8 +9,14 @@ import re
 import pytest
 
 from tests.browser.flows import sign_in
-from tests.factories import book_appointment, local_time, make_appointment_type, make_patient, make_staff, \
-    set_working_hours
+from tests.factories import (
+    book_appointment,
+    local_time,
+    make_appointment_type,
+    make_patient,
+    make_staff,
+    set_working_hours,
+)
 
 pytestmark = pytest.mark.browser
 

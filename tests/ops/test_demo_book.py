@@ -11,7 +11,12 @@ import pytest
 from clinic.ops import demo_book
 from clinic.ops.demo import load_demo
 from clinic.scheduling.tables import (
-    Appointment, AppointmentSeries, AppointmentType, Room, WaitlistEntry, WorkingHours,
+    Appointment,
+    AppointmentSeries,
+    AppointmentType,
+    Room,
+    WaitlistEntry,
+    WorkingHours,
 )
 from tests.conftest import harness_for
 

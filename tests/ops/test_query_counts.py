@@ -24,13 +24,20 @@ from clinic.clinical.sections import SECTIONS
 from clinic.clinical.services import add_entry
 from clinic.clinical.tables import VitalSigns
 from clinic.core.clock import now as utcnow
+from clinic.patients.tables import Patient
 from clinic.piccolo_app import bind_tables
 from clinic.practice.services import forget
 from clinic.scheduling.tables import Appointment
 from tests.conftest import Harness, empty_tables, settings_for
-from clinic.patients.tables import Patient
 from tests.factories import (
-    add_policy, locale, make_appointment_type, make_patient, make_room, make_staff, post, set_working_hours,
+    add_policy,
+    locale,
+    make_appointment_type,
+    make_patient,
+    make_room,
+    make_staff,
+    post,
+    set_working_hours,
     sign_in_as,
 )
 
@@ -40,14 +47,14 @@ from tests.factories import (
 EXPECTED = {
     # the database check, pending migrations, the job queue (due, oldest, dead)
     "health": (4, 0),
-    # session; a query per name key (last, first, preferred); next appointments;
+    # session; one query for every reading of the text with each hit's next appointment;
     # the read entry (chain head, entry, patients shown, head update) in one transaction
-    "search": (9, 1),
+    "search": (6, 1),
     # session; patient; read entry (3); allergies and review (2); next and last
     # visit (2); six sections (6) and who recorded their entries (2); insurance;
-    # the timeline reads it all again (9); prescriptions and documents, on their cards and
-    # in the timeline (4)
-    "chart": (31, 1),
+    # the timeline's appointments, insurance history and vital signs (3): it is
+    # built from the patient and the sections already read
+    "chart": (21, 1),
     # session; count; page; clinicians for the filter; read entry (4)
     "patient list": (8, 1),
     # session; the day's visits; read entry (4)

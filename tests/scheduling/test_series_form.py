@@ -10,10 +10,16 @@ import pytest
 import time_machine
 
 from tests.factories import (
-    book_appointment, local_time, make_appointment_type, make_patient, make_staff, post, set_working_hours,
+    book_appointment,
+    local_time,
+    make_appointment_type,
+    make_patient,
+    make_staff,
+    post,
+    set_working_hours,
     sign_in_as,
 )
-from tests.helpers import form_values, html, is_fragment, one, texts
+from tests.helpers import form_values, html, is_fragment, one
 from tests.scheduling.test_day_view import open_the_clinic
 
 MONDAY = dt.date(2027, 3, 1)

@@ -9,7 +9,13 @@ import pytest
 import time_machine
 
 from tests.factories import (
-    book_appointment, local_time, make_appointment_type, make_patient, make_staff, post, set_working_hours,
+    book_appointment,
+    local_time,
+    make_appointment_type,
+    make_patient,
+    make_staff,
+    post,
+    set_working_hours,
     sign_in_as,
 )
 from tests.helpers import form_values, html, is_fragment, one
