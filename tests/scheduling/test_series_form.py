@@ -204,3 +204,11 @@ def test_a_move_onto_a_taken_time_names_the_date_and_moves_nothing(harness, clie
     assert "03/16/2027" in html(response).text()
     assert str(harness.sql(f"SELECT starts_at FROM appointment WHERE id = {rows[0]['id']}")[0]["starts_at"]
                ).startswith("2027-03-01")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_single_appointment_has_no_series_part(harness, client, clinic):
+    single = harness.run(book_appointment, clinic["ann"], clinic["okafor"], local_time(MONDAY, "11:00"), 30)
+    sign_in_as(harness, "receptionist")
+    tree = html(client.get(f"/appointments/{single}"))
+    assert tree.css("section.series-actions") == []
