@@ -63,8 +63,10 @@ class SeriesController(Controller):
 
     @get("/new/patient/{patient_id:int}", name="series:new_for_patient",
          opt={**WRITE, "shows": "series booking form"}, dependencies=PATIENT_ACCESS)
-    async def new_for_patient(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
-        form = await prefilled(request)
+    async def new_for_patient(self, request: Request, access: NamedDependency[PatientAccess],
+                              provider: FromQuery[str] = "", day: FromQuery[str] = "",
+                              time: FromQuery[str] = "") -> Response:
+        form = await prefilled(request, provider, day, time)
         form.values.update(series_forms.repeat_defaults())
         form.values["patient_id"] = str(access.patient_id)
         return render(request, "scheduling/series.html",

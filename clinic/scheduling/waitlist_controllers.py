@@ -53,6 +53,20 @@ def describe(entry: dict, providers: dict[int, str], locale) -> dict:
     return {**entry, "days_text": days, "times_text": times, "providers_text": who}
 
 
+def search_for(entry: dict) -> dict[str, str]:
+    """The next available search an entry asks for (its type, its one provider, morning or afternoon)."""
+    query = {"type": str(entry["type"] or "")}
+    if len(entry["provider_ids"]) == 1:
+        query["provider"] = str(entry["provider_ids"][0])
+    if entry["latest_minutes"] is not None and entry["latest_minutes"] <= 12 * 60:
+        query["part"] = "morning"
+    elif entry["earliest_minutes"] is not None and entry["earliest_minutes"] >= 12 * 60:
+        query["part"] = "afternoon"
+    if entry["from_date"]:
+        query["from"] = entry["from_date"].isoformat()
+    return query
+
+
 async def entry_choices() -> tuple[list[dict], list[dict]]:
     return await book_queries.providers(), await setup.appointment_types(active_only=True)
 
@@ -81,7 +95,9 @@ class WaitlistController(Controller):
         entries = await waitlist.waiting_entries(locale.today())
         number, pages, offset = page_bounds(page_number(page), len(entries), PAGE_SIZE)
         providers = {p["id"]: p["name"] for p in await book_queries.providers(include_inactive=True)}
-        rows = [describe(entry, providers, locale) for entry in entries[offset:offset + PAGE_SIZE]]
+        finder = request.app.route_reverse("find:next")
+        rows = [{**describe(entry, providers, locale), "find_url": finder + "?" + urlencode(search_for(entry))}
+                for entry in entries[offset:offset + PAGE_SIZE]]
         await shown_patients(request, [row["patient"] for row in rows], "waitlist")
         base = request.app.route_reverse("waitlist:list")
         return render(request, "scheduling/waitlist.html",

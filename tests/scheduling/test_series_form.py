@@ -49,8 +49,16 @@ def series_values(client, clinic, **changes) -> dict:
 @time_machine.travel(NOW, tick=False)
 def test_the_booking_form_links_to_the_series_form(harness, client, clinic):
     sign_in_as(harness, "receptionist")
-    page = html(client.get("/appointments/new"))
-    assert "/appointments/series/new" in [a.attributes.get("href") for a in page.css(".page-head a")]
+    page = html(client.get(f"/appointments/new?provider={clinic['okafor']}&day=2027-03-01&time=09:30"))
+    link = next(a.attributes["href"] for a in page.css(".page-head a") if "series" in a.attributes["href"])
+    assert link == f"/appointments/series/new?provider={clinic['okafor']}&day=2027-03-01&time=09%3A30"
+    prefilled = html(client.get(link))
+    assert one(prefilled, "#f-time").attributes["value"] == "09:30"
+    assert one(prefilled, "#f-day").attributes["value"] == "2027-03-01"
+    from_chart = html(client.get(f"/appointments/new/patient/{clinic['ann']}"))
+    link = next(a.attributes["href"] for a in from_chart.css(".page-head a") if "series" in a.attributes["href"])
+    assert link.startswith(f"/appointments/series/new/patient/{clinic['ann']}?")
+    assert "checked" in one(html(client.get(link)), f"#f-patient-{clinic['ann']}").attributes
     series_page = client.get("/appointments/series/new")
     assert series_page.status_code == 200
     tree = html(series_page)
@@ -210,3 +218,11 @@ def test_a_move_onto_a_taken_time_names_the_date_and_moves_nothing(harness, clie
     assert "03/16/2027" in html(response).text()
     assert str(harness.sql(f"SELECT starts_at FROM appointment WHERE id = {rows[0]['id']}")[0]["starts_at"]
                ).startswith("2027-03-01")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_single_appointment_has_no_series_part(harness, client, clinic):
+    single = harness.run(book_appointment, clinic["ann"], clinic["okafor"], local_time(MONDAY, "11:00"), 30)
+    sign_in_as(harness, "receptionist")
+    tree = html(client.get(f"/appointments/{single}"))
+    assert tree.css("section.series-actions") == []

@@ -60,6 +60,8 @@ def test_it_lists_waiting_patients_with_their_constraints_and_audits_the_list(ha
     entry = one(tree, f"li[data-patient-id='{clinic['ann']}']")
     assert "Jones, Ann" in entry.text() and "Lena" in entry.text() and "Mon, Wed" in entry.text()
     assert "9:00 AM–12:00 PM" in entry.text() and "Short notice is fine" in entry.text()
+    find = entry.css_first("a[data-find-time]").attributes["href"]
+    assert find == f"/appointments/next-available?type=&provider={clinic['okafor']}&part=morning"
     audit = harness.sql("SELECT * FROM audit_event WHERE action = 'patient.read' AND detail = 'waitlist'")
     assert len(audit) == 1
 
@@ -141,3 +143,13 @@ def test_a_cancelled_appointment_offers_the_matching_waiting_patients(harness, c
     booked = post(client, "/appointments/slot", values)
     assert booked.status_code == 303
     assert harness.sql("SELECT state FROM waitlist_entry WHERE patient = %d" % clinic["bob"])[0]["state"] == "booked"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_someone_who_may_only_read_the_book_sees_the_list_without_add_or_remove(harness, client, clinic):
+    harness.run(wait, clinic["ann"])
+    sign_in_as(harness, "billing")
+    tree = html(client.get("/waitlist"))
+    assert len(tree.css(".waitlist-entries > li")) == 1
+    assert tree.css("a[href='/waitlist/new']") == [] and tree.css("form[action$='/remove']") == []
+    assert client.get("/waitlist/new").status_code == 403
