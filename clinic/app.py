@@ -44,6 +44,7 @@ from clinic.patients.identifiers import format_mrn
 from clinic.patients.insurance_controllers import InsuranceController
 from clinic.piccolo_app import bind_tables, create_engine
 from clinic.practice import controllers as practice
+from clinic.practice import services as practice_services
 from clinic.practice.controllers import PracticeController
 from clinic.prescriptions.controllers import DrugSearchController, PrescriptionController
 from clinic.records.chart_controllers import ChartController
@@ -143,6 +144,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     production = settings.is_production
 
+    practice_defaults = {"name": settings.clinic_name, "timezone": settings.timezone, "currency": settings.currency}
+    practice_services.use_defaults(practice_defaults)
     app = Litestar(
         route_handlers=[
             DashboardController,
@@ -193,8 +196,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "locale": locale,
             "base_locale": locale,
             "clinic_name": settings.clinic_name,
-            "practice_defaults": {"name": settings.clinic_name, "timezone": settings.timezone,
-                                  "currency": settings.currency},
+            "practice_defaults": practice_defaults,
             "jobs": clinic_jobs(),
             "started": time.monotonic(),
             "session_policy": SessionPolicy(

@@ -65,6 +65,16 @@ class Practice:
 _cache: dict[int, tuple[float, Practice]] = {}
 
 
+# The environment's first-run values, set by create_app: a job or a command
+# that reads the settings before any request must not store UTC and USD.
+_defaults: dict = {}
+
+
+def use_defaults(defaults: dict) -> None:
+    _defaults.clear()
+    _defaults.update(defaults)
+
+
 def forget() -> None:
     _cache.clear()
 
@@ -77,7 +87,7 @@ async def practice(defaults: dict | None = None) -> Practice:
         return cached[1]
     row = await ClinicProfile.select().order_by(ClinicProfile.id).first()
     if row is None:
-        row = await _first_profile(defaults or {})
+        row = await _first_profile(defaults or _defaults)
     hours: dict[int, list[tuple[dt.time, dt.time]]] = {}
     for block in await OpeningHours.select().order_by(OpeningHours.weekday).order_by(OpeningHours.opens):
         hours.setdefault(block["weekday"], []).append((block["opens"], block["closes"]))

@@ -53,8 +53,9 @@ EXPECTED = {
     # session; patient; read entry (3); allergies and review (2); next and last
     # visit (2); six sections (6) and who recorded their entries (2); insurance;
     # the timeline's appointments, insurance history and vital signs (3): it is
-    # built from the patient and the sections already read
-    "chart": (21, 1),
+    # built from the patient and the sections already read; the appointments card,
+    # visits, prescriptions and documents (cards and their timeline entries) (7)
+    "chart": (28, 1),
     # session; count; page; clinicians for the filter; read entry (4)
     "patient list": (8, 1),
     # session; the day's visits; read entry (4)

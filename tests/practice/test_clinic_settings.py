@@ -92,3 +92,12 @@ def test_the_clinic_name_heads_every_page_and_printout(harness, client):
     assert one(chart, ".brand").text() == "Lakeside Health"
     assert "Lakeside Health" in one(chart, ".print-header").text()
 
+
+
+def test_work_done_before_any_request_still_starts_the_clinic_in_the_environments_zone(harness):
+    # A job (reminders, the demo book) may read the settings before anyone opens a page.
+    from clinic.practice import services
+
+    services.forget()
+    current = harness.run(services.practice)
+    assert (current.timezone, current.currency) == ("America/New_York", "USD")
