@@ -16,12 +16,14 @@ from clinic.billing.invoices import (
     _with_amounts,
     create_invoice,
     state_after_payment,
+    void_for_appointment,
 )
 from clinic.billing.numbering import take_number
 from clinic.billing.tables import Invoice, InvoiceLine, Payment, PaymentAllocation
 from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.db.transactions import for_update
+from clinic.scheduling import booking
 
 CREDITABLE_STATES = (*OPEN_STATES, "paid")
 
@@ -179,3 +181,16 @@ async def charge_late_cancellation(appointment_id: int, actor: Actor) -> int | N
     if appointment["starts_at"] - clock.now() >= dt.timedelta(hours=settings["late_cancel_hours"]):
         return None
     return await charge_missed_appointment(appointment_id, "late_cancel", actor)
+
+
+async def _follow_the_book(appointment_id: int, status: str, actor: Actor) -> None:
+    """Inside the book's change: a cancelled appointment's draft charges are voided (then the
+    late-cancellation fee, where the clinic charges one); a no-show gets the no-show fee."""
+    if status == "cancelled":
+        await void_for_appointment(appointment_id, "Appointment cancelled", actor)
+        await charge_late_cancellation(appointment_id, actor)
+    elif status == "no_show":
+        await charge_missed_appointment(appointment_id, "no_show", actor)
+
+
+booking.on_status_changed(_follow_the_book)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from typing import Awaitable, Callable
 
 from clinic.audit.services import Actor, record
 from clinic.core import clock
@@ -412,6 +413,25 @@ async def set_status(appointment_id: int, revision: int, status: str, actor: Act
         await write_change(appointment_id, "status", actor, snapshot(row), snapshot({**row, "status": status}))
         await record("appointment.status", actor, entity_type="appointment", entity_id=appointment_id,
                      patient_id=row["patient"], detail=f"{row['status']}->{status}")
+        await _tell_followers(appointment_id, status, actor)
+
+
+# Domains that follow the book (billing voids a cancelled appointment's draft charges and
+# charges a missed-appointment fee where the clinic does): each is called as
+# hook(appointment_id, new_status, actor) inside the change's transaction, so the book and
+# what follows it never disagree. Registered by those domains; this one knows nothing of them.
+StatusChanged = Callable[[int, str, Actor], Awaitable[None]]
+_status_hooks: list[StatusChanged] = []
+
+
+def on_status_changed(hook: StatusChanged) -> None:
+    if hook not in _status_hooks:
+        _status_hooks.append(hook)
+
+
+async def _tell_followers(appointment_id: int, status: str, actor: Actor) -> None:
+    for hook in _status_hooks:
+        await hook(appointment_id, status, actor)
 
 
 def cancellation_window() -> dt.timedelta:
@@ -447,3 +467,4 @@ async def cancel_locked(row: dict, reason: str, actor: Actor, *, what: str = "ca
                        snapshot({**row, "status": "cancelled", "cancel_reason": reason, "late_cancel": late}))
     await record("appointment.cancel", actor, entity_type="appointment", entity_id=row["id"],
                  patient_id=row["patient"], detail="late" if late else "")
+    await _tell_followers(row["id"], "cancelled", actor)

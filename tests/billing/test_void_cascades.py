@@ -72,3 +72,25 @@ def test_a_late_cancellation_is_charged_only_inside_the_clinics_window(harness):
     charged = harness.run(charge_late_cancellation, soon, BILLER)
     assert harness.run(billing.get_invoice, charged)["total"] == 1500
     assert harness.run(charge_late_cancellation, later, BILLER) is None
+
+
+def test_the_book_itself_voids_a_cancelled_appointments_drafts_and_charges_a_no_show(harness):
+    from clinic.scheduling import services as book
+    from tests.factories import locale
+
+    patient_id = harness.run(make_patient)
+    harness.run(fees_on)
+    visit_id, doctor = harness.run(visit_with_services, patient_id, ("99213", "Office visit", 1))
+    upcoming = harness.run(make_appointment, patient_id, doctor["id"], status="booked")
+    harness.sql("UPDATE visit SET appointment = {} WHERE id = {}", upcoming, visit_id)
+    draft = harness.run(billing.invoice_from_visit, visit_id, BILLER)
+    revision = harness.run(book.get_appointment, upcoming)["revision"]
+    harness.run(book.cancel, upcoming, revision, "Patient called: unwell", BILLER, locale())
+    assert harness.run(billing.get_invoice, draft)["state"] == "void"
+
+    missed = harness.run(make_appointment, patient_id, doctor["id"], status="booked")
+    revision = harness.run(book.get_appointment, missed)["revision"]
+    harness.run(book.set_status, missed, revision, "no_show", BILLER, locale())
+    charged = harness.sql("SELECT total, state FROM invoice WHERE appointment = {}", missed)
+    assert [(row["total"], row["state"]) for row in charged] == [(2500, "draft")]
+    harness.run(assert_ledger_adds_up, patient_id)
