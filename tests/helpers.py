@@ -50,13 +50,18 @@ def form_values(client, url: str, selector: str, **changes: str) -> dict[str, st
     return {**values, **changes}
 
 
+def clinic_environment(harness, **environ: str) -> dict[str, str]:
+    """The environment of a clinic process on the suite's database with its keys."""
+    settings = harness.app.state.settings
+    url = f"sqlite:///{settings.database.path}" if settings.database.is_sqlite else MYSQL_URL
+    return {**os.environ, "DATABASE_URL": url, "CLINIC_SECRET_KEY": TEST_SECRET, "CLINIC_AUDIT_KEY": TEST_AUDIT_KEY,
+            "CLINIC_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS, "CLINIC_INDEX_KEY": TEST_INDEX_KEY,
+            "CLINIC_DATA_DIR": str(settings.data_dir), **environ}
+
+
 def run_clinic(harness, *args: str, **environ: str) -> subprocess.CompletedProcess:
     """The clinic command as a real process, on the suite's database with its keys
     (``environ`` overrides them, e.g. CLINIC_ENCRYPTION_KEYS for a rotation)."""
-    settings = harness.app.state.settings
-    url = f"sqlite:///{settings.database.path}" if settings.database.is_sqlite else MYSQL_URL
-    env = {**os.environ, "DATABASE_URL": url, "CLINIC_SECRET_KEY": TEST_SECRET, "CLINIC_AUDIT_KEY": TEST_AUDIT_KEY,
-           "CLINIC_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS, "CLINIC_INDEX_KEY": TEST_INDEX_KEY,
-           "CLINIC_DATA_DIR": str(settings.data_dir), **environ}
+    env = clinic_environment(harness, **environ)
     return subprocess.run([sys.executable, "-m", "clinic", *args], env=env, capture_output=True, text=True,
                           timeout=120)

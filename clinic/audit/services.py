@@ -1,7 +1,9 @@
 """Recording and verifying the audit trail.
 
 ``record()`` writes inside the caller's transaction, so an entry exists if and
-only if the change it describes was committed. Writers lock the chain head
+only if the change it describes was committed. An entry recorded outside any
+transaction (a read) is committed together with the others waiting at that
+moment (group_commit.py) and ``record()`` returns once it is durable. Writers lock the chain head
 (``SELECT ... FOR UPDATE`` on MySQL; SQLite's write lock), which serialises
 them: every entry's ``prev_mac`` is the MAC of the entry before it, and
 concurrent requests never fork the chain.
@@ -13,13 +15,15 @@ import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Iterable
 
 from piccolo.querystring import QueryString
 
 from clinic.audit.tables import AuditChainHead, AuditEvent, AuditEventPatient
 from clinic.core import clock
-from clinic.db.transactions import for_update
+from clinic.audit.group_commit import AuditWriter, writer_for
+from clinic.db.transactions import for_update, in_transaction
 
 UTC = dt.timezone.utc
 FIELDS = (
@@ -92,7 +96,7 @@ async def record(
     detail: str = "",
     patient_ids: Iterable[int] = (),
 ) -> int:
-    """Append one entry; returns its id. Joins the caller's transaction.
+    """Append one entry; returns its id once durable. Joins the caller's transaction if there is one.
 
     ``patient_ids``: every patient the action showed (a list page, search
     results), indexed so each patient's access report finds the entry.
@@ -113,25 +117,43 @@ async def record(
         "detail": detail[:200],
         "patients": ",".join(str(i) for i in shown),
     }
+    if in_transaction(engine):
+        return (await _append(engine, [(entry, shown)]))[0]
+    # On its own (a read, a refusal, a sign-in): written with whatever else is
+    # waiting, in one commit; this returns once that commit is durable.
+    return await read_writer(engine).append((entry, shown))
+
+
+def read_writer(engine) -> AuditWriter:
+    """The engine's group-commit writer for entries recorded outside a transaction."""
+    return writer_for(engine, partial(_append, engine))
+
+
+async def _append(engine, entries: list[tuple[dict, list[int]]]) -> list[int]:
+    """Chain ``entries`` in order after the head, in one transaction (the caller's, if any)."""
+    event_ids = []
     async with engine.transaction():
         head = await for_update(
             AuditChainHead.select(AuditChainHead.last_mac).where(AuditChainHead.id == 1)
         ).first()
-        prev_mac = head["last_mac"] if head else ""
-        mac = compute_mac(entry, prev_mac)
-        inserted = await AuditEvent.insert(AuditEvent(**entry, prev_mac=prev_mac, mac=mac))
-        event_id = inserted[0]["id"]
-        # Plain statements for the rest: a list of twenty patients as twenty Table
-        # objects cost more than the database did (every page view writes this).
-        if shown:
-            await engine.run_querystring(QueryString(
-                f'INSERT INTO "{AuditEventPatient._meta.tablename}" ("event_id", "patient_id") VALUES '
-                + ", ".join(["({}, {})"] * len(shown)),
-                *[value for patient in shown for value in (event_id, patient)]))
+        mac = head["last_mac"] if head else ""
+        for entry, shown in entries:
+            prev_mac = mac
+            mac = compute_mac(entry, prev_mac)
+            inserted = await AuditEvent.insert(AuditEvent(**entry, prev_mac=prev_mac, mac=mac))
+            event_id = inserted[0]["id"]
+            event_ids.append(event_id)
+            # Plain statements for the rest: a list of twenty patients as twenty Table
+            # objects cost more than the database did (every page view writes this).
+            if shown:
+                await engine.run_querystring(QueryString(
+                    f'INSERT INTO "{AuditEventPatient._meta.tablename}" ("event_id", "patient_id") VALUES '
+                    + ", ".join(["({}, {})"] * len(shown)),
+                    *[value for patient in shown for value in (event_id, patient)]))
         await engine.run_querystring(QueryString(
             f'UPDATE "{AuditChainHead._meta.tablename}" SET "last_event_id" = {{}}, "last_mac" = {{}} WHERE "id" = 1',
-            event_id, mac))
-    return event_id
+            event_ids[-1], mac))
+    return event_ids
 
 
 @dataclass(frozen=True)
