@@ -9,6 +9,7 @@ audit entry, or not at all, and every booking a user was told about is there.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 import urllib.error
@@ -25,7 +26,8 @@ from tests.outages import sqlite_file_missing
 from tests.private_mariadb import PrivateMariaDB, skip_without_mariadbd
 from tests.scheduling.test_booking_race_http import NoRedirect, csrf_for
 
-DAYS = ["2031-03-03", "2031-03-04", "2031-03-05", "2031-03-06", "2031-03-07"]  # Monday to Friday
+# Weekdays from Monday 3 March 2031 on: enough distinct slots for however fast refusals come back.
+DAYS = [(dt.date(2031, 3, 3) + dt.timedelta(days=n)).isoformat() for n in range(7 * 40) if n % 7 < 5]
 SLOTS = [f"{hour:02d}:{minute:02d}" for hour in (9, 10, 11, 13, 14, 15, 16) for minute in range(0, 60, 5)]
 
 
@@ -97,6 +99,7 @@ class Load:
                 "minutes": "5", "token": token})
             self.results.append({"kind": "book", "phase": phase, "status": status, "token": token,
                                  "friendly": "Temporarily unavailable" in body})
+            time.sleep(0.02)
 
     def read(self) -> None:
         session = self.setup["sessions"][-1]
