@@ -33,6 +33,7 @@ from clinic.core.crypto import DecryptionFailed
 from clinic.core.locale import Locale
 from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable
+from clinic.web.degraded import DaySheets
 from clinic.documents.controllers import DocumentController
 from clinic.ops.background import clinic_jobs, start_inline_worker, stop_inline_worker
 from clinic.ops.controllers import HealthController
@@ -198,6 +199,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "clinic_name": settings.clinic_name,
             "practice_defaults": practice_defaults,
             "jobs": clinic_jobs(),
+            # Today's book as each session last saw it, for database outages (memory only).
+            "day_sheets": DaySheets(),
             "started": time.monotonic(),
             "session_policy": SessionPolicy(
                 idle=dt.timedelta(minutes=settings.session_idle_minutes),

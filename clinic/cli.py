@@ -180,6 +180,11 @@ async def require_migrated(engine: Engine) -> None:
         raise Abort(f"the database is missing {len(waiting)} migration(s): run `clinic migrate` first")
 
 
+# Platforms send SIGKILL some seconds after SIGTERM (Railway: the draining time, 0 by default,
+# then about 3 s more); requests get this long, the worker's job in hand SHUTDOWN_GRACE_SECONDS.
+SHUTDOWN_DRAIN_SECONDS = 10
+
+
 def serve_command(settings: Settings, args) -> int:
     import uvicorn
 
@@ -209,6 +214,9 @@ def serve_command(settings: Settings, args) -> int:
         server_header=False,
         access_log=False,  # our own access log has no query strings
         log_level="warning",
+        # SIGTERM (a deploy): stop accepting, let requests in flight finish for up to
+        # this long, then the lifespan shutdown stops the worker between jobs and closes the pool.
+        timeout_graceful_shutdown=SHUTDOWN_DRAIN_SECONDS,
     )
     return EXIT_OK
 

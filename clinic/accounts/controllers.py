@@ -20,6 +20,7 @@ from clinic.security.guards import STEP_PAGES
 from clinic.security.middleware import expired_cookie
 from clinic.security.permissions import SIGNED_IN
 from clinic.web.actors import actor_of
+from clinic.web.degraded import forget_day_sheets
 from clinic.web.forms import read_form, without_secrets
 from clinic.web.pages import render
 
@@ -149,6 +150,7 @@ class SessionController(Controller):
     async def sign_out(self, request: Request) -> Response:
         user = request.scope["user"]
         await sessions.end(user.session_id, "signed out")
+        forget_day_sheets(request)  # a signed-out token opens nothing, not even during an outage
         await record("auth.logout", actor_of(request), entity_type="staff", entity_id=user.id)
         settings = request.app.state.settings
         response = Redirect("/signin?reason=signed_out", status_code=303)

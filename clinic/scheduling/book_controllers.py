@@ -19,11 +19,14 @@ from litestar.response import Redirect
 from clinic.core.locale import Locale
 from clinic.patients.access import shown_patients
 from clinic.scheduling import book_queries, book_views
+from clinic.scheduling.day_sheets import BOOK, remember_book_day
 from clinic.scheduling.services import appointments_between
 from clinic.web.context import locale_of
 from clinic.web.pages import render, wants_fragment
 
 READ = {"permission": "appointments.read"}
+# While the database is down, these answer with the day sheet this session last saw (clinic/web/degraded.py).
+READ_OR_KEPT = {**READ, "day_sheet": BOOK}
 # Far enough for any real booking; beyond it a date in a URL names nothing.
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
@@ -78,10 +81,11 @@ async def book_context_for(request: Request, return_to: str) -> dict:
 class BookController(Controller):
     path = "/book"
 
-    @get(name="book:today", opt=READ)
+    @get(name="book:today", opt=READ_OR_KEPT)
     async def today(self, request: Request) -> Response:
-        return render(request, "scheduling/book.html", await day_context(request, locale_of(request).today()),
-                      block="book")
+        context = await day_context(request, locale_of(request).today())
+        remember_book_day(request, context)
+        return render(request, "scheduling/book.html", context, block="book")
 
     @get("/pick", name="book:pick", opt=READ)
     async def pick(self, request: Request, day: FromQuery[str] = "", provider: FromQuery[str] = "") -> Response:
@@ -97,9 +101,11 @@ class BookController(Controller):
             return render(request, "scheduling/book.html", context, block="book", headers={"HX-Push-Url": location})
         return Redirect(location, status_code=303)
 
-    @get("/{day:str}", name="book:day", opt=READ)
+    @get("/{day:str}", name="book:day", opt=READ_OR_KEPT)
     async def day(self, request: Request, day: FromPath[str]) -> Response:
-        return render(request, "scheduling/book.html", await day_context(request, parse_day(day)), block="book")
+        context = await day_context(request, parse_day(day))
+        remember_book_day(request, context)
+        return render(request, "scheduling/book.html", context, block="book")
 
     @get("/week/{day:str}/provider/{provider_id:int}", name="book:week", opt=READ)
     async def week(self, request: Request, day: FromPath[str], provider_id: FromPath[int]) -> Response:

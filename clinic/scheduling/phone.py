@@ -12,6 +12,7 @@ from clinic.core.errors import Invalid
 from clinic.core.forms import parse_integer
 from clinic.patients.access import shown_patients
 from clinic.scheduling import services
+from clinic.scheduling.day_sheets import MY_DAY, remember_my_day
 from clinic.web.actors import actor_of
 from clinic.web.context import locale_of
 from clinic.web.forms import read_form
@@ -25,9 +26,12 @@ STEP_LABELS = {"arrived": "Arrived", "completed": "Completed"}
 class MyDayController(Controller):
     path = "/my-day"
 
-    @get(name="scheduling:my_day", opt={"permission": "appointments.read"})
+    # While the database is down this answers with the day sheet this session last saw (clinic/web/degraded.py).
+    @get(name="scheduling:my_day", opt={"permission": "appointments.read", "day_sheet": MY_DAY})
     async def show(self, request: Request) -> Response:
-        return render(request, "scheduling/my_day.html", await my_day(request), block="my_day")
+        context = await my_day(request)
+        remember_my_day(request, context)
+        return render(request, "scheduling/my_day.html", context, block="my_day")
 
     @post(name="scheduling:my_day_status", opt={"permission": "appointments.write"}, status_code=200)
     async def step(self, request: Request) -> Response:

@@ -7,6 +7,7 @@ only in development; elsewhere a 500 says what to do, not what broke.
 
 from __future__ import annotations
 
+import datetime as dt
 import traceback
 
 import structlog
@@ -16,6 +17,7 @@ from litestar.response import Redirect
 
 from clinic.core.crypto import DecryptionFailed, KeyNotInRing
 from clinic.db.errors import DatabaseUnavailable
+from clinic.web.degraded import kept_day_sheet
 from clinic.web.pages import Page, wants_fragment
 
 logger = structlog.get_logger("clinic.errors")
@@ -78,7 +80,42 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
 
 def database_unavailable_handler(request: Request, exc: DatabaseUnavailable) -> Response:
     logger.warning("database unavailable", reason=exc.reason, route=request.scope.get("path_template"))
+    sheet = day_sheet_for(request)
+    if sheet is not None:
+        return day_sheet_page(request, sheet)
     return error_page(request, 503)
+
+
+def day_sheet_for(request: Request):
+    """The read-only sheet this session last saw of the day asked for, if the route keeps one."""
+    handler = request.scope.get("route_handler")
+    view = handler.opt.get("day_sheet") if handler is not None else None
+    if not view:
+        return None
+    locale = request.app.state.locale
+    asked = request.scope.get("path_params", {}).get("day")
+    try:
+        day = dt.date.fromisoformat(asked) if isinstance(asked, str) else locale.today()
+    except ValueError:
+        return None
+    if day != locale.today():
+        return None
+    return kept_day_sheet(request, view, day)
+
+
+def day_sheet_page(request: Request, sheet) -> Response:
+    locale = request.app.state.locale
+    headers = {"Vary": "HX-Request", "Retry-After": "5", "Cache-Control": "no-store"}
+    if wants_fragment(request):
+        # htmx wanted a piece of the live book: load the whole read-only page instead.
+        return Response(b"", status_code=503, headers={**headers, "HX-Redirect": request.url.path})
+    return Page(
+        "errors/day_sheet.html",
+        context={"sheet": sheet, "as_of": locale.format_time(sheet.taken_at)},
+        status_code=503,
+        headers=headers,
+        media_type="text/html",
+    )
 
 
 def decryption_failed_handler(request: Request, exc: DecryptionFailed) -> Response:
