@@ -87,7 +87,8 @@ def canonical(value, family: str):
         return int(value)
     if family.startswith("decimal"):
         scale = int(family.split(",")[1].rstrip(")"))
-        return str(Decimal(str(value)).quantize(Decimal(1).scaleb(-scale)))
+        amount = Decimal(str(value)).quantize(Decimal(1).scaleb(-scale))
+        return str(abs(amount) if amount == 0 else amount)  # no "-0.0": MySQL has no negative zero
     if family == "real":
         return float(value)
     if family == "blob":
