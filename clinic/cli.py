@@ -180,6 +180,9 @@ def run_with_database(settings: Settings, work: Callable[[Engine], Awaitable[int
         audit.configure(settings.audit_key)
         checkpoints.configure(settings.audit_checkpoint_url)
         reminders.configure(settings)
+        from clinic.ops.backups import jobs as backup_jobs
+
+        backup_jobs.configure(settings)
         fields.configure(settings.keyring, settings.index_key)
         try:
             await engine.start_connection_pool()

@@ -153,3 +153,12 @@ def prune(settings: Settings, keep: int) -> list[str]:
         _note_path(backup.path).unlink(missing_ok=True)
         removed.append(backup.name)
     return removed
+
+
+def backup_check(settings: Settings) -> dict:
+    """For /health's details: the last good backup's age, and whether it is too old."""
+    last = last_good(settings)
+    if last is None:
+        return {"last_good_age_seconds": None, "stale": True}
+    age = last.age.total_seconds()
+    return {"last_good_age_seconds": round(age), "stale": age > STALE_AFTER.total_seconds()}
