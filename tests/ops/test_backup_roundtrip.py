@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from clinic.db import engine_for
+from clinic.db import AppendOnlyViolation, engine_for
 from clinic.db.migrations import migrate
 from clinic.db.schema import describe, raw
 from clinic.db.urls import parse_database_url
@@ -196,6 +196,8 @@ def test_a_database_with_data_is_refused_unless_forced_and_forcing_backs_it_up_f
             with pytest.raises(BackupRefused, match="not empty"):
                 await restore_backup(engine, path, KEY)
             outcome = await restore_backup(engine, path, KEY, force=True, safety_folder=safety)
+            with pytest.raises(AppendOnlyViolation):  # the triggers lifted for the replacement are back
+                await raw(engine, "DELETE FROM audit_event")
             return outcome, await every_row(engine)
 
     outcome, after = run_async(work)
