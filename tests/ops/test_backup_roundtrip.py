@@ -46,7 +46,13 @@ def database(backend: str, tmp_path: Path, name: str) -> str:
     return side_database_url(backend, tmp_path, f"backup_{name}")
 
 
+_made: dict[str, tuple[Path, dict]] = {}
+
+
 def filled_backup(backend: str, tmp_path: Path, name: str = "source") -> tuple[Path, dict]:
+    """A backup of a database with awkward values in every table (made once per backend per run)."""
+    if backend in _made and _made[backend][0].exists():
+        return _made[backend]
     path = tmp_path / f"{name}.backup"
 
     async def work():
@@ -55,7 +61,8 @@ def filled_backup(backend: str, tmp_path: Path, name: str = "source") -> tuple[P
             await take_backup(engine, path, KEY)
             return await every_row(engine)
 
-    return path, run_async(work)
+    _made[backend] = (path, run_async(work))
+    return _made[backend]
 
 
 def restored(backend: str, tmp_path: Path, name: str, path: Path, *, out: Path | None = None) -> dict:
