@@ -35,8 +35,10 @@ from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable
 from clinic.web.degraded import DaySheets
 from clinic.documents.controllers import DocumentController
+from clinic.ops.backups import jobs as backup_jobs
 from clinic.ops.background import clinic_jobs, start_inline_worker, stop_inline_worker
 from clinic.ops.controllers import HealthController
+from clinic.ops.backups_screen import BackupsController
 from clinic.ops.jobs_screen import JobsController
 from clinic.ops.readiness import Readiness, refuse_until_migrated
 from clinic.paths import STATIC_DIR
@@ -119,6 +121,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     audit.configure(settings.audit_key)
     checkpoints.configure(settings.audit_checkpoint_url)
     reminders.configure(settings)
+    backup_jobs.configure(settings)
     fields.configure(settings.keyring, settings.index_key)
     readiness = Readiness(engine)
     locale = Locale.from_settings(settings)
@@ -164,6 +167,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             SeriesController, OccurrenceController, FindingController, WaitlistController,
             AuditController,
             JobsController,
+            BackupsController,
             PatientsController,
             PatientRecordController,
             InsuranceController,

@@ -56,6 +56,11 @@ class Settings:
     audit_key: str = ""
     # Where signed audit checkpoints are POSTed, besides the log (optional).
     audit_checkpoint_url: str = ""
+    # The key backups are encrypted with (clinic.ops.backups.container.backup_key checks it when a backup runs).
+    backup_key: str = field(default="", repr=False)
+    backup_folder: Path = Path("data/backups")
+    backup_hour: int = 2  # UTC hour the daily backup is taken from (CLINIC_BACKUP_HOUR)
+    backup_keep: int = 14  # good backups kept in the folder (CLINIC_BACKUP_KEEP)
     # Reminders: email through this SMTP server (smtp://, smtp+starttls://, smtps://; ?from=address).
     smtp_url: str = ""
     # Reminders by text message: POSTed as JSON to this SMS gateway address.
@@ -203,6 +208,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         proxy_hops=_integer(env_vars, "CLINIC_PROXY_HOPS", 0, 0, 5),
         audit_key=audit_key,
         audit_checkpoint_url=_webhook_url(env_vars, "CLINIC_AUDIT_CHECKPOINT_URL", env),
+        backup_key=env_vars.get("CLINIC_BACKUP_KEY", ""),
+        backup_folder=Path(env_vars.get("CLINIC_BACKUP_DIR") or (data_dir / "backups")),
+        backup_hour=_integer(env_vars, "CLINIC_BACKUP_HOUR", 2, 0, 23),
+        backup_keep=_integer(env_vars, "CLINIC_BACKUP_KEEP", 14, 1, 3650),
         smtp_url=_smtp_url(env_vars.get("SMTP_URL", "")),
         sms_webhook_url=_webhook_url(env_vars, "CLINIC_SMS_WEBHOOK_URL", env),
         public_url=_public_url(env_vars.get("CLINIC_PUBLIC_URL", ""), env),
@@ -391,3 +400,4 @@ def _timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"CLINIC_TIMEZONE: {name!r} is not a known time zone (e.g. Europe/London)") from None
     return name
+

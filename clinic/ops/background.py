@@ -6,6 +6,7 @@ from __future__ import annotations
 from litestar import Litestar
 
 from clinic.audit import jobs as audit_jobs
+from clinic.ops.backups import jobs as backup_jobs
 from clinic.core import jobs as core_jobs
 from clinic.core.jobs import Registry, Worker
 from clinic.reminders import jobs as reminder_jobs
@@ -22,6 +23,7 @@ def clinic_jobs() -> Registry:
     security_jobs.register_jobs(registry)
     audit_jobs.register_jobs(registry)
     reminder_jobs.register_jobs(registry)
+    backup_jobs.register_jobs(registry)
     return registry
 
 

@@ -16,6 +16,7 @@ from litestar import Controller, Request, Response, get
 
 from clinic import __version__
 from clinic.db.errors import DatabaseUnavailable
+from clinic.ops.backups.service import backup_check
 from clinic.ops.health import database_check, jobs_check, resident_memory_bytes
 from clinic.security import sessions
 from clinic.security.middleware import read_cookie
@@ -48,6 +49,7 @@ class HealthController(Controller):
             body.update({
                 "database": database,
                 "jobs": await jobs_check() if status == "ok" else None,
+                "backup": backup_check(state.settings),
                 "uptime_seconds": round(time.monotonic() - state.started, 1),
                 "memory_rss_bytes": resident_memory_bytes(),
                 "version": __version__,

@@ -30,6 +30,7 @@ ITEMS = [
     ("Note templates", "notes:templates", "notes.templates"),
     ("Audit", "audit:list", "audit.read"),
     ("System", "ops:jobs", "system.manage"),
+    ("Backups", "ops:backups", "system.manage"),
 ]
 
 

@@ -1,0 +1,1 @@
+"""Backups: one encrypted, checksummed file holding every table; restore and verify."""
