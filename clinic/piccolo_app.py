@@ -20,6 +20,7 @@ TABLE_MODULES = [
     "clinic.practice.tables",
     "clinic.visits.tables",
     "clinic.billing.tables",
+    "clinic.claims.tables",
 ]
 
 APP_CONFIG = AppConfig(

@@ -22,7 +22,7 @@ LAYERS: dict[str, int] = {
     "core": 1, "settings": 1,
     "web": 2, "security": 2, "audit": 2,
     "practice": 3, "staff": 3, "accounts": 3, "patients": 3, "scheduling": 3, "clinical": 3, "billing": 3,
-    "visits": 3,
+    "visits": 3, "claims": 3,
     "records": 4, "reports": 4, "admin": 4, "dashboard": 4,
     "ops": 5,
     "app": 6, "cli": 6, "piccolo_app": 6, "__main__": 6, "__init__": 6,
