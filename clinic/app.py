@@ -29,6 +29,7 @@ from clinic.audit import checkpoints
 from clinic.audit import services as audit
 from clinic.billing.controllers import BillingController
 from clinic.billing.patient_controllers import PatientBillingController
+from clinic.claims.controllers import ClaimsController
 from clinic.clinical.controllers import ClinicalController
 from clinic.core.crypto import DecryptionFailed
 from clinic.core.locale import Locale
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             NoteTemplatesController,
             BillingController,
             PatientBillingController,
+            ClaimsController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

@@ -190,3 +190,32 @@ async def get_claim(claim_id: int) -> dict:
     row["events"] = await ClaimEvent.select().where(ClaimEvent.claim == claim_id).order_by(ClaimEvent.id)
     row["next_states"] = [(state, STATES[state]) for state in ALLOWED.get(row["state"], ())]
     return row
+
+
+async def work_queue(waiting_days: int, now) -> dict[str, list[dict]]:
+    """What needs the biller: claims to finish or submit, submitted ones waiting too long, denials."""
+    import datetime as dt
+
+    rows = await Claim.select().where(Claim.state.is_in(["draft", "ready", "submitted", "accepted", "denied",
+                                                         "partially_paid"])).order_by(Claim.number).limit(500)
+    names = await queries.patient_names({row["patient"] for row in rows})
+    cutoff = now - dt.timedelta(days=waiting_days)
+    queue: dict[str, list[dict]] = {"draft": [], "ready": [], "waiting": [], "denied": [], "partially_paid": []}
+    for row in rows:
+        row["patient_name"] = names.get(row["patient"], "")
+        row["state_label"] = STATES[row["state"]]
+        if row["state"] in ("draft", "ready", "denied", "partially_paid"):
+            queue[row["state"]].append(row)
+        elif row["submitted_at"] and row["submitted_at"] < cutoff:
+            queue["waiting"].append(row)
+    return queue
+
+
+async def claimable_invoices() -> list[dict]:
+    """Invoices with a payer share and no claim in progress."""
+    live = {row["invoice"] for row in await Claim.select(Claim.invoice).where(Claim.state.is_in(list(LIVE_STATES)))}
+    rows = [row for row in await queries.invoices_with_payer_share() if row["id"] not in live]
+    names = await queries.patient_names({row["patient"] for row in rows})
+    for row in rows:
+        row["patient_name"] = names.get(row["patient"], "")
+    return rows
