@@ -106,7 +106,7 @@ class ClaimsController(Controller):
             return render(request, "claims/queue.html", await queue_context(request, remit_form=form),
                           block="remittance_import", status_code=422)
         return render(request, "claims/queue.html", await queue_context(request, result=result),
-                      notice=f"Remittance imported: {result['posted']} lines posted, {result['exceptions']} "
+                      block="remittance_import", notice=f"Remittance imported: {result['posted']} lines posted, {result['exceptions']} "
                              f"exceptions, {len(result['warnings'])} warnings.")
 
     @post("/exceptions/{exception_id:int}", name="claims:exception_resolve", opt=WRITE, status_code=200)

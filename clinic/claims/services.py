@@ -32,8 +32,8 @@ ALLOWED = {
     "corrected": (),
     "written_off": (),
 }
-# Claims still alive for their invoice: another one is not made while one of these exists.
-LIVE_STATES = ("draft", "ready", "submitted", "accepted", "partially_paid", "denied")
+# An invoice has one claim: another is made only to replace a corrected one.
+LIVE_STATES = ("draft", "ready", "submitted", "accepted", "partially_paid", "denied", "paid", "written_off")
 REASON_CODE = re.compile(r"^(CO|PR|OA|PI|CR)?-?[A-Z0-9]{1,5}$")
 
 

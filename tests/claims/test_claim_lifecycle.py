@@ -47,9 +47,11 @@ def test_twenty_claims_made_at_once_get_twenty_consecutive_numbers(harness):
     invoices = [harness.run(insured_invoice, 10000) for _ in range(20)]
 
     async def twenty_at_once():
-        return await asyncio.gather(*(services.create_claim(invoice_id, BILLER) for invoice_id in invoices))
+        return await asyncio.gather(*(services.create_claim(invoice_id, BILLER) for invoice_id in invoices),
+                                    return_exceptions=True)
 
-    harness.run(twenty_at_once)
+    results = harness.run(twenty_at_once)
+    assert not [result for result in results if isinstance(result, BaseException)]
     numbers = sorted(row["number"] for row in harness.sql("SELECT number FROM claim"))
     assert numbers == list(range(numbers[0], numbers[0] + 20))
 
