@@ -175,12 +175,16 @@ async def seed_claims(walkers: dict) -> None:
     await services.change_state(claim_id, "ready", biller)
     await export.export_batch(biller)
     claim = await services.get_claim(claim_id)
-    # A second insured invoice with no claim yet: the queue's "New claim" has one to offer.
     policy = await Invoice.select(Invoice.policy, Invoice.patient).where(Invoice.id == invoice["id"]).first()
-    second = await invoices.create_invoice(policy["patient"], biller, policy_id=policy["policy"], lines=[
-        invoices.LineInput(code="36415", description="Venipuncture", unit_price=4000)],
-        diagnoses=[{"code": "I10", "description": "Essential hypertension"}])
-    await invoices.issue_invoice(second, biller)
+    # Two more insured invoices: one with a draft claim (the claim page and its state form), one with
+    # no claim yet (the queue's "New claim" has one to offer).
+    for price, with_claim in ((4000, True), (3000, False)):
+        more = await invoices.create_invoice(policy["patient"], biller, policy_id=policy["policy"], lines=[
+            invoices.LineInput(code="36415", description="Venipuncture", unit_price=price)],
+            diagnoses=[{"code": "I10", "description": "Essential hypertension"}])
+        await invoices.issue_invoice(more, biller)
+        if with_claim:
+            await services.create_claim(more, biller)
     await remittance.import_835(an_835("SEED1", clp(claim["number"], "1", "125", "60", "45",
                                                     "SVC*HC:99213*125*60**1~", "CAS*PR*3*25*1*2*20~",
                                                     "CAS*CO*45*20~"),
