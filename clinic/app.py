@@ -56,7 +56,7 @@ from clinic.security.store import DatabaseStore
 from clinic.settings import Settings, load_settings
 from clinic.staff.controllers import StaffController, StaffRedirects
 from clinic.visits.controllers import VisitController
-from clinic.visits.notes_controllers import CodesController, NoteTemplatesController
+from clinic.visits.notes_controllers import CodesController, NoteTemplatesController, UnsignedNotesController
 from clinic.web.access_log import with_access_log
 from clinic.web.actors import client_address
 from clinic.web.errors import (
@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             VisitController,
             CodesController,
             NoteTemplatesController,
+            UnsignedNotesController,
             BillingController,
             PatientBillingController,
             ClaimsController,

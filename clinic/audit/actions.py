@@ -97,7 +97,7 @@ SHOWN = {
     "vitals": "the vital signs", "today": "the day's appointments", "patient list": "the patient list",
     "search results": "search results", "possible duplicates": "possible duplicates at registration",
     "merge preview": "a record to merge into", "edit conflict": "a colleague's changes to the details",
-    "new visit form": "the form that opens a visit",
+    "new visit form": "the form that opens a visit", "unsigned notes": "the list of notes still to sign",
 }
 
 

@@ -3,6 +3,8 @@ will not pay (moved to the patient, or written off). Also the fee for a missed a
 
 from __future__ import annotations
 
+import datetime as dt
+
 from clinic.audit.services import Actor, record
 from clinic.billing import ledger, queries
 from clinic.billing.fees import billing_settings
@@ -165,3 +167,15 @@ async def charge_missed_appointment(appointment_id: int, kind: str, actor: Actor
     return await create_invoice(appointment["patient"], actor, appointment_id=appointment_id,
                                 provider_id=appointment["provider"],
                                 lines=[LineInput(description=MISSED[kind], unit_price=settings[f"{kind}_fee"])])
+
+
+async def charge_late_cancellation(appointment_id: int, actor: Actor) -> int | None:
+    """The late-cancellation fee, if the clinic charges one and the appointment was cancelled less
+    than its set number of hours before it began (now, by the clock); None otherwise."""
+    settings = await billing_settings()
+    appointment = await queries.appointment_for_billing(appointment_id)
+    if appointment is None:
+        raise InvoiceNotFound(appointment_id)
+    if appointment["starts_at"] - clock.now() >= dt.timedelta(hours=settings["late_cancel_hours"]):
+        return None
+    return await charge_missed_appointment(appointment_id, "late_cancel", actor)

@@ -379,3 +379,14 @@ def state_after_payment(invoice: dict) -> str:
     if invoice["patient_open"] + invoice["insurance_open"] <= 0:
         return "paid"
     return "partially_paid" if invoice["paid"] else "issued"
+
+
+async def open_totals() -> dict:
+    """How many invoices are open and what is still owed on them, split (the billing user's day starts here)."""
+    rows = await Invoice.select(Invoice.patient_share, Invoice.patient_paid, Invoice.patient_credited,
+                                Invoice.insurance_share, Invoice.insurance_paid, Invoice.insurance_credited).where(
+        (Invoice.kind == "invoice") & Invoice.state.is_in(list(OPEN_STATES)))
+    drafts = await Invoice.count().where((Invoice.kind == "invoice") & (Invoice.state == "draft"))
+    patient = sum(row["patient_share"] - row["patient_paid"] - row["patient_credited"] for row in rows)
+    insurance = sum(row["insurance_share"] - row["insurance_paid"] - row["insurance_credited"] for row in rows)
+    return {"open": len(rows), "drafts": drafts, "patient_due": patient, "insurance_pending": insurance}

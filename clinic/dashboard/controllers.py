@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Request, Response, get
 
+from clinic.billing.invoices import open_totals
 from clinic.patients.access import shown_patients
 from clinic.scheduling.services import appointments_on
 from clinic.web.context import locale_of
@@ -19,4 +20,6 @@ class DashboardController(Controller):
         today = locale.today()
         visits = await appointments_on(today, locale)
         await shown_patients(request, [visit.patient_id for visit in visits], "today")
-        return render(request, "dashboard/today.html", {"today": today, "visits": visits}, block="visits")
+        billing = await open_totals() if request.scope["user"].can("billing.write") else None
+        return render(request, "dashboard/today.html", {"today": today, "visits": visits, "billing": billing},
+                      block="visits")

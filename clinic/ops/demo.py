@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from clinic.core import clock
+from clinic.ops.demo_billing import add_demo_billing
 from clinic.ops.demo_history import add_histories
 from clinic.ops.demo_people import DemoPatient, add_identifiers_and_insurance, demo_patients
 from clinic.ops.demo_rules import VISIT_REASONS, age_in_years, visit_reasons_for
-from clinic.ops.demo_billing import add_demo_billing
 from clinic.ops.demo_visits import add_demo_visits
 from clinic.patients.tables import Patient
+from clinic.practice import services as practice_services
+from clinic.practice.tables import ClinicProfile
 from clinic.scheduling.tables import Appointment
 from clinic.security.passwords import demo_password as role_demo_password
 from clinic.security.passwords import hash_password
@@ -103,8 +105,21 @@ async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_c
         await _note_last_visits(appointments)
         visits = await add_demo_visits(now.astimezone(dt.timezone.utc))
         invoices = await add_demo_billing()
+    await _give_the_clinic_an_address(zone)
     return {"staff": len(staff_rows), "patients": len(people), "appointments": len(appointments),
             "chart_entries": chart_entries, "visits": visits, "invoices": invoices}
+
+
+DEMO_ADDRESS = {"address_line1": "120 Harbour Street", "address_line2": "Suite 4", "city": "Springfield",
+                "region": "OR", "postal_code": "97477", "phone": "+1 541-555-0142", "email": "desk@demo.clinic.test"}
+
+
+async def _give_the_clinic_an_address(zone: ZoneInfo) -> None:
+    """Printouts and the header show the clinic's contact details: the demo
+    fills them in once, never over an address someone has typed."""
+    await practice_services.practice({"timezone": zone.key})
+    await ClinicProfile.update(DEMO_ADDRESS).where(ClinicProfile.address_line1 == "")
+    practice_services.forget()
 
 
 async def _note_last_visits(appointments: list[Appointment]) -> None:

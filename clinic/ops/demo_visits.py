@@ -11,7 +11,15 @@ from clinic.scheduling.tables import Appointment
 from clinic.security import fields
 from clinic.security.tables import Staff
 from clinic.visits.notes import SOAP, parse_outline, sections_to_json
-from clinic.visits.tables import FavouriteCode, NoteTemplate, Visit, VisitDiagnosis, VisitNoteSection, VisitService
+from clinic.visits.tables import (
+    Addendum,
+    FavouriteCode,
+    NoteTemplate,
+    Visit,
+    VisitDiagnosis,
+    VisitNoteSection,
+    VisitService,
+)
 
 SEED = 20261130
 MAX_SIGNED = 60
@@ -53,12 +61,24 @@ async def add_demo_visits(now: dt.datetime) -> int:
     count = 0
     for appointment in [*done, *here]:
         signed = appointment["status"] == "completed"
-        await _visit(appointment, roles, signed=signed, rng=rng)
+        visit_id = await _visit(appointment, roles, signed=signed, rng=rng)
+        if count == 0 and signed:  # the latest signed note was corrected afterwards
+            await _addendum(visit_id, appointment)
         count += 1
     return count
 
 
-async def _visit(appointment: dict, roles: dict[int, str], *, signed: bool, rng: random.Random) -> None:
+async def _addendum(visit_id: int, appointment: dict) -> None:
+    rows = await Addendum.insert(Addendum(visit=visit_id, author=appointment["provider"],
+                                          written_at=appointment["ends_at"] + dt.timedelta(hours=2)))
+    addendum_id = rows[0]["id"]
+    await Addendum.update({Addendum.text: fields.cipher().seal(
+        Addendum, "text", addendum_id, "Laboratory results received: within normal limits.")}).where(
+        Addendum.id == addendum_id)
+    await Visit.update({Visit.state: "amended"}).where(Visit.id == visit_id)
+
+
+async def _visit(appointment: dict, roles: dict[int, str], *, signed: bool, rng: random.Random) -> int:
     code, description, subjective, assessment, plan = NOTES.get(appointment["reason"], GENERIC)
     provider = appointment["provider"]
     opened = appointment["starts_at"] + dt.timedelta(minutes=2)
@@ -70,6 +90,10 @@ async def _visit(appointment: dict, roles: dict[int, str], *, signed: bool, rng:
         updated_at=ended if signed else opened, updated_by=provider,
         requires_cosign=False))
     visit_id = rows[0]["id"]
+    if signed:
+        follow_up = rng.choice(["Return if not better in a week.", "Review in 3 months.", "No follow-up needed."])
+        await Visit.update({Visit.follow_up: fields.cipher().seal(Visit, "follow_up", visit_id, follow_up)}).where(
+            Visit.id == visit_id)
     objective = rng.choice(["Afebrile, looks well.", "Chest clear, heart sounds normal.", "No distress."])
     texts = {"subjective": subjective, "objective": objective, "assessment": assessment if signed else "",
              "plan": plan if signed else ""}
@@ -84,6 +108,7 @@ async def _visit(appointment: dict, roles: dict[int, str], *, signed: bool, rng:
         await VisitDiagnosis.insert(VisitDiagnosis(visit=visit_id, code=code, description=description, position=0))
         await VisitService.insert(VisitService(visit=visit_id, code="99213",
                                                description="Office visit, established patient", quantity=1))
+    return visit_id
 
 
 

@@ -22,6 +22,7 @@ from clinic.patients.normalise import mask_identifier
 from clinic.patients.tables import Patient, PatientInsurance
 from clinic.scheduling.tables import Appointment
 from clinic.security import fields
+from clinic.visits import services as visits
 
 SECTION_KEYS = ("allergies", "medications", "problems", "history", "immunizations")
 
@@ -64,8 +65,19 @@ async def complete_record(patient_id: int, *, identifiers: bool = True, insuranc
         Appointment.provider.full_name.as_alias("provider"),
     ).where(Appointment.patient == patient_id).order_by(Appointment.starts_at)
     record["appointments"] = [{k: _plain(v) for k, v in row.items()} for row in appointments]
+    record["visits"] = [_plain_tree(await visits.get_visit(patient_id, row["id"]))
+                        for row in reversed(await visits.patient_visits(patient_id))]
     record["exported_at"] = clock.now().isoformat()
     return record
+
+
+def _plain_tree(value):
+    """A visit with its sections, diagnoses, services and addenda, as plain data."""
+    if isinstance(value, dict):
+        return {key: _plain_tree(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain_tree(item) for item in value]
+    return _plain(value)
 
 
 def _coding(system: str, code: str, display: str) -> dict:

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
+from clinic.clinical.services import active_allergies, allergy_review
 from clinic.clinical.vitals import unit_labels, vitals_form
 from clinic.core.errors import Invalid
 from clinic.core.forms import Form, parse_integer
@@ -243,4 +244,7 @@ async def visit_page(request: Request, access: PatientAccess, visit_id: int, *, 
         "addendum_form": addendum_form or Form(), "addendum_spec": ADDENDUM_FORM,
         "vitals_values": vitals_values or Form(), "vitals_form": vitals_form(units), "units": unit_labels(units),
         "favourites": await icd10.favourites() if editable else [],
+        # Whoever writes or reads the note sees what the patient must not be given.
+        "allergies": await active_allergies(access.patient_id),
+        "no_known_allergies": await allergy_review(access.patient_id),
     }, block=block, notice=notice, error=error, status_code=status_code, headers=headers)

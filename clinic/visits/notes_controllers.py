@@ -1,4 +1,4 @@
-"""Screens outside one patient's chart: ICD-10-CM search (as you type, from the visit screen),
+"""Screens outside one patient's chart: ICD-10-CM search (as you type, from the visit screen), the notes still to sign,
 note templates and the clinic's favourite codes (administrators and doctors)."""
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from litestar.params import FromPath
 
 from clinic.core.errors import Invalid
 from clinic.core.forms import Form, parse_integer
+from clinic.patients.access import shown_patients
 from clinic.visits import icd10, note_templates
 from clinic.visits.forms import TEMPLATE_FORM
+from clinic.visits.queries import unsigned_notes
 from clinic.web.actors import actor_of
 from clinic.web.forms import read_form
 from clinic.web.pages import navigate, render
@@ -30,6 +32,18 @@ class CodesController(Controller):
         heading = "Matching codes" if query.strip() else "Clinic favourites"
         return render(request, "visits/codes.html", {"results": results, "query": query, "heading": heading},
                       block="code_results")
+
+
+class UnsignedNotesController(Controller):
+    path = "/visits/unsigned"
+
+    @get(name="visits:unsigned", opt={"permission": "clinical.write"})
+    async def unsigned(self, request: Request) -> Response:
+        """Notes still to sign: one's own drafts; for a doctor, nurses' notes awaiting co-signature."""
+        user = request.scope["user"]
+        rows = await unsigned_notes(user.id, user.role)
+        await shown_patients(request, [row["patient_id"] for row in rows], "unsigned notes")
+        return render(request, "visits/unsigned.html", {"rows": rows})
 
 
 class NoteTemplatesController(Controller):

@@ -26,3 +26,15 @@ async def arrived_appointments(patient_id: int, locale: Locale) -> list[dict]:
     opened = {row["appointment"] for row in await Visit.select(Visit.appointment).where(
         Visit.appointment.is_in([row["id"] for row in rows]))} if rows else set()
     return [row for row in rows if row["id"] not in opened]
+
+
+async def unsigned_notes(staff_id: int, role: str) -> list[dict]:
+    """Draft notes waiting for this person: their own drafts, and for a doctor every nurse's note that
+    needs a co-signature; oldest first, with the patient's name."""
+    mine = (Visit.created_by == staff_id) | (Visit.provider == staff_id)
+    condition = (mine | (Visit.requires_cosign == True)) if role == "doctor" else mine  # noqa: E712
+    return await Visit.select(
+        Visit.id, Visit.created_at, Visit.reason, Visit.requires_cosign,
+        Visit.patient.id.as_alias("patient_id"), Visit.patient.first_name.as_alias("first_name"),
+        Visit.patient.last_name.as_alias("last_name"), Visit.created_by.display_name.as_alias("author"),
+    ).where((Visit.state == "draft") & condition).order_by(Visit.created_at).limit(200)

@@ -18,6 +18,7 @@ class NavItem:
 ITEMS = [
     ("Today", "dashboard:today", "appointments.read"),
     ("Patients", "patients:list", "patients.read"),
+    ("Unsigned notes", "visits:unsigned", "clinical.write"),
     ("Billing", "billing:invoices", "billing.write"),
     ("Fees", "billing:fees", "billing.write"),
     ("Claims", "claims:queue", "billing.write"),

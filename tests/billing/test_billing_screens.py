@@ -146,3 +146,15 @@ def test_roles_without_billing_are_refused_the_ledger(harness):
         sign_in_as(harness, role)
         assert harness.client.get(f"/patients/{patient_id}/billing").status_code == 403, role
         assert harness.client.get("/billing").status_code == 403, role
+
+
+def test_the_billing_users_day_starts_with_what_is_open(harness):
+    sign_in_as(harness, "billing")
+    patient_id = harness.run(make_patient)
+    harness.run(issued_invoice, patient_id, 1000)
+    harness.run(billing.create_invoice, patient_id, BILLER)
+    tree = html(harness.client.get("/"))
+    assert one(tree, '[data-billing="open"]').text() == "1"
+    assert one(tree, '[data-billing="drafts"]').text() == "1"
+    sign_in_as(harness, "receptionist")
+    assert html(harness.client.get("/")).css_first("#billing-today") is None

@@ -52,3 +52,23 @@ def test_no_fee_is_charged_while_the_clinic_has_it_switched_off(harness):
     appointment_id = harness.run(make_appointment, patient_id, doctor["id"], status="no_show")
     assert harness.run(charge_missed_appointment, appointment_id, "no_show", BILLER) is None
     assert harness.sql("SELECT COUNT(*) AS n FROM invoice")[0]["n"] == 0
+
+
+def test_a_late_cancellation_is_charged_only_inside_the_clinics_window(harness):
+    import datetime as dt
+
+    from clinic.billing.corrections import charge_late_cancellation
+    from tests.factories import make_staff
+
+    harness.run(save_billing_settings, {"no_show_fee_enabled": False, "no_show_fee": 0, "late_cancel_fee_enabled": True,
+                                        "late_cancel_fee": 1500, "late_cancel_hours": 24}, 0, BILLER)
+    patient_id = harness.run(make_patient)
+    doctor = harness.run(make_staff, "doctor")
+    soon = harness.run(make_appointment, patient_id, doctor["id"], status="cancelled")
+    later = harness.run(make_appointment, patient_id, doctor["id"], status="cancelled")
+    harness.sql("UPDATE appointment SET starts_at = {} WHERE id = {}",
+                harness.sql("SELECT starts_at FROM appointment WHERE id = {}", later)[0]["starts_at"]
+                + dt.timedelta(days=3), later)
+    charged = harness.run(charge_late_cancellation, soon, BILLER)
+    assert harness.run(billing.get_invoice, charged)["total"] == 1500
+    assert harness.run(charge_late_cancellation, later, BILLER) is None

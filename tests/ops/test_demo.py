@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from clinic.ops.demo import DEMO_STAFF, load_demo
+from clinic.ops.demo import DEMO_STAFF, _give_the_clinic_an_address, load_demo
 from clinic.patients.identifiers import is_valid_mrn
 from clinic.patients.tables import Patient
 from clinic.scheduling.tables import Appointment
@@ -91,3 +91,19 @@ def test_the_demo_sign_ins_in_the_readme_work(harness):
         harness.client.cookies.clear()
         response = post(harness.client, "/signin", {"email": email, "password": password, "next": "/"})
         assert response.status_code == 303, email
+
+
+def test_the_demo_clinic_has_an_address_and_phone_for_printouts_but_keeps_a_typed_one(harness):
+    from clinic.practice import services as practice_services
+    from clinic.practice.tables import ClinicProfile
+
+    harness.run(load_demo, ZONE, now=NOW)
+    profile = harness.run(practice_services.practice)
+    assert profile.address_line1 and profile.city and profile.phone
+
+    async def retype_and_fill_again():
+        await ClinicProfile.update({ClinicProfile.address_line1: "1 Typed Road"}, force=True)
+        await _give_the_clinic_an_address(ZONE)
+        return (await practice_services.practice()).address_line1
+
+    assert harness.run(retype_and_fill_again) == "1 Typed Road"

@@ -16,7 +16,7 @@ def test_a_doctor_sees_every_section_on_one_page_and_the_view_is_audited_once(ha
     chart = html(client.get(f"/patients/{patient_id}"))
     assert "Penicillin (severe)" in one(chart, "[data-testid=allergy-banner]").text()
     shown = {node.attributes["id"] for node in chart.css("section.chart-section")}
-    assert {f"section-{key}" for key in SECTIONS} | {"section-vitals", "timeline", "insurance"} == shown
+    assert {f"section-{key}" for key in SECTIONS} | {"section-vitals", "section-visits", "timeline", "insurance"} == shown
     assert chart.css("[hx-trigger=load]") == []  # nothing left to fetch: one request, one audit entry
     reads = harness.audit("action = 'patient.read' AND staff_id = {} AND patient_id = {}", doctor["id"], patient_id,
                           columns="detail")

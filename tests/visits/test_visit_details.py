@@ -54,3 +54,31 @@ def test_a_service_needs_a_description_and_a_sane_quantity(harness, client):
     service_id = harness.sql("SELECT id FROM visit_service")[0]["id"]
     removed = post(client, f"{url}/{service_id}/remove", htmx=True)
     assert not html(removed).css("[data-service-id]")
+
+
+def test_a_merged_duplicates_visits_move_to_the_surviving_record(harness):
+    from clinic.audit.services import Actor
+    from clinic.patients.merge import merge
+    from tests.factories import make_staff
+
+    doctor = harness.run(make_staff, "doctor")
+    survivor = harness.run(make_patient)
+    duplicate = harness.run(make_patient, first_name="Mary")
+    visit_id = harness.run(make_visit, duplicate, doctor)
+    moved = harness.run(merge, duplicate, survivor, Actor(staff_id=doctor["id"], role="doctor"))
+    assert moved["visits"] == 1
+    assert harness.sql("SELECT patient FROM visit WHERE id = {}", visit_id) == [{"patient": survivor}]
+
+
+def test_the_complete_record_export_carries_the_visits_with_their_notes(harness, client):
+    import json
+
+    doctor = sign_in_as(harness, "doctor")
+    patient_id = harness.run(make_patient)
+    visit_id = harness.run(make_visit, patient_id, doctor, reason="Cough")
+    post(client, f"/patients/{patient_id}/visits/{visit_id}/sections/plan",
+         {"text_plan": "Steam inhalation.", "version": "1"}, htmx=True)
+    exported = json.loads(client.get(f"/patients/{patient_id}/export.json").text)
+    [visit] = exported["visits"]
+    assert visit["reason"] == "Cough" and visit["state"] == "draft"
+    assert {s["key"]: s["text"] for s in visit["sections"]}["plan"] == "Steam inhalation."

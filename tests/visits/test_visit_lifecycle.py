@@ -193,3 +193,14 @@ def test_a_clinician_opens_the_visit_from_todays_list_once_the_patient_has_arriv
     assert opened.status_code == 303
     page = html(client.get(opened.headers["location"]))
     assert one(page, "#f-reason").attributes["value"] == "Cough"
+
+
+def test_the_visit_shows_the_patients_allergies(harness, client):
+    from tests.factories import add_chart_entry
+
+    doctor = sign_in_as(harness, "doctor")
+    patient_id = harness.run(make_patient)
+    harness.run(add_chart_entry, "allergies", patient_id, substance="Penicillin", severity="severe")
+    visit_id = harness.run(make_visit, patient_id, doctor)
+    page = html(client.get(f"/patients/{patient_id}/visits/{visit_id}"))
+    assert "Penicillin (severe)" in one(page, "[data-testid=allergy-banner]").text()

@@ -7,7 +7,7 @@ import pytest
 
 from clinic.audit.services import Actor
 from clinic.practice.services import forget, practice
-from tests.factories import make_patient, make_staff, post, sign_in_as
+from tests.factories import make_patient, make_staff, open_session, post, sign_in_as
 from tests.helpers import html, one
 from tests.visits.visit_factories import make_visit
 
@@ -97,3 +97,31 @@ def test_a_nurse_opening_a_visit_as_a_service_call_needs_cosignature_only_when_s
     second = harness.run(open_visit, patient_id, Actor(staff_id=nurse["id"], role="nurse"))
     rows = {row["id"]: bool(row["requires_cosign"]) for row in harness.sql("SELECT id, requires_cosign FROM visit")}
     assert rows == {first: False, second: True}
+
+
+def test_unsigned_notes_lists_ones_own_drafts_and_for_doctors_the_notes_to_cosign(harness, client):
+    require_cosignature(harness)
+    nurse = harness.run(make_staff, "nurse")
+    doctor = harness.run(make_staff, "doctor")
+    other_doctor = harness.run(make_staff, "doctor")
+    patient_id = harness.run(make_patient)
+    nurse_note = harness.run(make_visit, patient_id, nurse)
+    own = harness.run(make_visit, patient_id, doctor)
+    harness.run(make_visit, patient_id, other_doctor)  # another doctor's own draft: not this one's business
+    token = harness.run(open_session, doctor["id"], harness.app.state.session_policy)
+    client.cookies.set("clinic_session", token, domain="testserver.local")
+    page = html(client.get("/visits/unsigned"))
+    assert sorted(int(row.attributes["data-visit-id"]) for row in page.css("tr[data-visit-id]")) == sorted(
+        [nurse_note, own])
+    assert harness.audit("action = 'patient.read' AND detail = 'unsigned notes'", columns="patient_id") == [
+        {"patient_id": patient_id}]
+    token = harness.run(open_session, nurse["id"], harness.app.state.session_policy)
+    client.cookies.set("clinic_session", token, domain="testserver.local")
+    page = html(client.get("/visits/unsigned"))
+    assert [int(row.attributes["data-visit-id"]) for row in page.css("tr[data-visit-id]")] == [nurse_note]
+
+
+@pytest.mark.parametrize("role", ["receptionist", "billing", "admin"])
+def test_roles_that_write_no_notes_have_no_unsigned_notes_screen(harness, client, role):
+    sign_in_as(harness, role)
+    assert client.get("/visits/unsigned").status_code == 403
