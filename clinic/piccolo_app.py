@@ -30,6 +30,7 @@ TABLE_MODULES = [
     "clinic.prescriptions.tables",
     "clinic.documents.tables",
     "clinic.billing.tables",
+    "clinic.claims.tables",
 ]
 
 

@@ -13,7 +13,7 @@ from clinic.db import is_mysql
 from clinic.db.schema import raw
 from clinic.db.transactions import for_update, in_transaction
 
-SEQUENCES = ("invoice", "receipt")
+SEQUENCES = ("invoice", "receipt", "claim", "claim_batch")  # claims: the last two (hook for clinic/claims)
 
 
 async def take_number(sequence: str) -> int:

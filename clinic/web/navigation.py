@@ -25,6 +25,8 @@ ITEMS = [
     ("Unsigned notes", "visits:unsigned", "clinical.write"),
     ("Billing", "billing:invoices", "billing.write"),
     ("Fees", "billing:fees", "billing.write"),
+    ("Claims", "claims:queue", "billing.write"),
+    ("Payers", "claims:payers", "billing.write"),
     ("Staff", "staff:list", "staff.manage"),
     ("Clinic", "practice:settings", "practice.manage"),
     ("Note templates", "notes:templates", "notes.templates"),

@@ -25,6 +25,15 @@ def other_patient_mrn(form, clinic) -> str:
     return next(mrn for patient_id, mrn in clinic.mrns.items() if patient_id not in here)
 
 
+def walk_remittance() -> str:
+    """A fresh 835 each time (its trace number is new, so it is never a duplicate)."""
+    import time
+
+    from tests.claims.test_remittance_import import an_835, clp
+
+    return an_835(f"WALK{time.time_ns()}", clp(777777, "1", "10", "10", "0", "SVC*HC:99213*10*10**1~"))
+
+
 # Valid values by field name; a callable gets the form and the seeded clinic.
 # The patient's name and birth date are those of a seeded patient on purpose:
 # registering walks through the possible-duplicate warning.
@@ -62,6 +71,10 @@ VALID: dict[str, str | Callable] = {
     "code": "99215", "price": "125.00", "unit_price": "40.00", "discount": "0", "no_show_fee": "25.00",
     "late_cancel_fee": "15.00", "amount": "10.00", "reference": "Slip 2044", "copay": "25.00",
     "deductible": "500.00", "number": "1",
+    # claims: a payer, the clinic's identifiers, an 835 naming a claim nobody has (posted as an exception)
+    "payer_code": "BSC01", "billing_npi": "1234567893", "tax_id": "123456789", "submitter_id": "CLINIC01",
+    "receiver_id": "CLEARING01", "receiver_name": "Clearing House", "waiting_days": "30", "codes": "CO-16",
+    "note": "Checked with the payer by phone.", "file": lambda form, clinic: walk_remittance(),
     # staff
     "full_name": "Quinn Hartley", "display_name": "Quinn", "licence_number": "MD-30781",
     # audit filters

@@ -113,6 +113,7 @@ async def seed(settings) -> SeededClinic:
     await seed_visits(abbott, walkers)
     await seed_prescriptions_and_documents(settings, abbott, walkers)
     await seed_billing(abbott, walkers)
+    await seed_claims(walkers)
     await break_glass.grant(walkers["billing"]["id"], patients["baker"], "clinical.read",
                             "Checking a claim the insurer queried", settings.break_glass_minutes,
                             Actor(staff_id=walkers["billing"]["id"], role="billing"))
@@ -235,6 +236,40 @@ async def seed_billing(patient_id: int, walkers: dict) -> None:
     await payments.record_payment(patient_id, 2500, "card", biller, invoice_id=issued, reference="Slip 1041")
     await invoices.create_invoice(patient_id, biller, lines=[
         invoices.LineInput(code="36415", description="Venipuncture", unit_price=1500)])
+
+
+async def seed_claims(walkers: dict) -> None:
+    """Claim settings, a payer, a claim from the issued invoice exported in a batch, and a remittance
+    that paid it with one exception, so the walks reach the queue, a claim, payers and downloads."""
+    from clinic.billing import invoices
+    from clinic.billing.tables import Invoice
+    from clinic.claims import export, remittance, services
+    from clinic.claims.payers import save_claim_settings
+    from tests.claims.claim_factories import SETTINGS, add_payer
+    from tests.claims.test_remittance_import import an_835, clp
+
+    biller = Actor(staff_id=walkers["billing"]["id"], role="billing")
+    await save_claim_settings(SETTINGS, 0, biller)
+    await add_payer("Aetna")
+    invoice = await Invoice.select(Invoice.id).where(Invoice.state != "draft").first()
+    claim_id = await services.create_claim(invoice["id"], biller)
+    await services.change_state(claim_id, "ready", biller)
+    await export.export_batch(biller)
+    claim = await services.get_claim(claim_id)
+    policy = await Invoice.select(Invoice.policy, Invoice.patient).where(Invoice.id == invoice["id"]).first()
+    # Two more insured invoices: one with a draft claim (the claim page and its state form), one with
+    # no claim yet (the queue's "New claim" has one to offer).
+    for price, with_claim in ((4000, True), (3000, False)):
+        more = await invoices.create_invoice(policy["patient"], biller, policy_id=policy["policy"], lines=[
+            invoices.LineInput(code="36415", description="Venipuncture", unit_price=price)],
+            diagnoses=[{"code": "I10", "description": "Essential hypertension"}])
+        await invoices.issue_invoice(more, biller)
+        if with_claim:
+            await services.create_claim(more, biller)
+    await remittance.import_835(an_835("SEED1", clp(claim["number"], "1", "125", "60", "45",
+                                                    "SVC*HC:99213*125*60**1~", "CAS*PR*3*25*1*2*20~",
+                                                    "CAS*CO*45*20~"),
+                                       clp(424242, "1", "10", "10", "0", "SVC*HC:99999*10*10**1~")), biller)
 
 
 async def session_token(app, staff_id: int) -> str:

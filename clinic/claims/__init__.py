@@ -1,0 +1,1 @@
+"""Insurance claims: payers and eligibility checks, claims from invoices, 837P batches, 835 remittances."""

@@ -1,0 +1,221 @@
+"""Claims: made from an invoice's payer share, moved through their states, corrected and resubmitted.
+
+States and the only changes allowed (``ALLOWED``); every change writes a claim event and an audit
+entry in the same transaction as the claim. A denied claim is corrected by a new claim that
+replaces it (sent as a replacement, frequency 7), or written off; nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+import re
+
+from clinic.audit.services import Actor, record
+from clinic.billing.numbering import take_number
+from clinic.claims import queries
+from clinic.claims.payers import get_payer, payer_for_policy
+from clinic.claims.tables import Claim, ClaimDiagnosis, ClaimEvent, ClaimLine
+from clinic.core import clock
+from clinic.core.errors import Invalid
+from clinic.db.transactions import for_update
+
+STATES = {"draft": "Draft", "ready": "Ready to submit", "submitted": "Submitted", "accepted": "Accepted",
+          "paid": "Paid", "partially_paid": "Partially paid", "denied": "Denied", "corrected": "Corrected",
+          "written_off": "Written off"}
+ALLOWED = {
+    "draft": ("ready",),
+    "ready": ("draft", "submitted"),
+    "submitted": ("accepted", "denied"),
+    "accepted": ("paid", "partially_paid", "denied"),
+    "partially_paid": ("paid", "written_off"),
+    "denied": ("corrected", "written_off"),
+    "paid": (),
+    "corrected": (),
+    "written_off": (),
+}
+# An invoice has one claim: another is made only to replace a corrected one.
+LIVE_STATES = ("draft", "ready", "submitted", "accepted", "partially_paid", "denied", "paid", "written_off")
+REASON_CODE = re.compile(r"^(CO|PR|OA|PI|CR)?-?[A-Z0-9]{1,5}$")
+
+
+class ClaimNotFound(LookupError):
+    pass
+
+
+class NotAllowed(Invalid):
+    def __init__(self, from_state: str, to_state: str):
+        super().__init__({"_": f"A claim that is {STATES.get(from_state, from_state).lower()} cannot become "
+                               f"{STATES.get(to_state, to_state).lower()}."})
+        self.from_state, self.to_state = from_state, to_state
+
+
+def can_change(from_state: str, to_state: str) -> bool:
+    return to_state in ALLOWED.get(from_state, ())
+
+
+def parse_reason_codes(text: str) -> list[str]:
+    """"CO-45, pr 1" -> ["CO-45", "PR-1"]; raises Invalid on anything that is not a reason code."""
+    codes = []
+    text = re.sub(r"\b(CO|PR|OA|PI|CR)[\s-]+(?=[A-Z0-9])", r"\1-", (text or "").strip().upper())
+    for part in re.split(r"[\s,;]+", text):
+        if not part:
+            continue
+        if not REASON_CODE.fullmatch(part):
+            raise Invalid({"codes": "Use reason codes such as CO-45 or PR-1, separated by commas."})
+        match = re.fullmatch(r"(CO|PR|OA|PI|CR)-?(.+)", part)
+        codes.append(f"{match.group(1)}-{match.group(2)}" if match else part)
+    return codes[:10]
+
+
+async def _locked_claim(claim_id: int) -> dict:
+    row = await for_update(Claim.select().where(Claim.id == claim_id)).first()
+    if row is None:
+        raise ClaimNotFound(claim_id)
+    return row
+
+
+async def _event(claim_id: int, from_state: str, to_state: str, actor: Actor, *, codes: str = "",
+                 note: str = "") -> None:
+    await ClaimEvent.insert(ClaimEvent(claim=claim_id, from_state=from_state, to_state=to_state, codes=codes[:200],
+                                       note=note[:300], occurred_at=clock.now(), staff=actor.staff_id))
+
+
+async def create_claim(invoice_id: int, actor: Actor, *, payer_id: int | None = None,
+                       replaces: int | None = None) -> int:
+    """A draft claim for the payer share of an issued invoice; returns its id."""
+    invoice = await queries.invoice_for_claim(invoice_id)
+    if invoice is None or invoice["kind"] != "invoice" or invoice["state"] not in ("issued", "partially_paid", "paid"):
+        raise Invalid({"invoice_id": "Choose an issued invoice."})
+    if invoice["insurance_share"] <= 0 or not invoice["policy"]:
+        raise Invalid({"invoice_id": "This invoice has no payer share to claim."})
+    policy = await queries.policy_for_claim(invoice["policy"])
+    if payer_id is None:
+        payer = await payer_for_policy(policy)
+        if payer is None:
+            raise Invalid({"payer_id": f"No payer named {policy['payer_name']!r} is set up: add it on Payers."})
+    else:
+        payer = await get_payer(payer_id)
+    if not payer["active"]:
+        raise Invalid({"payer_id": "This payer is no longer active."})
+    lines = [line for line in invoice["lines"] if line["total"] > 0]
+    if not lines:
+        raise Invalid({"invoice_id": "This invoice has no lines to claim."})
+    service_date = invoice["service_date"] or invoice["issued_at"]
+    engine = Claim._meta.db
+    async with engine.transaction():
+        # The number first: its counter row's lock makes claim creations take turns, so the check
+        # below cannot race another creation (and no gap locks are taken on MySQL).
+        number = await take_number("claim")
+        live = await Claim.select(Claim.id, Claim.state).where(
+            (Claim.invoice == invoice_id) & Claim.state.is_in(list(LIVE_STATES))).first()
+        if live is not None and live["id"] != replaces:
+            raise Invalid({"invoice_id": "This invoice already has a claim in progress."})
+        now = clock.now()
+        rows = await Claim.insert(Claim(
+            number=number, invoice=invoice_id, patient=invoice["patient"], payer=payer["id"], policy=policy["id"],
+            provider=invoice["provider"], replaces=replaces, state="draft",
+            charge=sum(line["total"] for line in lines), service_date=service_date.date() if service_date else None,
+            created_at=now, created_by=actor.staff_id, updated_at=now))
+        claim_id = rows[0]["id"]
+        for position, line in enumerate(lines, start=1):
+            await ClaimLine.insert(ClaimLine(claim=claim_id, invoice_line=line["id"], position=position,
+                                             code=(line["code"] or "99499")[:20], description=line["description"],
+                                             units=line["quantity"], charge=line["total"]))
+        for position, diagnosis in enumerate(invoice["diagnoses"][:12], start=1):
+            await ClaimDiagnosis.insert(ClaimDiagnosis(claim=claim_id, position=position, code=diagnosis["code"]))
+        await _event(claim_id, "", "draft", actor, note=f"from invoice {invoice['number']}")
+        await record("claims.create", actor, entity_type="claim", entity_id=claim_id, patient_id=invoice["patient"],
+                     detail=f"claim {number} from invoice {invoice['number']}")
+    return claim_id
+
+
+async def change_state(claim_id: int, to_state: str, actor: Actor, *, codes: str = "", note: str = "") -> dict:
+    """Move a claim along ``ALLOWED``; a denial needs its reason codes, a write-off its reason."""
+    reason_codes = parse_reason_codes(codes)
+    note = " ".join((note or "").split())
+    if len(note) > 300:
+        raise Invalid({"note": "Use at most 300 characters."})
+    engine = Claim._meta.db
+    async with engine.transaction():
+        claim = await _locked_claim(claim_id)
+        if not can_change(claim["state"], to_state):
+            raise NotAllowed(claim["state"], to_state)
+        if to_state == "denied" and not reason_codes:
+            raise Invalid({"codes": "Enter the payer's reason codes for the denial."})
+        if to_state == "written_off" and not note:
+            raise Invalid({"note": "Say why the claim is written off."})
+        if to_state == "ready":
+            await _check_complete(claim)
+        changes = {Claim.state: to_state, Claim.version: Claim.version + 1, Claim.updated_at: clock.now()}
+        if to_state == "denied":
+            changes[Claim.denial_codes] = ",".join(reason_codes)
+        if to_state == "submitted":
+            changes[Claim.submitted_at] = clock.now()
+        await Claim.update(changes).where(Claim.id == claim_id)
+        await _event(claim_id, claim["state"], to_state, actor, codes=",".join(reason_codes), note=note)
+        await record(f"claims.{to_state}", actor, entity_type="claim", entity_id=claim_id,
+                     patient_id=claim["patient"], detail=f"claim {claim['number']}")
+        claim["state"] = to_state
+    return claim
+
+
+async def _check_complete(claim: dict) -> None:
+    problems = []
+    if not await ClaimDiagnosis.exists().where(ClaimDiagnosis.claim == claim["id"]):
+        problems.append("it has no diagnosis codes (add them to the visit)")
+    if not await ClaimLine.exists().where(ClaimLine.claim == claim["id"]):
+        problems.append("it has no service lines")
+    policy = await queries.policy_for_claim(claim["policy"])
+    if policy is None or not policy["member_number"]:
+        problems.append("the policy has no member number")
+    if problems:
+        raise Invalid({"_": "Not ready: " + "; ".join(problems) + "."})
+
+
+async def correct_and_resubmit(claim_id: int, actor: Actor, *, note: str = "") -> int:
+    """A denied claim is marked corrected and a new draft replaces it; returns the new claim's id."""
+    engine = Claim._meta.db
+    async with engine.transaction():
+        claim = await change_state(claim_id, "corrected", actor, note=note or "corrected and resubmitted")
+        return await create_claim(claim["invoice"], actor, payer_id=claim["payer"], replaces=claim_id)
+
+
+async def get_claim(claim_id: int) -> dict:
+    row = await Claim.select().where(Claim.id == claim_id).first()
+    if row is None:
+        raise ClaimNotFound(claim_id)
+    row["state_label"] = STATES.get(row["state"], row["state"])
+    row["lines"] = await ClaimLine.select().where(ClaimLine.claim == claim_id).order_by(ClaimLine.position)
+    row["diagnoses"] = [r["code"] for r in await ClaimDiagnosis.select(ClaimDiagnosis.code).where(
+        ClaimDiagnosis.claim == claim_id).order_by(ClaimDiagnosis.position)]
+    row["events"] = await ClaimEvent.select().where(ClaimEvent.claim == claim_id).order_by(ClaimEvent.id)
+    row["next_states"] = [(state, STATES[state]) for state in ALLOWED.get(row["state"], ())]
+    return row
+
+
+async def work_queue(waiting_days: int, now) -> dict[str, list[dict]]:
+    """What needs the biller: claims to finish or submit, submitted ones waiting too long, denials."""
+    import datetime as dt
+
+    rows = await Claim.select().where(Claim.state.is_in(["draft", "ready", "submitted", "accepted", "denied",
+                                                         "partially_paid"])).order_by(Claim.number).limit(500)
+    names = await queries.patient_names({row["patient"] for row in rows})
+    cutoff = now - dt.timedelta(days=waiting_days)
+    queue: dict[str, list[dict]] = {"draft": [], "ready": [], "waiting": [], "denied": [], "partially_paid": []}
+    for row in rows:
+        row["patient_name"] = names.get(row["patient"], "")
+        row["state_label"] = STATES[row["state"]]
+        if row["state"] in ("draft", "ready", "denied", "partially_paid"):
+            queue[row["state"]].append(row)
+        elif row["submitted_at"] and row["submitted_at"] < cutoff:
+            queue["waiting"].append(row)
+    return queue
+
+
+async def claimable_invoices() -> list[dict]:
+    """Invoices with a payer share and no claim in progress."""
+    live = {row["invoice"] for row in await Claim.select(Claim.invoice).where(Claim.state.is_in(list(LIVE_STATES)))}
+    rows = [row for row in await queries.invoices_with_payer_share() if row["id"] not in live]
+    names = await queries.patient_names({row["patient"] for row in rows})
+    for row in rows:
+        row["patient_name"] = names.get(row["patient"], "")
+    return rows
