@@ -34,12 +34,11 @@ from clinic.core.crypto import DecryptionFailed
 from clinic.core.locale import Locale
 from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable
-from clinic.web.degraded import DaySheets
 from clinic.documents.controllers import DocumentController
-from clinic.ops.backups import jobs as backup_jobs
 from clinic.ops.background import clinic_jobs, start_inline_worker, stop_inline_worker
-from clinic.ops.controllers import HealthController
+from clinic.ops.backups import jobs as backup_jobs
 from clinic.ops.backups_screen import BackupsController
+from clinic.ops.controllers import HealthController
 from clinic.ops.jobs_screen import JobsController
 from clinic.ops.readiness import Readiness, refuse_until_migrated
 from clinic.paths import STATIC_DIR
@@ -79,6 +78,7 @@ from clinic.visits.controllers import VisitController
 from clinic.visits.notes_controllers import CodesController, NoteTemplatesController, UnsignedNotesController
 from clinic.web.access_log import with_access_log
 from clinic.web.actors import client_address
+from clinic.web.degraded import DaySheets
 from clinic.web.errors import (
     database_unavailable_handler,
     decryption_failed_handler,

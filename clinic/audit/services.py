@@ -20,9 +20,9 @@ from typing import Callable, Iterable
 
 from piccolo.querystring import QueryString
 
+from clinic.audit.group_commit import AuditWriter, writer_for
 from clinic.audit.tables import AuditChainHead, AuditEvent, AuditEventPatient
 from clinic.core import clock
-from clinic.audit.group_commit import AuditWriter, writer_for
 from clinic.db.transactions import for_update, in_transaction
 
 UTC = dt.timezone.utc

@@ -6,9 +6,9 @@ from __future__ import annotations
 from litestar import Litestar
 
 from clinic.audit import jobs as audit_jobs
-from clinic.ops.backups import jobs as backup_jobs
 from clinic.core import jobs as core_jobs
 from clinic.core.jobs import Registry, Worker
+from clinic.ops.backups import jobs as backup_jobs
 from clinic.reminders import jobs as reminder_jobs
 from clinic.security import jobs as security_jobs
 

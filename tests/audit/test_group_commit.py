@@ -9,7 +9,6 @@ import sys
 import threading
 import urllib.request
 
-
 from clinic.audit.services import Actor, read_writer, record, verify_chain
 from clinic.db import DatabaseUnavailable
 from clinic.db.schema import raw

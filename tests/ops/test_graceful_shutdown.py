@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.conftest import run_async
 from tests.live import free_port
-from tests.ops.test_cli import SECRET, clinic, fresh_database  # noqa: F401 (the fixture)
+from tests.ops.test_cli import SECRET, clinic, fresh_database  # noqa: F401,F811 (the fixture)
 
 
 def wait_until_up(process: subprocess.Popen, url: str) -> None:
@@ -32,7 +32,7 @@ def wait_until_up(process: subprocess.Popen, url: str) -> None:
     raise AssertionError("clinic serve did not start")
 
 
-def test_sigterm_answers_the_request_in_flight_and_stops_the_worker_between_jobs(backend, fresh_database):
+def test_sigterm_answers_the_request_in_flight_and_stops_the_worker_between_jobs(backend, fresh_database):  # noqa: F811
     from clinic.db import engine_for
     from clinic.db.schema import raw
     from clinic.db.urls import parse_database_url

@@ -17,8 +17,6 @@ import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 
-import pytest
-
 from tests.conftest import create_database, harness_for, settings_for
 from tests.factories import make_patient, make_staff, open_session, set_working_hours
 from tests.live import live_server

@@ -15,9 +15,16 @@ from clinic.db.migrations import applied_ids
 from clinic.db.schema import TableSchema, describe, raw
 from clinic.ops.backups import container
 from clinic.ops.backups.container import BackupRefused
-from clinic.ops.backups.snapshot import (INSERT_BATCH, SKIPPED, Summary, _compare, _is_header, dependency_order,
-                                         fingerprint_tables, native, take_backup)
-
+from clinic.ops.backups.snapshot import (
+    INSERT_BATCH,
+    Summary,
+    _compare,
+    _is_header,
+    dependency_order,
+    fingerprint_tables,
+    native,
+    take_backup,
+)
 
 # Tables whose rows the migrations themselves put in (the audit chain's head, the
 # invoice and receipt counters): a freshly migrated database is still empty with

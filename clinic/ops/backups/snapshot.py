@@ -12,7 +12,6 @@ import base64
 import datetime as dt
 import hashlib
 import json
-import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from piccolo.engine.base import Engine
-from piccolo.querystring import QueryString
 
 from clinic import __version__
 from clinic.core import clock
