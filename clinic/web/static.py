@@ -97,7 +97,8 @@ class StaticAssets:
         for root, _, files in os.walk(directory):
             for file in files:
                 name = (Path(root) / file).relative_to(directory).as_posix()
-                if not file.startswith("."):
+                # The README's screenshots are for the repository's readers, not worth memory here.
+                if not file.startswith(".") and not name.startswith("readme/"):
                     self.assets[name] = read_asset(directory, name)
 
     def get(self, name: str) -> Asset | None:

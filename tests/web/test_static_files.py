@@ -114,3 +114,7 @@ def test_in_development_an_edited_file_gets_a_new_url(tmp_path):
     status, _, body = assets.response(after.removeprefix("/static/"), {})
     assert (status, body) == (200, b"a { color: blue; }")
     assert assets.response(before.removeprefix("/static/"), {})[0] == 404
+
+
+def test_the_readmes_screenshots_are_not_kept_in_memory_or_served(client):
+    assert client.get("/static/readme/book.png").status_code == 404
