@@ -32,6 +32,12 @@ from clinic.piccolo_app import bind_tables
 from clinic.settings import Settings, load_settings
 
 MYSQL_URL = os.environ.get("CLINIC_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/clinic_test")
+# With pytest-xdist (`make test` runs two workers) each worker has a MySQL database of
+# its own, as it has its own SQLite files: a run empties and migrates its database.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _server, _, _query = MYSQL_URL.partition("?")
+    MYSQL_URL = f"{_server}_{os.environ['PYTEST_XDIST_WORKER']}" + (f"?{_query}" if _query else "")
+    os.environ["CLINIC_TEST_MYSQL_URL"] = MYSQL_URL
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_SECRET = "test-secret-3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e"
 TEST_AUDIT_KEY = "test-audit-key-9d8c7b6a5f4e3d2c1b0a9f8e7d"

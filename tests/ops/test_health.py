@@ -18,7 +18,7 @@ from tests.helpers import html, one
 from tests.outages import TCPProxy, sqlite_file_missing
 
 HEALTH_TOKEN = "health-token-7c1e9a3f5b2d8e4a6c0f1b3d5e7a9c2b"
-DETAILS = {"status", "database", "jobs", "uptime_seconds", "memory_rss_bytes", "version"}
+DETAILS = {"status", "database", "jobs", "backup", "uptime_seconds", "memory_rss_bytes", "version"}
 
 
 def details(client, **headers):
