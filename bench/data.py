@@ -37,6 +37,8 @@ from clinic.scheduling.tables import Appointment, AppointmentType, Room, Working
 from clinic.security.fields import FieldCipher
 from clinic.security.passwords import hash_password
 from clinic.security.tables import Staff
+from clinic.visits.notes import SOAP
+from clinic.visits.tables import Visit, VisitDiagnosis, VisitNoteSection
 
 UTC = dt.timezone.utc
 CLINIC_ZONE = ZoneInfo("America/New_York")  # bench/server.py's CLINIC_TIMEZONE
@@ -110,6 +112,7 @@ def build(patient_count: int, appointment_count: int, *, keyring: Keyring, index
                                            PatientInsurance: _insurance(rng, patients, cipher, now),
                                            **_book_setup(clinicians), Appointment: appointments}
     rows.update(_charts(rng, patients, appointments, clinicians, cipher, now))
+    rows.update(_visits(rng, appointments, cipher))
     return Clinic(rows=rows, patients=patients, staff=staff)
 
 
@@ -291,6 +294,37 @@ def _charts(rng: random.Random, patients: list[dict], appointments: list[dict], 
                 temperature_c=Decimal("36.8"), weight_kg=Decimal(rng.randrange(500, 1100)) / 10,
                 height_cm=Decimal(rng.randrange(1500, 1950)) / 10)
     return tables
+
+
+VISIT_SHARE = 0.1  # of completed appointments: a signed visit with a SOAP note and a diagnosis
+NOTE_TEXTS = {"subjective": "Feels well; no new complaints.", "objective": "BP and weight as recorded.",
+              "assessment": "Stable.", "plan": "Continue current treatment. Review in 3 months."}
+
+
+def _visits(rng: random.Random, appointments: list[dict], cipher: FieldCipher) -> dict[type[Table], list[dict]]:
+    """Signed visits for some completed appointments (the visit page and the ICD-10 sample's codes;
+    the codes themselves come from `clinic icd10 load --sample`, see bench/run.py)."""
+    visits: list[dict] = []
+    sections: list[dict] = []
+    diagnoses: list[dict] = []
+    for appointment in appointments:
+        if appointment["status"] != "completed" or rng.random() >= VISIT_SHARE:
+            continue
+        number = len(visits) + 1
+        when, by = appointment["starts_at"], appointment["provider"]
+        visits.append({"id": number, "patient": appointment["patient"], "provider": by,
+                       "appointment": appointment["id"], "reason": appointment.get("reason") or rng.choice(REASONS),
+                       "follow_up": cipher.seal(Visit, "follow_up", number, "Review in 3 months."),
+                       "state": "signed", "signed_by": by, "signed_at": when, "created_by": by, "created_at": when,
+                       "updated_at": when, "updated_by": by})
+        for position, spec in enumerate(SOAP):
+            section_id = len(sections) + 1
+            sections.append({"id": section_id, "visit": number, "key": spec.key, "title": spec.title,
+                             "prompt": spec.prompt, "position": position, "updated_at": when, "updated_by": by,
+                             "text": cipher.seal(VisitNoteSection, "text", section_id, NOTE_TEXTS[spec.key])})
+        description, code = rng.choice(PROBLEMS)
+        diagnoses.append({"id": len(diagnoses) + 1, "visit": number, "code": code, "description": description})
+    return {Visit: visits, VisitNoteSection: sections, VisitDiagnosis: diagnoses}
 
 
 # -- inserting -------------------------------------------------------------------

@@ -27,6 +27,9 @@ LATENCY_BUDGETS = [
     ("static app.css", "p95", 1),
     # the appointment book (issue 11): day and week views, and booking
     ("day view", "p95", 12), ("week view", "p95", 12), ("booking", "p95", 25), ("next available", "p95", 30),
+    # visits and prescriptions (issue 12): the ICD-10 budget is the issue's; the visit page and the
+    # prescription form get 15 ms, a reasonable budget for a page a little heavier than the chart (12)
+    ("ICD-10 search", "p95", 10), ("visit page", "p95", 15), ("prescription form", "p95", 15),
 ]
 RSS_LIMIT_MIB = 100
 DRIFT_LIMIT_PERCENT = 5

@@ -91,6 +91,8 @@ def prepare(backend: str, options: Options, clinic) -> tuple[dict[str, str], dic
         insert_sqlite(str(data_dir / "clinic.db"), clinic)
     else:
         insert_mysql(parse_database_url(options.mysql_url, Path(".")), clinic)
+    # The ICD-10-CM sample chapters (E11, I10, J00-J06, Z00), loaded as the demo loads them.
+    clinic_command("icd10", "load", "--sample", env=env)
     return env, {"migrate_s": round(migrated - started, 1), "insert_s": round(time.perf_counter() - migrated, 1)}
 
 
@@ -110,6 +112,7 @@ def screens(clinic, texts: list[str], front_desk: SignedIn, doctor: SignedIn, cs
         Screen("patient list", [load.Request("GET", path) for path in lists], {**browser, **front_desk.headers()}),
         Screen("today", [load.Request("GET", "/")], {**browser, **front_desk.headers()}),
         *book_screens(clinic, front_desk, browser),
+        *visit_screens(clinic, doctor, browser),
         Screen("health", [load.Request("GET", "/health")], browser),
         Screen("static app.css", [load.Request("GET", css_path)], browser),
     ]
@@ -148,6 +151,30 @@ def book_screens(clinic, front_desk: SignedIn, browser: dict) -> list[Screen]:
         Screen("booking", bookings, {**browser, **front_desk.form_headers()}),
         Screen("next available", next_available_searches(today, clinicians),
                {**browser, **front_desk.headers()}),
+    ]
+
+
+CODE_QUERIES = ["E11", "E119", "e11.9", "I10", "J02", "J06.9", "Z00", "diabetes", "type 2 diabetes",
+                "hypertension", "pharyngitis", "acute sinusitis", "upper respiratory", "general examination",
+                "hyperglycemia", "streptococcal"]
+
+
+def visit_screens(clinic, doctor: SignedIn, browser: dict) -> list[Screen]:
+    """The doctor's visit page (signed visits of year five), the ICD-10 search as typed, and the
+    prescription form opened from a visit."""
+    from clinic.visits.tables import Visit
+
+    rng = random.Random(12)
+    visits = clinic.rows.get(Visit, [])
+    chosen = rng.sample(visits, min(300, len(visits)))
+    pages = [f"/patients/{visit['patient']}/visits/{visit['id']}" for visit in chosen]
+    forms = [f"/patients/{visit['patient']}/prescriptions/new?visit={visit['id']}" for visit in chosen]
+    codes = [f"/visits/codes?code_query={quote(text)}" for text in CODE_QUERIES]
+    return [
+        Screen("visit page", [load.Request("GET", path) for path in pages], {**browser, **doctor.headers()}),
+        Screen("ICD-10 search", [load.Request("GET", path) for path in codes],
+               {**browser, **doctor.headers(), "HX-Request": "true"}),
+        Screen("prescription form", [load.Request("GET", path) for path in forms], {**browser, **doctor.headers()}),
     ]
 
 

@@ -3,7 +3,8 @@ cancel with a reason, move it along its statuses, and its history.
 
 The booking form comes from an empty slot of the book (provider, day and time
 in the query: no patient data), from a chart or a search result
-(/appointments/new/patient/3) or from nothing. It carries an idempotency
+(/appointments/new/patient/3, from a visit's follow-up also with the visit's
+provider and a day N weeks ahead) or from nothing. It carries an idempotency
 token: sent twice (a double click, a retried request), it books once. A
 conflict comes back inline naming the other appointment; overbooking takes
 an explicit choice and a reason.
@@ -170,8 +171,11 @@ class AppointmentController(Controller):
 
     @get("/new/patient/{patient_id:int}", name="book:new_for_patient", opt={**WRITE, "shows": "booking form"},
          dependencies=PATIENT_ACCESS)
-    async def new_for_patient(self, request: Request, access: NamedDependency[PatientAccess]) -> Response:
-        form = await prefilled(request)
+    async def new_for_patient(self, request: Request, access: NamedDependency[PatientAccess],
+                              provider: FromQuery[str] = "", day: FromQuery[str] = "",
+                              time: FromQuery[str] = "") -> Response:
+        """From a chart, a search result or a visit's follow-up (provider and day in the query, as from the book)."""
+        form = await prefilled(request, provider, day, time)
         form.values["patient_id"] = str(access.patient_id)
         patient = {"id": access.patient_id, "name": f"{access.patient['last_name']}, {access.patient['first_name']}",
                    "date_of_birth": access.patient["date_of_birth"], "mrn": access.patient["mrn"]}

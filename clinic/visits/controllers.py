@@ -15,6 +15,7 @@ from clinic.core.errors import Invalid
 from clinic.core.forms import Form, parse_integer
 from clinic.patients.access import PATIENT_ACCESS, PatientAccess
 from clinic.visits import icd10, note_templates, services
+from clinic.visits.follow_up import follow_up_day
 from clinic.visits.forms import ADDENDUM_FORM, DETAILS_FORM, NEW_VISIT_FORM, SERVICE_FORM
 from clinic.visits.queries import arrived_appointments
 from clinic.web.actors import actor_of
@@ -234,7 +235,13 @@ async def visit_page(request: Request, access: PatientAccess, visit_id: int, *, 
         if kept and section["key"] in kept:
             section["text"] = kept[section["key"]]
     units = request.app.state.settings.units
+    locale = locale_of(request)
+    day = follow_up_day(visit["follow_up"], locale.local(visit["created_at"]).date(), locale.today())
+    # Ids and a day only, as the book's own links carry: the follow-up text stays out of the URL.
+    follow_up_query = {"provider": str(visit["provider"]), **({"day": day.isoformat()} if day else {})}
     return render(request, "visits/visit.html", {
+        "may_book": user.can("appointments.write") and not access.patient.get("merged_into")
+        and not access.patient.get("archived_at"), "follow_up_query": follow_up_query, "follow_up_day": day,
         "patient": access.patient, "visit": visit, "editable": editable,
         "can_write": user.can("clinical.write"), "may_sign": services.may_sign(visit, actor) and editable,
         "details_form": details_form or Form(values={"reason": visit["reason"], "follow_up": visit["follow_up"],

@@ -40,6 +40,7 @@ from tests.factories import (
     set_working_hours,
     sign_in_as,
 )
+from tests.visits.visit_factories import load_sample_codes
 
 # (statements, transactions) per request, with the clinic settings cached and
 # the session's last-seen time fresh (the usual request in a busy clinic).
@@ -54,8 +55,9 @@ EXPECTED = {
     # visit (2); six sections (6) and who recorded their entries (2); insurance;
     # the timeline's appointments, insurance history and vital signs (3): it is
     # built from the patient and the sections already read; the appointments card,
-    # visits, prescriptions and documents (cards and their timeline entries) (7)
-    "chart": (28, 1),
+    # visits, prescriptions and documents (cards and their timeline entries) (7); the visits' diagnoses,
+    # one query for all the visits listed (the chart patient has a visit since the visit page is counted)
+    "chart": (29, 1),
     # session; count; page; clinicians for the filter; read entry (4)
     "patient list": (8, 1),
     # session; the day's visits; read entry (4)
@@ -68,6 +70,13 @@ EXPECTED = {
     # session; types, providers and rooms for the form; the type; who offers it; providers; clinic hours and
     # closures; working hours; per searched window the providers' appointments, time off (no patients shown)
     "next available": (13, 0),
+    # A draft visit (editable) with four diagnoses, four services and the clinic's four favourite codes
+    # offered: session, patient and read entry, the visit and its parts, favourites, allergies and review;
+    # none of these grows with the diagnoses, services or sections shown (an N+1 would add four).
+    "visit page": (15, 1),
+    # session; the favourites; favourites matching; the other matches (the word counts are cached), for a
+    # code typed with or without its dot and for words alike. No patient is shown: no read entry.
+    "ICD-10 search": (4, 0),
 }
 ROWS = 4  # patients on each list, visits today, entries in each chart section
 
@@ -81,6 +90,8 @@ def counting_app(backend, database_url, tmp_path_factory):
         harness.run(empty_tables, app.state.engine)
         doctor = sign_in_as(harness, "doctor")
         harness.run(small_clinic, doctor["id"])
+        harness.run(load_sample_codes)
+        harness.run(visit_with_rows, doctor["id"])
         yield harness
 
 
@@ -116,6 +127,23 @@ async def small_clinic(doctor_id: int) -> None:
         await add_policy(chart_id, payer_name=f"Payer {number}")
         await VitalSigns.insert(VitalSigns(patient=chart_id, measured_at=utcnow() - dt.timedelta(days=number),
                                            systolic=120, diastolic=80, pulse=70, recorded_by=doctor_id))
+
+
+async def visit_with_rows(doctor_id: int) -> None:
+    """A draft visit on the chart patient with ROWS diagnoses and services, and ROWS favourite codes."""
+    from clinic.visits import icd10
+    from clinic.visits import services as visits
+
+    doctor = Actor(staff_id=doctor_id, role="doctor")
+    patient_id = (await Patient.select(Patient.id).order_by(Patient.id, ascending=False).first())["id"]
+    visit_id = await visits.open_visit(patient_id, doctor, reason="Check-up")
+    for code in ("E11.9", "I10", "J02.9", "J06.9")[:ROWS]:
+        await visits.add_diagnosis(patient_id, visit_id, code, doctor)
+        await icd10.add_favourite(code, doctor)
+    for number in range(ROWS):
+        await visits.add_service(patient_id, visit_id, {"service_code": f"9921{number}",
+                                                        "service_description": f"Service {number}",
+                                                        "quantity": "1"}, doctor)
 
 
 async def book_set_up(doctor_id: int) -> None:
@@ -193,6 +221,20 @@ def test_week_view_runs_the_statements_it_runs_today(counting):
 def test_next_available_runs_the_statements_it_runs_today(counting):
     path = f"/appointments/next-available?type={book_type(counting)}"
     assert warm(counting, lambda: counting.client.get(path)) == EXPECTED["next available"]
+
+
+def test_visit_page_runs_the_statements_it_runs_today(counting):
+    visit = counting.sql("SELECT id, patient FROM visit")[0]
+    path = f"/patients/{visit['patient']}/visits/{visit['id']}"
+    assert warm(counting, lambda: counting.client.get(path)) == EXPECTED["visit page"]
+
+
+def test_icd10_search_runs_the_statements_it_runs_today(counting):
+    for text in ("E11", "E119", "type 2 diabetes", "pharyngitis"):
+        search = lambda text=text: counting.client.get(  # noqa: E731
+            "/visits/codes", params={"code_query": text}, headers={"HX-Request": "true"})
+        found = warm(counting, search)
+        assert found == EXPECTED["ICD-10 search"], text
 
 
 def test_nothing_is_counted_unless_asked(harness, client):

@@ -82,3 +82,14 @@ def test_the_complete_record_export_carries_the_visits_with_their_notes(harness,
     [visit] = exported["visits"]
     assert visit["reason"] == "Cough" and visit["state"] == "draft"
     assert {s["key"]: s["text"] for s in visit["sections"]}["plan"] == "Steam inhalation."
+
+
+def test_the_visit_offers_a_prescription_linked_to_it(harness, client):
+    doctor = sign_in_as(harness, "doctor")
+    patient_id = harness.run(make_patient)
+    visit_id = harness.run(make_visit, patient_id, doctor)
+    link = one(html(client.get(f"/patients/{patient_id}/visits/{visit_id}")),
+               "[data-testid=prescribe]").attributes["href"]
+    assert link == f"/patients/{patient_id}/prescriptions/new?visit={visit_id}"
+    form = html(client.get(link))
+    assert one(form, "input[name=visit_id]").attributes["value"] == str(visit_id)
