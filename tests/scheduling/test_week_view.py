@@ -87,7 +87,7 @@ def test_the_day_sheet_lists_time_patient_type_and_notes_for_print(harness, clie
     sheet = html(response)
     row = one(sheet, f"tr[data-appointment-id='{week['wednesday']}']")
     assert texts(row, "td") == ["10:00 AM–10:30 AM", "Jones, Ann", "Check-up", "", "Booked", "Fasting bloods"]
-    assert sheet.css_first("link[href*='book.css']") is not None
+    assert sheet.css_first("link[href^='/static/book.'][href$='.css']") is not None
     assert harness.audit("action = 'patient.read' AND detail = {}", f"day sheet 2027-03-03 provider {week['okafor']}")
     empty = html(client.get(f"/book/2027-03-04/sheet/{week['okafor']}"))
     assert "No appointments on this day." in one(empty, ".empty").text()
