@@ -17,7 +17,7 @@ run: $(STAMP)
 # Two workers by default (TEST_WORKERS=0 runs in one process); each has databases of its own.
 TEST_WORKERS ?= 2
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Year five on SQLite and (when reachable at CLINIC_BENCH_MYSQL_URL) MariaDB; results in bench/results/latest.md.
 bench: $(TEST_STAMP) bench-setup

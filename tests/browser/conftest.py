@@ -94,3 +94,11 @@ def walk(browser):
 @pytest.fixture
 def screenshots(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
+
+
+def pytest_collection_modifyitems(items):
+    # One xdist worker takes every browser test (`--dist loadgroup`), so the seeded
+    # clinic is crawled once per run rather than once per worker.
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.xdist_group("browser"))
