@@ -33,6 +33,8 @@ async def add_demo_billing() -> int:
         PatientInsurance.priority == "primary")
     visits = await Visit.select(Visit.id, Visit.patient).where(Visit.state == "signed").order_by(Visit.id)
     count = 0
+    insurance_paid = False
+    waiting_on_insurance: list[tuple[int, int, int, str]] = []
     for visit in visits:
         try:
             invoice_id = await invoices.invoice_from_visit(visit["id"], actor)
@@ -59,7 +61,15 @@ async def add_demo_billing() -> int:
             if invoice["insurance_open"]:
                 await payments.record_payment(patient_id, invoice["insurance_open"], "insurance", actor,
                                               invoice_id=invoice_id, reference=f"ERA-{invoice['number']}")
+                insurance_paid = True
+        if outcome != "paid" and invoice["insurance_open"]:
+            waiting_on_insurance.append((patient_id, invoice_id, invoice["insurance_open"], invoice["number"]))
         elif outcome == "credited":
             await corrections.issue_credit_note(invoice_id, min(2000, corrections.creditable(invoice)),
                                                 "Courtesy discount", actor)
+    if not insurance_paid and waiting_on_insurance:
+        # Whichever visits the demo signed, one insurer has paid something.
+        patient_id, invoice_id, amount, number = waiting_on_insurance[0]
+        await payments.record_payment(patient_id, amount, "insurance", actor, invoice_id=invoice_id,
+                                      reference=f"ERA-{number}")
     return count

@@ -86,19 +86,19 @@ async def save_type(values: dict, provider_ids: list[str], actor: Actor, *, type
         async with engine.transaction():
             if type_id is None:
                 rows = await AppointmentType.insert(AppointmentType(**columns))
-                type_id = rows[0]["id"]
-                action = "scheduling.type_add"
+                type_id, added = rows[0]["id"], True
             else:
+                added = False
                 if not await AppointmentType.exists().where(AppointmentType.id == type_id):
                     raise NotFound(type_id)
                 await AppointmentType.update({getattr(AppointmentType, name): value
                                               for name, value in columns.items()}).where(
                     AppointmentType.id == type_id)
-                action = "scheduling.type_update"
             await AppointmentTypeProvider.delete().where(AppointmentTypeProvider.type == type_id)
             for provider_id in chosen:
                 await AppointmentTypeProvider.insert(AppointmentTypeProvider(type=type_id, provider=provider_id))
-            await record(action, actor, entity_type="appointment_type", entity_id=type_id, detail=clean["name"][:80])
+            await record("scheduling.type_add" if added else "scheduling.type_update", actor,
+                         entity_type="appointment_type", entity_id=type_id, detail=clean["name"][:80])
     except IntegrityViolation:
         raise Invalid({"name": "There is already a type with this name."}) from None
     return type_id

@@ -12,5 +12,5 @@ def test_the_clinic_can_require_mfa_for_everyone(harness, client):
     assert response.status_code == 200 and "Security policy saved." in response.text
     client.cookies.clear()
     receptionist = harness.run(make_staff, "receptionist")
-    assert sign_in(client, receptionist["email"]).headers["location"] == "/account/mfa/setup?next=/"
+    assert sign_in(client, receptionist["email"]).headers["location"] == "/account/mfa/setup?next=/book"  # their home
     assert client.get("/", follow_redirects=False).headers["location"] == "/account/mfa/setup"

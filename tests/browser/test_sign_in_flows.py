@@ -42,7 +42,7 @@ def test_a_receptionist_signs_in_and_out(browser_page, live_server):
     page = browser_page.page
     sign_in(page, live_server.url, staff["email"])
     assert page.url.endswith("/book")  # the front desk lands in the appointment book
-    assert [link.inner_text() for link in page.locator("nav.nav a").all()] == ["Today", "Book", "Patients"]
+    assert [link.inner_text() for link in page.locator("nav.nav a").all()] == ["Today", "Book", "Next free", "Waitlist", "Patients"]
     page.click("header button:has-text('Sign out')")
     page.wait_for_load_state("networkidle")
     assert "/signin" in page.url and "You have signed out." in page.content()

@@ -21,9 +21,9 @@ def test_the_app_runs_its_periodic_jobs_itself_and_stops_with_it(harness, make_a
     app = make_app(CLINIC_WORKER="inline")
     with TestClient(app, base_url="http://testserver.local"):
         deadline = time.monotonic() + 15
-        while finished_kinds(harness) != HOUSEKEEPING and time.monotonic() < deadline:
+        while not HOUSEKEEPING <= finished_kinds(harness) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert finished_kinds(harness) == HOUSEKEEPING
+        assert HOUSEKEEPING <= finished_kinds(harness)  # and the clinic's own periodic work
         worker = app.state.worker
         assert not worker._task.done()
     assert app.state.worker is None and worker._task.done()

@@ -80,7 +80,8 @@ def test_failed_sign_ins_are_forgotten_after_a_quiet_spell_but_never_during_a_pa
 def test_the_app_registers_the_pruning_jobs_to_run_hourly_and_its_own_housekeeping(app):
     schedules = {schedule.kind: schedule for schedule in app.state.jobs.schedules}
     assert set(schedules) == {"security.prune_sessions", "security.prune_rate_limits",
-                              "security.prune_sign_in_failures", "jobs.prune_finished", "audit.write_checkpoint"}
+                              "security.prune_sign_in_failures", "jobs.prune_finished", "audit.write_checkpoint",
+                              "ops.daily_backup", "reminders.generate", "reminders.send"}
     assert all(schedules[kind].every == dt.timedelta(hours=1) for kind in schedules if kind.startswith("security."))
 
 
