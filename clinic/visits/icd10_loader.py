@@ -94,8 +94,13 @@ async def count_words() -> None:
         await raw(engine, 'INSERT INTO "icd10_term" ("word", "codes") SELECT "word", COUNT(*) FROM "icd10_word" '
                           'GROUP BY "word"')
     forget_terms()  # this process's copy of the counts
-    # Fresh statistics, so the planners start from the word index rather than scanning codes.
+    # Fresh statistics, so the planners start from the word index rather than scanning codes. Only these
+    # tables: statistics taken of the others now, while sessions or appointments are few, would later make
+    # SQLite scan them (a one-row staff_session in sqlite_stat1 turns the per-request session lookup into a scan).
     if is_mysql(engine):
         await raw(engine, 'ANALYZE TABLE "icd10_code", "icd10_word", "icd10_term"')
     else:
-        await raw(engine, "ANALYZE")
+        for table in ("icd10_code", "icd10_word", "icd10_term"):
+            await raw(engine, f'ANALYZE "{table}"')
+        # An earlier loader analysed the whole database: drop what it left for the other tables.
+        await raw(engine, "DELETE FROM sqlite_stat1 WHERE tbl NOT IN ('icd10_code', 'icd10_word', 'icd10_term')")

@@ -144,7 +144,9 @@ async def many_patients(count: int) -> None:
 
 def test_every_kind_of_search_uses_an_index(harness):
     harness.run(many_patients, 2000)
-    harness.sql("ANALYZE TABLE patient" if is_mysql(harness.engine) else "ANALYZE")
+    # The patient table alone: statistics of the worker's other (near-empty) tables would make later tests'
+    # plans scan them.
+    harness.sql("ANALYZE TABLE patient" if is_mysql(harness.engine) else 'ANALYZE "patient"')
     sample = harness.sql("SELECT mrn, date_of_birth, last_name_key, first_name_key FROM patient LIMIT 1")[0]
     last, first = sample["last_name_key"], sample["first_name_key"]
     texts = (last[:3], f"{first[:3]} {last[:3]}", f"{last}, {first[:2]}", sample["mrn"],
