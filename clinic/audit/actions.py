@@ -68,6 +68,7 @@ ACTIONS: dict[str, str] = {
     "clinical.status": "Changed the status of a chart entry",
     "clinical.update": "Changed a chart entry",
     "document.download": "Downloaded a document",
+    "document.view": "Opened a document",
     "document.status": "Marked a document entered in error",
     "document.upload": "Attached a document",
     "crypto.rotate_keys": "Re-encrypted stored values under a new key",

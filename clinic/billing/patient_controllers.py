@@ -32,6 +32,7 @@ from clinic.core.money import money_for_input
 from clinic.patients import services as patients
 from clinic.patients.access import PATIENT_ACCESS, PatientAccess
 from clinic.practice.services import practice
+from clinic.web import files
 from clinic.web.actors import actor_of
 from clinic.web.context import locale_of
 from clinic.web.forms import read_form
@@ -361,8 +362,7 @@ def _invoice_url(request: Request, access: PatientAccess, invoice_id: int) -> st
 
 
 def _pdf(content: bytes, filename: str) -> Response:
-    return Response(content, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
+    return files.pdf_view(content, filename)
 
 
 async def clinic_of(request: Request):

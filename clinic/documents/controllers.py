@@ -4,11 +4,12 @@ Reads go through the patient-access dependency (clinical access checked,
 the read audited: a download as ``document.download`` naming the document).
 A download is always an attachment: never rendered from our origin, and sent
 with a sandboxing Content-Security-Policy in case a browser opens it anyway.
+A PDF may also be opened in the browser's own viewer (``view``), only when its
+stored bytes are a PDF's (clinic.web.files).
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -25,7 +26,7 @@ from clinic.patients.access import PATIENT_ACCESS, PatientAccess
 from clinic.web.actors import actor_of
 from clinic.web.forms import MAX_FIELD_LENGTH
 from clinic.web.pages import render
-from clinic.web.security_headers import DOWNLOAD_CONTENT_SECURITY_POLICY
+from clinic.web import files
 
 READ = {"permission": "patients.read", "patient": "clinical"}
 WRITE = {"permission": "clinical.write", "patient": "clinical"}
@@ -102,19 +103,18 @@ class DocumentController(Controller):
          opt={**READ, "shows": "document {document_id}", "audit_action": "document.download"})
     async def download(self, request: Request, access: NamedDependency[PatientAccess],
                        document_id: FromPath[int]) -> Response:
-        try:
-            row, content = await services.read_document(access.patient_id, document_id,
-                                                        settings_of(request).documents_dir)
-        except services.DocumentNotFound:
-            raise NotFoundException() from None
-        except UnreadableDocument:
-            raise NotFoundException(detail="The stored file for this document cannot be read.") from None
-        name = services.download_name(row)
-        return Response(content, media_type=row["media_type"], headers={
-            "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
-            "Content-Security-Policy": DOWNLOAD_CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        })
+        row, content = await stored_document(request, access, document_id)
+        return files.download(content, row["media_type"], services.download_name(row))
+
+    @get("/{document_id:int}/view", name="documents:view",
+         opt={**READ, "shows": "document {document_id}", "audit_action": "document.view"})
+    async def view(self, request: Request, access: NamedDependency[PatientAccess],
+                   document_id: FromPath[int]) -> Response:
+        row, content = await stored_document(request, access, document_id)
+        if row["media_type"] != "application/pdf":
+            # Only PDFs have a viewer of the browser's own; an image or scan is saved like any download.
+            return files.download(content, row["media_type"], services.download_name(row))
+        return files.pdf_view(content, services.download_name(row))
 
     @post("/{document_id:int}/error", name="documents:error", opt=WRITE, status_code=200)
     async def entered_in_error(self, request: Request, access: NamedDependency[PatientAccess],
@@ -125,3 +125,13 @@ class DocumentController(Controller):
             raise NotFoundException() from None
         return await section(request, access, Form(values=dict(NEW_DOCUMENT)),
                              notice="Marked as entered in error.", headers=CHANGED)
+
+
+async def stored_document(request: Request, access: PatientAccess, document_id: int) -> tuple[dict, bytes]:
+    """The document's row and decrypted bytes, or 404 (another patient's, removed, or unreadable)."""
+    try:
+        return await services.read_document(access.patient_id, document_id, settings_of(request).documents_dir)
+    except services.DocumentNotFound:
+        raise NotFoundException() from None
+    except UnreadableDocument:
+        raise NotFoundException(detail="The stored file for this document cannot be read.") from None

@@ -20,6 +20,7 @@ from clinic.practice.services import practice
 from clinic.prescriptions import druglist, services
 from clinic.prescriptions.forms import DISCONTINUE_FORM, FREQUENCIES, PRESCRIPTION_FORM, SIGN_FORM
 from clinic.prescriptions.printing import prescription_pdf
+from clinic.web import files
 from clinic.web.actors import actor_of
 from clinic.web.context import locale_of
 from clinic.web.forms import read_form
@@ -225,9 +226,7 @@ class PrescriptionController(Controller):
                   prescription_id: FromPath[int]) -> Response:
         row = await signed_or_404(access, prescription_id)
         body = prescription_pdf(row, access.patient, await practice(), locale_of(request))
-        return Response(body, media_type="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="prescription-{row["number_label"]}.pdf"',
-            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+        return files.pdf_view(body, f"prescription-{row['number_label']}.pdf")
 
 
 async def signed_or_404(access: PatientAccess, prescription_id: int) -> dict:

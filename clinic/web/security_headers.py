@@ -31,6 +31,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
 # same-origin access, should a browser ever render it rather than save it.
 DOWNLOAD_CONTENT_SECURITY_POLICY = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
+# A PDF opened in the browser's own viewer. The viewer is a page drawn around the file that embeds it:
+# the pages' ``object-src 'none'`` refuses that embed in browsers that apply the policy to it
+# (crbug.com/271452), and ``sandbox`` stops some (Safari, older Chromium) showing it at all. Still no
+# script from our origin: a PDF is only sent with this once its bytes start as a PDF's do, with
+# ``nosniff``, so it is never read as a page.
+PDF_VIEW_CONTENT_SECURITY_POLICY = "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+# A handler that set one of these keeps it: each is stricter than, or made for what, the pages' policy is not.
+FILE_POLICIES = frozenset({DOWNLOAD_CONTENT_SECURITY_POLICY, PDF_VIEW_CONTENT_SECURITY_POLICY})
+
 BASE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -66,8 +76,8 @@ def security_headers_hook(production: bool):
             return
         response_headers = MutableScopeHeaders.from_message(message)
         for name, value in headers.items():
-            if name == "Content-Security-Policy" and response_headers.get(name) == DOWNLOAD_CONTENT_SECURITY_POLICY:
-                continue  # a stored file sent for download: stricter than the pages' policy, so it stays
+            if name == "Content-Security-Policy" and response_headers.get(name) in FILE_POLICIES:
+                continue  # a file sent for download or for the PDF viewer keeps the policy made for it
             response_headers[name] = value
         content_type = response_headers.get("content-type", "")
         if content_type:

@@ -52,7 +52,7 @@ def test_a_signed_visit_is_invoiced_paid_by_card_and_its_receipt_printed(browser
     printed = page.pdf(format="A4")
     text = "".join(part.extract_text() for part in PdfReader(io.BytesIO(printed)).pages)
     assert "Receipt" in text and "$25.00" in text and "Card" in text
-    assert "Download PDF" not in text  # print CSS hides the page's controls
+    assert "Open PDF" not in text  # print CSS hides the page's controls
 
     page.goto(f"{live_server.url}/patients/{patient_id}/billing")
     assert page.locator('[data-balance="insurance"]').inner_text() == "$100.00"

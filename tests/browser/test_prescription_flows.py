@@ -103,3 +103,34 @@ def test_attach_a_scan_and_see_its_thumbnail(browser_page, live_server, tmp_path
     assert "PNG image" in page.locator("#section-documents li[data-document-id]").inner_text()
     assert page.locator("#alerts [role=status]").filter(has_text="Document attached.").count() == 1
     assert browser_page.console_errors == []
+
+
+def test_an_attached_pdf_opens_in_the_browsers_viewer(browser_page, live_server, tmp_path, screenshots):
+    """Opened in a new tab, shown by the browser's viewer: not saved as a download (which closes the tab)."""
+    from fpdf import FPDF
+
+    doctor, patient_id = live_server.run(prescriber_and_patient)
+    letter = FPDF()
+    letter.add_page()
+    letter.set_font("helvetica", size=20)
+    letter.cell(0, 20, "Referral letter for Maria Garcia")
+    path = tmp_path / "letter.pdf"
+    letter.output(str(path))
+    page = browser_page.page
+    sign_in(page, live_server.url, doctor["email"], next_path=f"/patients/{patient_id}")
+    page.click("#section-documents summary")
+    page.fill("#f-title-document", "Referral letter")
+    page.select_option("#f-category-document", "referral")
+    page.set_input_files("#f-file-document", str(path))
+    page.click("#section-documents form button:has-text('Attach')")
+    opener = page.locator("#section-documents a[target=_blank]").filter(has_text="Referral letter")
+    opener.wait_for()
+    with page.context.expect_page() as opened:
+        opener.click()
+    viewer = opened.value
+    viewer.wait_for_load_state("load", timeout=15_000)
+    assert viewer.evaluate("document.contentType") == "application/pdf"
+    viewer.wait_for_timeout(1000)  # the viewer draws the page
+    viewer.screenshot(path=str(screenshots / "document-pdf-viewer.png"))
+    viewer.close()
+    assert browser_page.console_errors == []

@@ -131,6 +131,50 @@ def test_a_download_is_an_audited_attachment_that_is_never_sniffed(harness, clie
         {"patient_id": patient_id, "staff_id": doctor["id"], "detail": f"document {document_id}"}]
 
 
+def test_a_pdf_opens_in_the_browsers_viewer_under_its_own_policy_and_is_audited(harness, client):
+    doctor = sign_in_as(harness, "doctor")
+    patient_id = harness.run(make_patient)
+    upload(client, patient_id, "referral.pdf", PDF, title="Referral: Dr. Ng / cardiology")
+    document_id = harness.sql("SELECT id FROM patient_document")[0]["id"]
+    card = html(client.get(documents_url(patient_id), headers={"HX-Request": "true"}))
+    opener = one(card, f"a[href='{documents_url(patient_id)}/{document_id}/view']")
+    assert opener.attributes["target"] == "_blank" and "noopener" in opener.attributes["rel"]
+    response = client.get(f"{documents_url(patient_id)}/{document_id}/view")
+    assert response.status_code == 200 and response.content == PDF
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"].startswith('inline; filename="Referral-Dr.-Ng-cardiology.pdf"')
+    policy = response.headers["content-security-policy"]
+    # No script from our origin; the viewer's embed of the file allowed (Chromium refuses a sandboxed PDF).
+    assert "default-src 'none'" in policy and "object-src 'self'" in policy and "sandbox" not in policy
+    assert "script-src" not in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    assert harness.audit("action = 'document.view'", columns="patient_id, staff_id, detail") == [
+        {"patient_id": patient_id, "staff_id": doctor["id"], "detail": f"document {document_id}"}]
+
+
+def test_only_a_pdf_opens_in_the_viewer_anything_else_is_saved(harness, client):
+    sign_in_as(harness, "doctor")
+    patient_id = harness.run(make_patient)
+    upload(client, patient_id, "scan.pdf", png(), title="Scan")  # named .pdf, but a PNG
+    document_id = harness.sql("SELECT id FROM patient_document")[0]["id"]
+    card = html(client.get(documents_url(patient_id), headers={"HX-Request": "true"}))
+    assert not card.css("a[href$='/view']")
+    response = client.get(f"{documents_url(patient_id)}/{document_id}/view")
+    assert response.status_code == 200
+    assert response.headers["content-disposition"].startswith("attachment;")
+    assert response.headers["content-security-policy"].startswith("sandbox")
+
+
+def test_a_stored_pdf_whose_bytes_are_not_a_pdfs_is_never_sent_inline():
+    from clinic.web.files import pdf_view
+
+    response = pdf_view(b"<html><script>alert(1)</script>", "x.pdf")
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.media_type == "application/octet-stream"
+    assert pdf_view(PDF, "x.pdf").headers["Content-Disposition"].startswith("inline;")
+
+
 def test_another_patients_document_is_not_found(harness, client):
     sign_in_as(harness, "doctor")
     owner = harness.run(make_patient, first_name="Owner")
@@ -138,6 +182,7 @@ def test_another_patients_document_is_not_found(harness, client):
     upload(client, owner, "referral.pdf", PDF)
     document_id = harness.sql("SELECT id FROM patient_document")[0]["id"]
     assert client.get(f"{documents_url(other)}/{document_id}/download").status_code == 404
+    assert client.get(f"{documents_url(other)}/{document_id}/view").status_code == 404
     assert post(client, f"{documents_url(other)}/{document_id}/error", {}).status_code == 404
     assert harness.sql("SELECT status FROM patient_document") == [{"status": "active"}]
 
@@ -150,6 +195,7 @@ def test_roles_without_clinical_access_cannot_list_or_download(harness, client):
     sign_in_as(harness, "receptionist")
     assert client.get(documents_url(patient_id)).status_code == 403
     assert client.get(f"{documents_url(patient_id)}/{document_id}/download").status_code == 403
+    assert client.get(f"{documents_url(patient_id)}/{document_id}/view").status_code == 403
     assert upload(client, patient_id, "x.png", png()).status_code == 403
     assert harness.sql("SELECT COUNT(*) AS n FROM patient_document")[0]["n"] == 1
 

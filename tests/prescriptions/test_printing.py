@@ -60,7 +60,10 @@ def test_the_pdf_parses_and_holds_the_patient_and_the_drug(harness, client):
     response = client.get(f"{prescriptions_url(patient_id)}/{rx_id}/pdf")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
-    assert response.headers["content-disposition"].startswith("attachment;")
+    # Opened in the browser's PDF viewer (which prints and saves it), under the viewer's own policy.
+    assert response.headers["content-disposition"].startswith('inline; filename="prescription-RX-000001.pdf"')
+    assert "object-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     for expected in ("Riverside Family Clinic", "Zoë Ngữ", "Amoxicillin 500 mg capsule", "RX-000001",
                      "Amara Okafor", "MD-48213", "three times daily"):
