@@ -39,12 +39,14 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--csv", type=Path, help="patients: given name, family name, YYYY-MM-DD, sex")
     parser.add_argument("--searches", type=Path, help="search texts, one per line")
     parser.add_argument("--screens", default="", help="comma-separated screen names (the floor always runs)")
+    parser.add_argument("--icd10", choices=("full", "sample"), default="full",
+                        help="ICD-10-CM codes to load: the whole set (about a minute) or the demo's chapters")
     parser.add_argument("--note", default="", help="a line for the top of latest.md (e.g. 'busy machine')")
     args = parser.parse_args(argv)
     options = Options(scale=args.scale, backends=tuple(b.strip() for b in args.backends.split(",") if b.strip()),
                       mysql_url=args.mysql_url, seconds=args.seconds, warmup_seconds=args.warmup,
                       soak_seconds=args.soak, generator=args.generator, csv=args.csv, search_file=args.searches,
-                      screens=tuple(s.strip() for s in args.screens.split(",") if s.strip()))
+                      screens=tuple(s.strip() for s in args.screens.split(",") if s.strip()), icd10=args.icd10)
     results = run(options)
     path = report.write(args.scale, results, note=args.note)
     print(path.read_text())
