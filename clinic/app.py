@@ -51,6 +51,7 @@ from clinic.practice import services as practice_services
 from clinic.practice.controllers import PracticeController
 from clinic.prescriptions.controllers import DrugSearchController, PrescriptionController
 from clinic.records.chart_controllers import ChartController
+from clinic.access_report.controllers import AccessReportController
 from clinic.reminders import config as reminders
 from clinic.reminders.controllers import (
     CalendarFeedController,
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             PatientRecordController,
             InsuranceController,
             ChartController,
+            AccessReportController,
             ClinicalController,
             MyDayController,
             ReminderLinkController,
