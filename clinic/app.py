@@ -52,6 +52,8 @@ from clinic.practice.controllers import PracticeController
 from clinic.prescriptions.controllers import DrugSearchController, PrescriptionController
 from clinic.records.chart_controllers import ChartController
 from clinic.access_report.controllers import AccessReportController
+from clinic.exports import services as exports
+from clinic.exports.controllers import ExportsController
 from clinic.reminders import config as reminders
 from clinic.reminders.controllers import (
     CalendarFeedController,
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     checkpoints.configure(settings.audit_checkpoint_url)
     reminders.configure(settings)
     backup_jobs.configure(settings)
+    exports.configure(settings)
     fields.configure(settings.keyring, settings.index_key)
     readiness = Readiness(engine)
     locale = Locale.from_settings(settings)
@@ -170,6 +173,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             AuditController,
             JobsController,
             BackupsController,
+            ExportsController,
             PatientsController,
             PatientRecordController,
             InsuranceController,

@@ -128,6 +128,8 @@ ACTIONS: dict[str, str] = {
     "staff.unlock": "Unlocked someone's sign-in",
     "staff.update": "Changed a staff member's details",
     "patient.access_report": "Produced a report of who accessed the record",
+    "clinic.export": "Started an export of the whole clinic's data",
+    "clinic.export_download": "Downloaded the export of the whole clinic's data",
 }
 
 # What a read showed, from the route's ``shows`` (clinic/patients/access.py).
