@@ -20,6 +20,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from piccolo.engine.base import Engine
 
+from clinic.access_report.controllers import AccessReportController
 from clinic.accounts.account_controllers import AccountController
 from clinic.accounts.controllers import SessionController, SignInController
 from clinic.admin.audit_controllers import AuditController
@@ -35,6 +36,8 @@ from clinic.core.locale import Locale
 from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable
 from clinic.documents.controllers import DocumentController
+from clinic.exports import services as exports
+from clinic.exports.controllers import ExportsController
 from clinic.ops.background import clinic_jobs, start_inline_worker, stop_inline_worker
 from clinic.ops.backups import jobs as backup_jobs
 from clinic.ops.backups_screen import BackupsController
@@ -51,9 +54,6 @@ from clinic.practice import services as practice_services
 from clinic.practice.controllers import PracticeController
 from clinic.prescriptions.controllers import DrugSearchController, PrescriptionController
 from clinic.records.chart_controllers import ChartController
-from clinic.access_report.controllers import AccessReportController
-from clinic.exports import services as exports
-from clinic.exports.controllers import ExportsController
 from clinic.reminders import config as reminders
 from clinic.reminders.controllers import (
     CalendarFeedController,
