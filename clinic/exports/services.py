@@ -23,6 +23,8 @@ from clinic.exports.writing import write_export
 from clinic.practice.services import practice
 
 KIND = "exports.clinic_export"
+# Queued for just after a link expires, so the file does not outlive it even if nobody comes back.
+DELETE_KIND = "exports.delete_expired"
 LINK_LIFETIME = dt.timedelta(hours=1)
 FOLDER = "exports"
 
@@ -88,11 +90,14 @@ async def write(job: RunningJob) -> dict:
                                    ClinicExport.file_name: ""}).where(ClinicExport.id == export_id)
         raise
     now = clock.now()
-    await ClinicExport.update({
-        ClinicExport.state: READY, ClinicExport.size: path.stat().st_size, ClinicExport.finished_at: now,
-        ClinicExport.expires_at: now + LINK_LIFETIME,
-        ClinicExport.manifest: json.dumps(manifest["files"]),
-    }).where(ClinicExport.id == export_id)
+    async with ClinicExport._meta.db.transaction():
+        await ClinicExport.update({
+            ClinicExport.state: READY, ClinicExport.size: path.stat().st_size, ClinicExport.finished_at: now,
+            ClinicExport.expires_at: now + LINK_LIFETIME,
+            ClinicExport.manifest: json.dumps(manifest["files"]),
+        }).where(ClinicExport.id == export_id)
+        await enqueue(DELETE_KIND, {"export_id": export_id}, key=f"{DELETE_KIND}:{export_id}",
+                      run_at=now + LINK_LIFETIME + dt.timedelta(minutes=1))
     return {"export_id": export_id, "files": len(manifest["files"]),
             "rows": sum(f["rows"] for f in manifest["files"])}
 
@@ -145,6 +150,11 @@ async def download(export_id: int, actor: Actor) -> Download:
     return Download(path)
 
 
+async def delete_expired(job: RunningJob) -> dict:
+    return {"deleted": await forget_expired()}
+
+
 def register_jobs(registry: Registry) -> None:
     registry.add(KIND, write, label="Export the whole clinic's data", lease=dt.timedelta(minutes=2),
-                 timeout=dt.timedelta(minutes=60), max_attempts=1)
+                 timeout=dt.timedelta(minutes=60))
+    registry.add(DELETE_KIND, delete_expired, label="Delete whole-clinic exports whose link expired")

@@ -124,6 +124,19 @@ def test_the_link_expires_after_an_hour_and_the_file_is_deleted(harness, client)
     assert harness.sql("SELECT state FROM clinic_export WHERE id = {}", export_id)[0]["state"] == "expired"
 
 
+def test_the_file_is_deleted_after_its_link_expires_even_if_nobody_comes_back(harness, client):
+    sign_in_as(harness, "admin")
+    export_id = export_id_of(start(harness, client))
+    run_jobs(harness)
+    stored = services.folder() / stored_name(harness, export_id)
+    run_jobs(harness)
+    assert stored.is_file()  # not before the hour is up
+    with time_machine.travel(dt.datetime.now(dt.timezone.utc) + services.LINK_LIFETIME + dt.timedelta(minutes=2)):
+        run_jobs(harness)
+    assert not stored.exists()
+    assert harness.sql("SELECT state FROM clinic_export WHERE id = {}", export_id)[0]["state"] == "expired"
+
+
 def test_only_the_administrator_who_asked_may_download(harness, client):
     sign_in_as(harness, "admin")
     export_id = export_id_of(start(harness, client))
