@@ -20,6 +20,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from piccolo.engine.base import Engine
 
+from clinic.access_report.controllers import AccessReportController
 from clinic.accounts.account_controllers import AccountController
 from clinic.accounts.controllers import SessionController, SignInController
 from clinic.admin.audit_controllers import AuditController
@@ -35,6 +36,8 @@ from clinic.core.locale import Locale
 from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable
 from clinic.documents.controllers import DocumentController
+from clinic.exports import services as exports
+from clinic.exports.controllers import ExportsController
 from clinic.ops.background import clinic_jobs, start_inline_worker, stop_inline_worker
 from clinic.ops.backups import jobs as backup_jobs
 from clinic.ops.backups_screen import BackupsController
@@ -123,6 +126,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     checkpoints.configure(settings.audit_checkpoint_url)
     reminders.configure(settings)
     backup_jobs.configure(settings)
+    exports.configure(settings)
     fields.configure(settings.keyring, settings.index_key)
     readiness = Readiness(engine)
     locale = Locale.from_settings(settings)
@@ -169,10 +173,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             AuditController,
             JobsController,
             BackupsController,
+            ExportsController,
             PatientsController,
             PatientRecordController,
             InsuranceController,
             ChartController,
+            AccessReportController,
             ClinicalController,
             MyDayController,
             ReminderLinkController,

@@ -128,6 +128,9 @@ ACTIONS: dict[str, str] = {
     "staff.session_end": "Ended someone's session",
     "staff.unlock": "Unlocked someone's sign-in",
     "staff.update": "Changed a staff member's details",
+    "patient.access_report": "Produced a report of who accessed the record",
+    "clinic.export": "Started an export of the whole clinic's data",
+    "clinic.export_download": "Downloaded the export of the whole clinic's data",
 }
 
 # What a read showed, from the route's ``shows`` (clinic/patients/access.py).
@@ -157,6 +160,7 @@ SHOWN = {
     "prescriptions": "the prescriptions", "prescription": "a prescription", "prescription form": "a prescription form",
     "printable prescription": "a printable prescription", "prescription pdf": "a prescription PDF",
     "documents": "the documents", "document": "a document", "document form": "the document upload form",
+    "access report form": "the form for a report of who accessed the record",
 }
 
 

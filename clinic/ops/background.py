@@ -8,6 +8,7 @@ from litestar import Litestar
 from clinic.audit import jobs as audit_jobs
 from clinic.core import jobs as core_jobs
 from clinic.core.jobs import Registry, Worker
+from clinic.exports import services as export_jobs
 from clinic.ops.backups import jobs as backup_jobs
 from clinic.reminders import jobs as reminder_jobs
 from clinic.security import jobs as security_jobs
@@ -24,6 +25,7 @@ def clinic_jobs() -> Registry:
     audit_jobs.register_jobs(registry)
     reminder_jobs.register_jobs(registry)
     backup_jobs.register_jobs(registry)
+    export_jobs.register_jobs(registry)
     return registry
 
 

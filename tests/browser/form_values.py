@@ -37,6 +37,15 @@ def walk_remittance() -> str:
 # Valid values by field name; a callable gets the form and the seeded clinic.
 # The patient's name and birth date are those of a seeded patient on purpose:
 # registering walks through the possible-duplicate warning.
+def export_or_fee_code(form, clinic) -> str:
+    """The field "code": the walker's current sign-in code when confirming an export, else a fee code."""
+    if form.action_shape.startswith("/admin/exports"):
+        import pyotp
+
+        return pyotp.TOTP(clinic.walkers[form.role]["totp_secret"]).now()
+    return "99215"
+
+
 VALID: dict[str, str | Callable] = {
     # patients
     "first_name": "Hannah", "last_name": "Walker", "preferred_name": "Annie", "date_of_birth": "1984-07-09",
@@ -68,7 +77,7 @@ VALID: dict[str, str | Callable] = {
     "drug_name": "Cetirizine", "strength": "10 mg", "form": "tablet", "dose_amount": "1", "duration": "30 days",
     "stop_reason": "Finished the course.", "title": "Cardiology referral",
     # billing: a fee code the seeded schedule does not have yet, amounts as the clinic types money
-    "code": "99215", "price": "125.00", "unit_price": "40.00", "discount": "0", "no_show_fee": "25.00",
+    "code": export_or_fee_code, "price": "125.00", "unit_price": "40.00", "discount": "0", "no_show_fee": "25.00",
     "late_cancel_fee": "15.00", "amount": "10.00", "reference": "Slip 2044", "copay": "25.00",
     "deductible": "500.00", "number": "1",
     # claims: a payer, the clinic's identifiers, an 835 naming a claim nobody has (posted as an exception)
@@ -81,6 +90,8 @@ VALID: dict[str, str | Callable] = {
     "patient": lambda form, clinic: str(clinic.patients["abbott"]),
     # your own account
     "current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD,
+    # confirming it's you before a whole-clinic export (administrators always have two-step sign-in)
+    "password": PASSWORD,
     # the clinic's settings: a closure still to come, hours that open before they close
     "appointment_minutes": "20",
     "first_day": "2099-12-24", "last_day": "2099-12-26",

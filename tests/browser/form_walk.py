@@ -64,8 +64,8 @@ INSPECT = "([action, index, target, confirmation]) => {" + POSTING_FORMS + """
       : (el.getAttribute('type') || 'text').toLowerCase();
     if (!el.name || el.tagName === 'BUTTON'
         || ['hidden', 'submit', 'button', 'reset', 'image', 'file'].includes(kind)) continue;
-    if (kind === 'password') {
-      // never echoed back, by design: not compared
+    if (kind === 'password' || el.getAttribute('autocomplete') === 'one-time-code') {
+      // never echoed back, by design (a password, a sign-in code): not compared
     } else if (kind === 'radio' || kind === 'checkbox') {
       if (el.checked) seen.values[el.name] = el.value;
       else if (!(el.name in seen.values)) seen.values[el.name] = '';

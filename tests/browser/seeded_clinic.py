@@ -117,6 +117,9 @@ async def seed(settings) -> SeededClinic:
     await break_glass.grant(walkers["billing"]["id"], patients["baker"], "clinical.read",
                             "Checking a claim the insurer queried", settings.break_glass_minutes,
                             Actor(staff_id=walkers["billing"]["id"], role="billing"))
+    from clinic.exports.services import start_export
+
+    await start_export(Actor(staff_id=walkers["admin"]["id"], role="admin"))  # the export screens have one to show
     rows = await Patient.select(Patient.id, Patient.mrn)
     return SeededClinic(walkers=walkers, colleagues=colleagues, patients=patients,
                         mrns={row["id"]: row["mrn"] for row in rows})

@@ -1,0 +1,1 @@
+"""The patient's access report: who looked at or changed their record, and when, from the audit trail."""
