@@ -40,6 +40,7 @@ from clinic.ops.backups import jobs as backup_jobs
 from clinic.ops.backups_screen import BackupsController
 from clinic.ops.controllers import HealthController
 from clinic.ops.jobs_screen import JobsController
+from clinic.ops.metrics import MetricsController
 from clinic.ops.readiness import Readiness, refuse_until_migrated
 from clinic.paths import STATIC_DIR
 from clinic.patients.controllers import PatientRecordController, PatientsController
@@ -87,6 +88,7 @@ from clinic.web.errors import (
     server_error_handler,
 )
 from clinic.web.logging import logger_factory, structlog_processors
+from clinic.web.metrics import RequestMetrics
 from clinic.web.query_count import with_query_count
 from clinic.web.security_headers import security_headers_hook
 from clinic.web.static import static_assets, static_files_handler
@@ -127,6 +129,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     readiness = Readiness(engine)
     locale = Locale.from_settings(settings)
     built: dict[str, Litestar] = {}
+    request_metrics = RequestMetrics()
 
     async def before_request(request: Request) -> None:
         refuse_impossible_ids(request)
@@ -190,6 +193,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             BillingController,
             PatientBillingController,
             ClaimsController,
+            MetricsController,
             # From memory, gzipped once, behind content-hash URLs (clinic/web/static.py).
             static_files_handler(static_assets(STATIC_DIR, watch=not production),
                                  opt={"public": True, "sessionless": True, "precompressed": True}),
@@ -208,6 +212,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             # Today's book as each session last saw it, for database outages (memory only).
             "day_sheets": DaySheets(),
             "started": time.monotonic(),
+            # Request counts and latency for /metrics, the System page and alerts (clinic/web/metrics.py).
+            "request_metrics": request_metrics,
             "session_policy": SessionPolicy(
                 idle=dt.timedelta(minutes=settings.session_idle_minutes),
                 lifetime=dt.timedelta(hours=settings.session_max_hours),
@@ -257,7 +263,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     # Litestar runs middleware only for matched routes; the access log must
     # see every request, so it wraps the root handler.
-    app.asgi_handler = with_access_log(app.asgi_handler)
+    app.asgi_handler = with_access_log(app.asgi_handler, request_metrics)
     if settings.count_queries:
         app.asgi_handler = with_query_count(app.asgi_handler)
     built["app"] = app

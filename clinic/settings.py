@@ -85,6 +85,18 @@ class Settings:
     document_max_mb: int = 10
     # Shows /health's details to a caller with "Authorization: Bearer <token>" (optional).
     health_token: str = ""
+    # Opens /metrics to "Authorization: Bearer <token>"; without it /metrics is 404 (CLINIC_METRICS_TOKEN).
+    metrics_token: str = field(default="", repr=False)
+    # Memory this instance may use (the container's limit): above 80% administrators are alerted (0: not checked).
+    memory_limit_mb: int = 0
+    # Where alerts for administrators go: an email address (through SMTP_URL) and/or a webhook.
+    alert_email: str = ""
+    alert_webhook_url: str = field(default="", repr=False)
+    # A request still running after this long is answered with a friendly 503 (CLINIC_REQUEST_TIMEOUT).
+    request_timeout_seconds: int = 30
+    # Per signed-in user: searches a minute, exports an hour (shared by every instance through the database).
+    search_rate_per_minute: int = 60
+    export_rate_per_hour: int = 30
     # Benchmarks and tests: X-Query-Count / X-Transaction-Count on every response.
     count_queries: bool = False
     # Filled in with a note for each development secret we generated, so the
@@ -177,6 +189,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if health_token:
         check_secret("CLINIC_HEALTH_TOKEN", health_token)
 
+    metrics_token = env_vars.get("CLINIC_METRICS_TOKEN", "").strip()
+    if metrics_token:
+        check_secret("CLINIC_METRICS_TOKEN", metrics_token)
+    alert_email = (env_vars.get("CLINIC_ALERT_EMAIL") or "").strip()
+    if alert_email and ("@" not in alert_email or any(char in alert_email for char in "\r\n<>, ")):
+        raise ConfigError("CLINIC_ALERT_EMAIL must be one email address, e.g. it@example.org")
+
     country = (env_vars.get("CLINIC_COUNTRY") or "US").strip().upper()
     import phonenumbers
 
@@ -230,6 +249,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         worker=_choice(env_vars, "CLINIC_WORKER", "inline", WORKER_MODES),
         document_max_mb=_integer(env_vars, "CLINIC_DOCUMENT_MAX_MB", 10, 1, 100),
         health_token=health_token,
+        metrics_token=metrics_token,
+        memory_limit_mb=_integer(env_vars, "CLINIC_MEMORY_LIMIT_MB", 0, 0, 1024 * 1024),
+        alert_email=alert_email,
+        alert_webhook_url=_webhook_url(env_vars, "CLINIC_ALERT_WEBHOOK_URL", env),
+        request_timeout_seconds=_integer(env_vars, "CLINIC_REQUEST_TIMEOUT", 30, 1, 600),
+        search_rate_per_minute=_integer(env_vars, "CLINIC_SEARCH_RATE_PER_MINUTE", 60, 1, 10000),
+        export_rate_per_hour=_integer(env_vars, "CLINIC_EXPORT_RATE_PER_HOUR", 30, 1, 10000),
         count_queries=_choice(env_vars, "CLINIC_COUNT_QUERIES", "0", ("0", "1")) == "1",
         generated_secrets=tuple(generated),
         warnings=tuple(warnings),
@@ -239,6 +265,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if (settings.smtp_url or settings.sms_webhook_url) and env == "production" and not settings.public_url:
         raise ConfigError("CLINIC_PUBLIC_URL is required when reminders are sent (their confirm/cancel links point "
                           "there), e.g. https://clinic.example.org")
+    if settings.alert_email and not settings.smtp_url:
+        raise ConfigError("CLINIC_ALERT_EMAIL needs SMTP_URL to send through (or use CLINIC_ALERT_WEBHOOK_URL)")
     if settings.db_pool_min > settings.db_pool_max:
         raise ConfigError("CLINIC_DB_POOL_MIN must not be larger than CLINIC_DB_POOL_MAX")
     return settings

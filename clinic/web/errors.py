@@ -154,6 +154,8 @@ def server_error_handler(debug: bool):
                 for frame in reversed(traceback.extract_tb(exc.__traceback__)[-6:])
             ),
         )
+        # For the System page's recent errors (the class only, like the log).
+        request.scope.setdefault("state", {})["error_class"] = type(exc).__name__
         trace = "".join(traceback.format_exception(exc)) if debug else None
         return error_page(request, 500, debug_trace=trace)
 
