@@ -41,6 +41,7 @@ from clinic.ops.backups_screen import BackupsController
 from clinic.ops.controllers import HealthController
 from clinic.ops.jobs_screen import JobsController
 from clinic.ops.metrics import MetricsController
+from clinic.ops.system_screen import SystemController
 from clinic.ops.readiness import Readiness, refuse_until_migrated
 from clinic.paths import STATIC_DIR
 from clinic.patients.controllers import PatientRecordController, PatientsController
@@ -194,6 +195,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             PatientBillingController,
             ClaimsController,
             MetricsController,
+            SystemController,
             # From memory, gzipped once, behind content-hash URLs (clinic/web/static.py).
             static_files_handler(static_assets(STATIC_DIR, watch=not production),
                                  opt={"public": True, "sessionless": True, "precompressed": True}),
