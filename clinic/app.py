@@ -35,14 +35,15 @@ from clinic.core.locale import Locale
 from clinic.dashboard.controllers import DashboardController
 from clinic.db import DatabaseUnavailable
 from clinic.documents.controllers import DocumentController
+from clinic.ops import alerts
 from clinic.ops.background import clinic_jobs, start_inline_worker, stop_inline_worker
 from clinic.ops.backups import jobs as backup_jobs
 from clinic.ops.backups_screen import BackupsController
 from clinic.ops.controllers import HealthController
 from clinic.ops.jobs_screen import JobsController
 from clinic.ops.metrics import MetricsController
-from clinic.ops.system_screen import SystemController
 from clinic.ops.readiness import Readiness, refuse_until_migrated
+from clinic.ops.system_screen import SystemController
 from clinic.paths import STATIC_DIR
 from clinic.patients.controllers import PatientRecordController, PatientsController
 from clinic.patients.identifiers import format_mrn
@@ -126,11 +127,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     checkpoints.configure(settings.audit_checkpoint_url)
     reminders.configure(settings)
     backup_jobs.configure(settings)
+    request_metrics = RequestMetrics()
+    started = time.monotonic()
+    alerts.configure(settings, engine, request_metrics, started)
     fields.configure(settings.keyring, settings.index_key)
     readiness = Readiness(engine)
     locale = Locale.from_settings(settings)
     built: dict[str, Litestar] = {}
-    request_metrics = RequestMetrics()
 
     async def before_request(request: Request) -> None:
         refuse_impossible_ids(request)
@@ -213,7 +216,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "jobs": clinic_jobs(),
             # Today's book as each session last saw it, for database outages (memory only).
             "day_sheets": DaySheets(),
-            "started": time.monotonic(),
+            "started": started,
             # Request counts and latency for /metrics, the System page and alerts (clinic/web/metrics.py).
             "request_metrics": request_metrics,
             "session_policy": SessionPolicy(

@@ -31,6 +31,7 @@ TABLE_MODULES = [
     "clinic.documents.tables",
     "clinic.billing.tables",
     "clinic.claims.tables",
+    "clinic.ops.tables",
 ]
 
 

@@ -17,7 +17,7 @@ from clinic.db.errors import DatabaseUnavailable
 from clinic.ops.backups.service import backup_check
 from clinic.ops.health import HEALTH_TIMEOUT_SECONDS, database_check, resident_memory_bytes
 from clinic.reminders.services import outbox_backlog
-from clinic.web.metrics import Window
+from clinic.web.metrics import RequestMetrics, Window
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,11 @@ async def _database_facts() -> tuple[dict, int]:
 
 
 async def take_snapshot(state: State) -> Snapshot:
-    settings = state.settings
-    engine = state.engine
+    """For an app's handlers (its state holds what the snapshot reads)."""
+    return await read_snapshot(state.settings, state.engine, state.request_metrics, state.started)
+
+
+async def read_snapshot(settings, engine, request_metrics: RequestMetrics, started: float) -> Snapshot:
     database = await database_check(engine)
     jobs: dict = {}
     backlog = None
@@ -60,6 +63,6 @@ async def take_snapshot(state: State) -> Snapshot:
         outbox_backlog=backlog,
         memory_rss_bytes=resident_memory_bytes(),
         memory_limit_bytes=settings.memory_limit_mb * 1024 * 1024,
-        uptime_seconds=time.monotonic() - state.started,
-        window=state.request_metrics.window(),
+        uptime_seconds=time.monotonic() - started,
+        window=request_metrics.window(),
     )

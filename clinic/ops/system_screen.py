@@ -15,6 +15,7 @@ from litestar import Controller, Request, Response, get
 from clinic import __version__
 from clinic.db.errors import DatabaseUnavailable
 from clinic.db.schema import database_size_bytes, row_count, table_names
+from clinic.ops.alerts import alert_states
 from clinic.ops.backups import service as backups
 from clinic.ops.monitoring import take_snapshot
 from clinic.reminders.services import outbox_counts
@@ -66,11 +67,12 @@ class SystemController(Controller):
         state = request.app.state
         settings = state.settings
         snapshot = await take_snapshot(state)
-        database, outbox = None, {}
+        database, outbox, alert_list = None, {}, []
         if snapshot.database_up:
             try:
                 database = await database_facts(state.engine)
                 outbox = await outbox_counts()
+                alert_list = await alert_states()
             except DatabaseUnavailable:
                 database = None
         last_backup = backups.last_good(settings)
@@ -88,4 +90,7 @@ class SystemController(Controller):
             "backup_stale": last_backup is None or last_backup.age > backups.STALE_AFTER,
             "inline_worker": settings.worker == "inline",
             "errors": state.request_metrics.recent_errors(RECENT_ERRORS),
+            "alerts": alert_list,
+            "alert_targets": [name for name, on in (("email", settings.alert_email),
+                                                    ("webhook", settings.alert_webhook_url)) if on],
         }, block="system_facts")
