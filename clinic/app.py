@@ -86,15 +86,20 @@ from clinic.web.errors import (
     database_unavailable_handler,
     decryption_failed_handler,
     http_exception_handler,
+    rate_limited_handler,
     redirect_handler,
+    request_timed_out_handler,
     server_error_handler,
 )
 from clinic.web.logging import logger_factory, structlog_processors
 from clinic.web.metrics import RequestMetrics
 from clinic.web.query_count import with_query_count
+from clinic.web.rate_limits import STORE as USER_RATE_STORE
+from clinic.web.rate_limits import RateLimited, limits_by_route, user_rate_limit_middleware
 from clinic.web.security_headers import security_headers_hook
 from clinic.web.static import static_assets, static_files_handler
 from clinic.web.templating import template_config
+from clinic.web.timeouts import RequestTimedOut, timeout_middleware
 
 # Attempts per client address per minute on the forms that take a password or code.
 SIGN_IN_RATE = ("minute", 20)
@@ -232,12 +237,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         before_send=[security_headers_hook(production)],
         guards=[authorize],
         middleware=[
+            # Outermost: the session look-up and everything after it count towards the time allowed.
+            timeout_middleware(settings.request_timeout_seconds),
             RateLimitConfig(rate_limit=SIGN_IN_RATE, check_throttle_handler=is_credential_attempt,
                             identifier_for_request=client_address, store="rate_limit").middleware,
             session_middleware,
             csrf_middleware,
+            user_rate_limit_middleware(limits_by_route(settings.search_rate_per_minute,
+                                                       settings.export_rate_per_hour)),
         ],
-        stores={"rate_limit": DatabaseStore("rate_limit")},
+        stores={"rate_limit": DatabaseStore("rate_limit"), USER_RATE_STORE: DatabaseStore(USER_RATE_STORE)},
         template_config=template_config(settings, clinic_locale=lambda: built["app"].state.locale,
                                         filters={"mrn": format_mrn}),
         plugins=[
@@ -260,6 +269,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             HTTPException: http_exception_handler,
             DatabaseUnavailable: database_unavailable_handler,
             DecryptionFailed: decryption_failed_handler,
+            RequestTimedOut: request_timed_out_handler,
+            RateLimited: rate_limited_handler,
             Exception: server_error_handler(debug=not production),
         },
         openapi_config=None,

@@ -95,7 +95,7 @@ class Settings:
     # A request still running after this long is answered with a friendly 503 (CLINIC_REQUEST_TIMEOUT).
     request_timeout_seconds: int = 30
     # Per signed-in user: searches a minute, exports an hour (shared by every instance through the database).
-    search_rate_per_minute: int = 60
+    search_rate_per_minute: int = 120
     export_rate_per_hour: int = 30
     # Benchmarks and tests: X-Query-Count / X-Transaction-Count on every response.
     count_queries: bool = False
@@ -254,7 +254,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         alert_email=alert_email,
         alert_webhook_url=_webhook_url(env_vars, "CLINIC_ALERT_WEBHOOK_URL", env),
         request_timeout_seconds=_integer(env_vars, "CLINIC_REQUEST_TIMEOUT", 30, 1, 600),
-        search_rate_per_minute=_integer(env_vars, "CLINIC_SEARCH_RATE_PER_MINUTE", 60, 1, 10000),
+        search_rate_per_minute=_integer(env_vars, "CLINIC_SEARCH_RATE_PER_MINUTE", 120, 1, 10000),
         export_rate_per_hour=_integer(env_vars, "CLINIC_EXPORT_RATE_PER_HOUR", 30, 1, 10000),
         count_queries=_choice(env_vars, "CLINIC_COUNT_QUERIES", "0", ("0", "1")) == "1",
         generated_secrets=tuple(generated),

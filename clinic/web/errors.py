@@ -19,6 +19,8 @@ from clinic.core.crypto import DecryptionFailed, KeyNotInRing
 from clinic.db.errors import DatabaseUnavailable
 from clinic.web.degraded import kept_day_sheet
 from clinic.web.pages import Page, wants_fragment
+from clinic.web.rate_limits import RateLimited
+from clinic.web.timeouts import RequestTimedOut
 
 logger = structlog.get_logger("clinic.errors")
 
@@ -138,6 +140,24 @@ def decryption_failed_handler(request: Request, exc: DecryptionFailed) -> Respon
                      "A stored value does not match where it is kept: it was altered or copied from elsewhere. "
                      "The problem has been logged; tell your administrator.")
     return error_page(request, 503, explained=explained)
+
+
+def request_timed_out_handler(request: Request, exc: RequestTimedOut) -> Response:
+    logger.warning("request timed out", route=request.scope.get("path_template"), seconds=exc.seconds)
+    request.scope.setdefault("state", {})["error_class"] = "RequestTimedOut"
+    explained = ("Taking too long",
+                 f"The clinic stopped this after {exc.seconds:g} seconds so it would not keep you waiting. "
+                 "If you were saving something, check whether it was saved before trying again; "
+                 "if this keeps happening, tell your administrator.")
+    return error_page(request, 503, explained=explained, headers={"Retry-After": "10"})
+
+
+def rate_limited_handler(request: Request, exc: RateLimited) -> Response:
+    limit = exc.limit
+    explained = (f"Too many {limit.noun}",
+                 f"You have reached the limit of {limit.most} {limit.noun} per {limit.per} for one person. "
+                 f"Please wait {exc.retry_after} seconds and try again.")
+    return error_page(request, 429, explained=explained, headers={"Retry-After": str(exc.retry_after)})
 
 
 def server_error_handler(debug: bool):

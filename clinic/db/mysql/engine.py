@@ -254,7 +254,9 @@ class MySQLEngine(Engine[MySQLTransaction]):
         broken = False
         try:
             yield connection
-        except (DatabaseUnavailable, pymysql.err.OperationalError, pymysql.err.InterfaceError):
+        except (DatabaseUnavailable, pymysql.err.OperationalError, pymysql.err.InterfaceError,
+                asyncio.CancelledError):
+            # Cancelled (a request timeout) mid-statement, the connection may hold half a reply: never reuse it.
             broken = True
             raise
         finally:

@@ -1,0 +1,76 @@
+"""Per-person limits on searches and exports, counted in a shared store so every instance agrees.
+
+A fixed window per person and kind (searches a minute, exports an hour):
+cheap, one row per person and window in the database store, and forgiving
+of a burst at a window's edge, which is all a limit against a runaway
+script or a scraping account needs. Routes are named here, in one place,
+rather than marked in each domain's controllers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+STORE = "user_rate"
+
+
+@dataclass(frozen=True)
+class Limit:
+    kind: str  # "search" | "export"
+    most: int
+    seconds: int
+    noun: str  # "searches"
+
+    @property
+    def per(self) -> str:
+        return "minute" if self.seconds == 60 else "hour" if self.seconds == 3600 else f"{self.seconds} seconds"
+
+
+SEARCH_ROUTES = ("patients:search", "book:find_patient", "prescriptions:drugs", "visits:codes")
+EXPORT_ROUTES = ("records:export_json", "records:export_fhir", "audit:export")
+
+
+class RateLimited(Exception):
+    def __init__(self, limit: Limit, retry_after: int):
+        super().__init__(f"{limit.kind} limit reached")
+        self.limit = limit
+        self.retry_after = retry_after
+
+
+def limits_by_route(searches_per_minute: int, exports_per_hour: int) -> dict[str, Limit]:
+    search = Limit("search", searches_per_minute, 60, "searches")
+    export = Limit("export", exports_per_hour, 3600, "exports")
+    return {**dict.fromkeys(SEARCH_ROUTES, search), **dict.fromkeys(EXPORT_ROUTES, export)}
+
+
+def user_rate_limit_middleware(limits: dict[str, Limit]):
+    """Litestar middleware, placed after the session middleware (it counts per signed-in person)."""
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def limited(scope: Scope, receive: Receive, send: Send) -> None:
+            handler = scope.get("route_handler")
+            limit = limits.get(handler.name) if handler is not None and handler.name else None
+            user = scope.get("user")
+            if limit is not None and user is not None:
+                await count(scope["app"].stores.get(STORE), limit, user.id)
+            await app(scope, receive, send)
+
+        return limited
+
+    return middleware
+
+
+async def count(store, limit: Limit, user_id: int, now: float | None = None) -> int:
+    """Count one more; raises RateLimited past the limit. Returns the count in this window."""
+    now = time.time() if now is None else now
+    window = int(now // limit.seconds)
+    key = f"{limit.kind}:{user_id}:{window}"
+    so_far = int(await store.get(key) or 0)
+    retry_after = max(1, int((window + 1) * limit.seconds - now))
+    if so_far >= limit.most:
+        raise RateLimited(limit, retry_after)
+    await store.set(key, str(so_far + 1), expires_in=limit.seconds + 5)
+    return so_far + 1
