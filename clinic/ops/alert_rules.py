@@ -100,7 +100,7 @@ def memory_reading(facts: Facts) -> Reading:
         return Reading(None)
     share = facts.memory_rss_bytes / facts.memory_limit_bytes
     return Reading(banded(share, 0.80, 0.70),
-                   f"{share:.0%} of the memory limit ({facts.memory_rss_bytes // 1_000_000} MB)")
+                   f"{share:.0%} of the memory limit ({facts.memory_rss_bytes // 1048576} MB)")
 
 
 STALE_BACKUP_HOURS = 26

@@ -48,7 +48,8 @@ def duration(seconds: float | None) -> str:
 
 
 def megabytes(size: int | None) -> str:
-    return "—" if size is None else f"{size / 1_000_000:.1f} MB"
+    """In the unit CLINIC_MEMORY_LIMIT_MB is set in (1 MB = 1024 × 1024 bytes), so 512 reads as 512."""
+    return "—" if size is None else f"{size / 1048576:.1f} MB"
 
 
 async def database_facts(engine) -> dict:
