@@ -20,6 +20,7 @@ from babel.numbers import is_currency
 
 from clinic.core.crypto import KeyError_, Keyring, new_key_setting
 from clinic.core.locale import DATE_ORDERS, UNIT_SYSTEMS, default_currency, default_date_order, default_units
+from clinic.core.s3 import Bucket, parse_bucket_url
 from clinic.db.urls import DatabaseURL, DatabaseURLError, parse_database_url
 
 ENVIRONMENTS = ("development", "production")
@@ -61,6 +62,8 @@ class Settings:
     backup_folder: Path = Path("data/backups")
     backup_hour: int = 2  # UTC hour the daily backup is taken from (CLINIC_BACKUP_HOUR)
     backup_keep: int = 14  # good backups kept in the folder (CLINIC_BACKUP_KEEP)
+    # A copy of each backup in an S3-compatible bucket (CLINIC_BACKUP_S3_URL and its keys), or None.
+    backup_bucket: Bucket | None = field(default=None, repr=False)
     # Reminders: email through this SMTP server (smtp://, smtp+starttls://, smtps://; ?from=address).
     smtp_url: str = ""
     # Reminders by text message: POSTed as JSON to this SMS gateway address.
@@ -189,6 +192,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if health_token:
         check_secret("CLINIC_HEALTH_TOKEN", health_token)
 
+    backup_bucket = None
+    if (env_vars.get("CLINIC_BACKUP_S3_URL") or "").strip():
+        try:
+            backup_bucket = parse_bucket_url(env_vars["CLINIC_BACKUP_S3_URL"],
+                                             (env_vars.get("CLINIC_BACKUP_S3_ACCESS_KEY") or "").strip(),
+                                             (env_vars.get("CLINIC_BACKUP_S3_SECRET_KEY") or "").strip())
+        except ValueError as error:
+            raise ConfigError(f"CLINIC_BACKUP_S3_URL: {error}") from None
+        if env == "production" and not backup_bucket.endpoint.startswith("https://"):
+            raise ConfigError("CLINIC_BACKUP_S3_URL: the endpoint must use https in production")
+
     metrics_token = env_vars.get("CLINIC_METRICS_TOKEN", "").strip()
     if metrics_token:
         check_secret("CLINIC_METRICS_TOKEN", metrics_token)
@@ -231,6 +245,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         backup_folder=Path(env_vars.get("CLINIC_BACKUP_DIR") or (data_dir / "backups")),
         backup_hour=_integer(env_vars, "CLINIC_BACKUP_HOUR", 2, 0, 23),
         backup_keep=_integer(env_vars, "CLINIC_BACKUP_KEEP", 14, 1, 3650),
+        backup_bucket=backup_bucket,
         smtp_url=_smtp_url(env_vars.get("SMTP_URL", "")),
         sms_webhook_url=_webhook_url(env_vars, "CLINIC_SMS_WEBHOOK_URL", env),
         public_url=_public_url(env_vars.get("CLINIC_PUBLIC_URL", ""), env),
