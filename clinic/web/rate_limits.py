@@ -64,13 +64,10 @@ def user_rate_limit_middleware(limits: dict[str, Limit]):
 
 
 async def count(store, limit: Limit, user_id: int, now: float | None = None) -> int:
-    """Count one more; raises RateLimited past the limit. Returns the count in this window."""
+    """Count one more (``store``: clinic.security.store.DatabaseStore); raises RateLimited past the limit."""
     now = time.time() if now is None else now
     window = int(now // limit.seconds)
-    key = f"{limit.kind}:{user_id}:{window}"
-    so_far = int(await store.get(key) or 0)
-    retry_after = max(1, int((window + 1) * limit.seconds - now))
-    if so_far >= limit.most:
-        raise RateLimited(limit, retry_after)
-    await store.set(key, str(so_far + 1), expires_in=limit.seconds + 5)
-    return so_far + 1
+    counted = await store.increment(f"{limit.kind}:{user_id}:{window}", limit.seconds + 5)
+    if counted > limit.most:
+        raise RateLimited(limit, max(1, int((window + 1) * limit.seconds - now)))
+    return counted

@@ -49,8 +49,9 @@ EXPECTED = {
     # the database check, pending migrations, the job queue (due, oldest, dead)
     "health": (4, 0),
     # session; one query for every reading of the text with each hit's next appointment;
-    # the read entry (chain head, entry, patients shown, head update) in one transaction
-    "search": (6, 1),
+    # the read entry (chain head, entry, patients shown, head update) in one transaction;
+    # the person's search count (read, write: clinic/web/rate_limits.py)
+    "search": (8, 1),
     # session; patient; read entry (3); allergies and review (2); next and last
     # visit (2); six sections (6) and who recorded their entries (2); insurance;
     # the timeline's appointments, insurance history and vital signs (3): it is
@@ -76,7 +77,8 @@ EXPECTED = {
     "visit page": (15, 1),
     # session; the favourites; favourites matching; the other matches (the word counts are cached), for a
     # code typed with or without its dot and for words alike. No patient is shown: no read entry.
-    "ICD-10 search": (4, 0),
+    # The person's search count (read, write).
+    "ICD-10 search": (6, 0),
 }
 ROWS = 4  # patients on each list, visits today, entries in each chart section
 
