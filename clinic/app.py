@@ -34,16 +34,19 @@ from clinic.clinical.controllers import ClinicalController
 from clinic.core.crypto import DecryptionFailed
 from clinic.core.locale import Locale
 from clinic.dashboard.controllers import DashboardController
-from clinic.db import DatabaseUnavailable
+from clinic.db import DatabaseUnavailable, is_mysql
 from clinic.documents.controllers import DocumentController
 from clinic.exports import services as exports
 from clinic.exports.controllers import ExportsController
+from clinic.ops import alerts
 from clinic.ops.background import clinic_jobs, start_inline_worker, stop_inline_worker
 from clinic.ops.backups import jobs as backup_jobs
 from clinic.ops.backups_screen import BackupsController
 from clinic.ops.controllers import HealthController
 from clinic.ops.jobs_screen import JobsController
+from clinic.ops.metrics import MetricsController
 from clinic.ops.readiness import Readiness, refuse_until_migrated
+from clinic.ops.system_screen import SystemController
 from clinic.paths import STATIC_DIR
 from clinic.patients.controllers import PatientRecordController, PatientsController
 from clinic.patients.identifiers import format_mrn
@@ -86,14 +89,20 @@ from clinic.web.errors import (
     database_unavailable_handler,
     decryption_failed_handler,
     http_exception_handler,
+    rate_limited_handler,
     redirect_handler,
+    request_timed_out_handler,
     server_error_handler,
 )
 from clinic.web.logging import logger_factory, structlog_processors
+from clinic.web.metrics import RequestMetrics
 from clinic.web.query_count import with_query_count
+from clinic.web.rate_limits import STORE as USER_RATE_STORE
+from clinic.web.rate_limits import ProcessCounts, RateLimited, limits_by_route, user_rate_limit_middleware
 from clinic.web.security_headers import security_headers_hook
 from clinic.web.static import static_assets, static_files_handler
 from clinic.web.templating import template_config
+from clinic.web.timeouts import RequestTimedOut, timeout_middleware
 
 # Attempts per client address per minute on the forms that take a password or code.
 SIGN_IN_RATE = ("minute", 20)
@@ -127,6 +136,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     reminders.configure(settings)
     backup_jobs.configure(settings)
     exports.configure(settings)
+    request_metrics = RequestMetrics()
+    started = time.monotonic()
+    alerts.configure(settings, engine, request_metrics, started)
     fields.configure(settings.keyring, settings.index_key)
     readiness = Readiness(engine)
     locale = Locale.from_settings(settings)
@@ -196,6 +208,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             BillingController,
             PatientBillingController,
             ClaimsController,
+            MetricsController,
+            SystemController,
             # From memory, gzipped once, behind content-hash URLs (clinic/web/static.py).
             static_files_handler(static_assets(STATIC_DIR, watch=not production),
                                  opt={"public": True, "sessionless": True, "precompressed": True}),
@@ -213,7 +227,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "jobs": clinic_jobs(),
             # Today's book as each session last saw it, for database outages (memory only).
             "day_sheets": DaySheets(),
-            "started": time.monotonic(),
+            "started": started,
+            # Request counts and latency for /metrics, the System page and alerts (clinic/web/metrics.py).
+            "request_metrics": request_metrics,
             "session_policy": SessionPolicy(
                 idle=dt.timedelta(minutes=settings.session_idle_minutes),
                 lifetime=dt.timedelta(hours=settings.session_max_hours),
@@ -227,12 +243,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         before_send=[security_headers_hook(production)],
         guards=[authorize],
         middleware=[
+            # Outermost: the session look-up and everything after it count towards the time allowed.
+            timeout_middleware(settings.request_timeout_seconds),
             RateLimitConfig(rate_limit=SIGN_IN_RATE, check_throttle_handler=is_credential_attempt,
                             identifier_for_request=client_address, store="rate_limit").middleware,
             session_middleware,
             csrf_middleware,
+            user_rate_limit_middleware(limits_by_route(settings.search_rate_per_minute,
+                                                       settings.export_rate_per_hour)),
         ],
-        stores={"rate_limit": DatabaseStore("rate_limit")},
+        # Sign-in attempts are counted in the database whatever it is (rare, and an attacker must not get
+        # twice the allowance); searches only on MySQL, where several instances may serve.
+        stores={"rate_limit": DatabaseStore("rate_limit"),
+                USER_RATE_STORE: DatabaseStore(USER_RATE_STORE) if is_mysql(engine) else ProcessCounts()},
         template_config=template_config(settings, clinic_locale=lambda: built["app"].state.locale,
                                         filters={"mrn": format_mrn}),
         plugins=[
@@ -255,6 +278,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             HTTPException: http_exception_handler,
             DatabaseUnavailable: database_unavailable_handler,
             DecryptionFailed: decryption_failed_handler,
+            RequestTimedOut: request_timed_out_handler,
+            RateLimited: rate_limited_handler,
             Exception: server_error_handler(debug=not production),
         },
         openapi_config=None,
@@ -263,7 +288,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     # Litestar runs middleware only for matched routes; the access log must
     # see every request, so it wraps the root handler.
-    app.asgi_handler = with_access_log(app.asgi_handler)
+    app.asgi_handler = with_access_log(app.asgi_handler, request_metrics)
     if settings.count_queries:
         app.asgi_handler = with_query_count(app.asgi_handler)
     built["app"] = app

@@ -183,6 +183,9 @@ def run_with_database(settings: Settings, work: Callable[[Engine], Awaitable[int
         from clinic.ops.backups import jobs as backup_jobs
 
         backup_jobs.configure(settings)
+        from clinic.ops import alerts
+
+        alerts.configure(settings, engine)
         fields.configure(settings.keyring, settings.index_key)
         try:
             await engine.start_connection_pool()

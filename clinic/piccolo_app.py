@@ -32,6 +32,7 @@ TABLE_MODULES = [
     "clinic.billing.tables",
     "clinic.claims.tables",
     "clinic.exports.tables",
+    "clinic.ops.tables",
 ]
 
 

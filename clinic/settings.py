@@ -20,6 +20,7 @@ from babel.numbers import is_currency
 
 from clinic.core.crypto import KeyError_, Keyring, new_key_setting
 from clinic.core.locale import DATE_ORDERS, UNIT_SYSTEMS, default_currency, default_date_order, default_units
+from clinic.core.s3 import Bucket, parse_bucket_url
 from clinic.db.urls import DatabaseURL, DatabaseURLError, parse_database_url
 
 ENVIRONMENTS = ("development", "production")
@@ -61,6 +62,8 @@ class Settings:
     backup_folder: Path = Path("data/backups")
     backup_hour: int = 2  # UTC hour the daily backup is taken from (CLINIC_BACKUP_HOUR)
     backup_keep: int = 14  # good backups kept in the folder (CLINIC_BACKUP_KEEP)
+    # A copy of each backup in an S3-compatible bucket (CLINIC_BACKUP_S3_URL and its keys), or None.
+    backup_bucket: Bucket | None = field(default=None, repr=False)
     # Reminders: email through this SMTP server (smtp://, smtp+starttls://, smtps://; ?from=address).
     smtp_url: str = ""
     # Reminders by text message: POSTed as JSON to this SMS gateway address.
@@ -85,6 +88,18 @@ class Settings:
     document_max_mb: int = 10
     # Shows /health's details to a caller with "Authorization: Bearer <token>" (optional).
     health_token: str = ""
+    # Opens /metrics to "Authorization: Bearer <token>"; without it /metrics is 404 (CLINIC_METRICS_TOKEN).
+    metrics_token: str = field(default="", repr=False)
+    # Memory this instance may use (the container's limit): above 80% administrators are alerted (0: not checked).
+    memory_limit_mb: int = 0
+    # Where alerts for administrators go: an email address (through SMTP_URL) and/or a webhook.
+    alert_email: str = ""
+    alert_webhook_url: str = field(default="", repr=False)
+    # A request still running after this long is answered with a friendly 503 (CLINIC_REQUEST_TIMEOUT).
+    request_timeout_seconds: int = 30
+    # Per signed-in user: searches a minute, exports an hour (shared by every instance through the database).
+    search_rate_per_minute: int = 120
+    export_rate_per_hour: int = 30
     # Benchmarks and tests: X-Query-Count / X-Transaction-Count on every response.
     count_queries: bool = False
     # Filled in with a note for each development secret we generated, so the
@@ -177,6 +192,24 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if health_token:
         check_secret("CLINIC_HEALTH_TOKEN", health_token)
 
+    backup_bucket = None
+    if (env_vars.get("CLINIC_BACKUP_S3_URL") or "").strip():
+        try:
+            backup_bucket = parse_bucket_url(env_vars["CLINIC_BACKUP_S3_URL"],
+                                             (env_vars.get("CLINIC_BACKUP_S3_ACCESS_KEY") or "").strip(),
+                                             (env_vars.get("CLINIC_BACKUP_S3_SECRET_KEY") or "").strip())
+        except ValueError as error:
+            raise ConfigError(f"CLINIC_BACKUP_S3_URL: {error}") from None
+        if env == "production" and not backup_bucket.endpoint.startswith("https://"):
+            raise ConfigError("CLINIC_BACKUP_S3_URL: the endpoint must use https in production")
+
+    metrics_token = env_vars.get("CLINIC_METRICS_TOKEN", "").strip()
+    if metrics_token:
+        check_secret("CLINIC_METRICS_TOKEN", metrics_token)
+    alert_email = (env_vars.get("CLINIC_ALERT_EMAIL") or "").strip()
+    if alert_email and ("@" not in alert_email or any(char in alert_email for char in "\r\n<>, ")):
+        raise ConfigError("CLINIC_ALERT_EMAIL must be one email address, e.g. it@example.org")
+
     country = (env_vars.get("CLINIC_COUNTRY") or "US").strip().upper()
     import phonenumbers
 
@@ -212,6 +245,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         backup_folder=Path(env_vars.get("CLINIC_BACKUP_DIR") or (data_dir / "backups")),
         backup_hour=_integer(env_vars, "CLINIC_BACKUP_HOUR", 2, 0, 23),
         backup_keep=_integer(env_vars, "CLINIC_BACKUP_KEEP", 14, 1, 3650),
+        backup_bucket=backup_bucket,
         smtp_url=_smtp_url(env_vars.get("SMTP_URL", "")),
         sms_webhook_url=_webhook_url(env_vars, "CLINIC_SMS_WEBHOOK_URL", env),
         public_url=_public_url(env_vars.get("CLINIC_PUBLIC_URL", ""), env),
@@ -230,6 +264,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         worker=_choice(env_vars, "CLINIC_WORKER", "inline", WORKER_MODES),
         document_max_mb=_integer(env_vars, "CLINIC_DOCUMENT_MAX_MB", 10, 1, 100),
         health_token=health_token,
+        metrics_token=metrics_token,
+        memory_limit_mb=_integer(env_vars, "CLINIC_MEMORY_LIMIT_MB", 0, 0, 1024 * 1024),
+        alert_email=alert_email,
+        alert_webhook_url=_webhook_url(env_vars, "CLINIC_ALERT_WEBHOOK_URL", env),
+        request_timeout_seconds=_integer(env_vars, "CLINIC_REQUEST_TIMEOUT", 30, 1, 600),
+        search_rate_per_minute=_integer(env_vars, "CLINIC_SEARCH_RATE_PER_MINUTE", 120, 1, 10000),
+        export_rate_per_hour=_integer(env_vars, "CLINIC_EXPORT_RATE_PER_HOUR", 30, 1, 10000),
         count_queries=_choice(env_vars, "CLINIC_COUNT_QUERIES", "0", ("0", "1")) == "1",
         generated_secrets=tuple(generated),
         warnings=tuple(warnings),
@@ -239,6 +280,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if (settings.smtp_url or settings.sms_webhook_url) and env == "production" and not settings.public_url:
         raise ConfigError("CLINIC_PUBLIC_URL is required when reminders are sent (their confirm/cancel links point "
                           "there), e.g. https://clinic.example.org")
+    if settings.alert_email and not settings.smtp_url:
+        raise ConfigError("CLINIC_ALERT_EMAIL needs SMTP_URL to send through (or use CLINIC_ALERT_WEBHOOK_URL)")
     if settings.db_pool_min > settings.db_pool_max:
         raise ConfigError("CLINIC_DB_POOL_MIN must not be larger than CLINIC_DB_POOL_MAX")
     return settings

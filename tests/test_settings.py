@@ -63,6 +63,16 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
          "CLINIC_AUDIT_CHECKPOINT_URL must be an http(s) address"),
         ({"CLINIC_AUDIT_CHECKPOINT_URL": "https://hooks.example.org:port/x"},
          "CLINIC_AUDIT_CHECKPOINT_URL is not a valid address"),
+        ({"CLINIC_METRICS_TOKEN": "short"}, "CLINIC_METRICS_TOKEN is too short"),
+        ({"CLINIC_BACKUP_S3_URL": "s3://backups"}, "CLINIC_BACKUP_S3_URL: needs CLINIC_BACKUP_S3_ACCESS_KEY"),
+        ({"CLINIC_BACKUP_S3_URL": "bucket/x", "CLINIC_BACKUP_S3_ACCESS_KEY": "a", "CLINIC_BACKUP_S3_SECRET_KEY": "b"},
+         "CLINIC_BACKUP_S3_URL: must look like s3://"),
+        ({"CLINIC_MEMORY_LIMIT_MB": "lots"}, "CLINIC_MEMORY_LIMIT_MB: 'lots' is not a whole number"),
+        ({"CLINIC_REQUEST_TIMEOUT": "0"}, "CLINIC_REQUEST_TIMEOUT: 0 is outside 1..600"),
+        ({"CLINIC_SEARCH_RATE_PER_MINUTE": "-1"}, "CLINIC_SEARCH_RATE_PER_MINUTE: -1 is outside"),
+        ({"CLINIC_ALERT_EMAIL": "it at example"}, "CLINIC_ALERT_EMAIL must be one email address"),
+        ({"CLINIC_ALERT_EMAIL": "it@example.org"}, "CLINIC_ALERT_EMAIL needs SMTP_URL"),
+        ({"CLINIC_ALERT_WEBHOOK_URL": "ftp://x.example.org/"}, "CLINIC_ALERT_WEBHOOK_URL must be an http(s) address"),
     ],
 )
 def test_a_bad_value_gives_one_clear_line(tmp_path, environ, message):

@@ -39,6 +39,24 @@ async def table_names(engine: Engine) -> list[str]:
     return sorted(row["name"] for row in rows)
 
 
+async def database_size_bytes(engine: Engine) -> int:
+    """Space the database takes: data and indexes on MySQL, the file's pages on SQLite."""
+    if _mysql(engine):
+        rows = await raw(engine, "SELECT COALESCE(SUM(data_length + index_length), 0) AS n "
+                                 "FROM information_schema.tables WHERE table_schema = DATABASE()")
+        return int(rows[0]["n"])
+    pages = await raw(engine, "PRAGMA page_count")
+    size = await raw(engine, "PRAGMA page_size")
+    return int(next(iter(pages[0].values()))) * int(next(iter(size[0].values())))
+
+
+async def row_count(engine: Engine, table: str) -> int:
+    """Exact rows in one of our tables (the name comes from our code, never from a request)."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", table):
+        raise ValueError(f"not a table name: {table!r}")
+    return int((await raw(engine, f'SELECT COUNT(*) AS n FROM "{table}"'))[0]["n"])
+
+
 async def table_exists(engine: Engine, table: str) -> bool:
     return table in await table_names(engine)
 

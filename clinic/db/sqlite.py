@@ -284,6 +284,11 @@ class ClinicSQLiteEngine(SQLiteEngine):
         self._idle = []
         self._pool_open = True
 
+    def pool_use(self) -> dict[str, int]:
+        """Connections lent out, idle and allowed (for /metrics)."""
+        free = self._slots._value if self._slots is not None else self.pool_size
+        return {"in_use": self.pool_size - free, "idle": len(self._idle), "max": self.pool_size}
+
     async def close_connection_pool(self) -> None:
         self._pool_open = False
         await self._close_idle()

@@ -9,6 +9,7 @@ from clinic.audit import jobs as audit_jobs
 from clinic.core import jobs as core_jobs
 from clinic.core.jobs import Registry, Worker
 from clinic.exports import services as export_jobs
+from clinic.ops import alerts
 from clinic.ops.backups import jobs as backup_jobs
 from clinic.reminders import jobs as reminder_jobs
 from clinic.security import jobs as security_jobs
@@ -26,6 +27,7 @@ def clinic_jobs() -> Registry:
     reminder_jobs.register_jobs(registry)
     backup_jobs.register_jobs(registry)
     export_jobs.register_jobs(registry)
+    alerts.register_jobs(registry)
     return registry
 
 
@@ -35,9 +37,16 @@ async def start_inline_worker(app: Litestar) -> None:
         # A new worker per start: its events belong to this event loop.
         app.state.worker = Worker(app.state.jobs)
         app.state.worker.start()
+        # Where jobs run, the database is watched too: its alert cannot wait in a queue it holds.
+        app.state.database_watch = alerts.DatabaseWatch(app.state.engine)
+        app.state.database_watch.start()
 
 
 async def stop_inline_worker(app: Litestar) -> None:
+    watch = getattr(app.state, "database_watch", None)
+    if watch is not None:
+        app.state.database_watch = None
+        await watch.stop()
     worker = getattr(app.state, "worker", None)
     if worker is not None:
         app.state.worker = None

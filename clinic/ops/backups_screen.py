@@ -26,4 +26,5 @@ class BackupsController(Controller):
             "key_set": bool(settings.backup_key),
             "backup_hour": settings.backup_hour,
             "keep": settings.backup_keep,
+            "bucket": settings.backup_bucket.name if settings.backup_bucket else "",
         }, block="backup_list")

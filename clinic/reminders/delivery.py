@@ -134,9 +134,9 @@ async def send_email(delivery: Delivery, email: Email, last_check=None) -> None:
                             check_from_thread if last_check else None)
 
 
-def _post(url: str, body: bytes, key: str) -> None:
+def _post(url: str, body: bytes, key: str, agent: str = "clinic-reminders") -> None:
     request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "Idempotency-Key": key, "User-Agent": "clinic-reminders"})
+        "Content-Type": "application/json", "Idempotency-Key": key, "User-Agent": agent})
     try:
         with urllib.request.urlopen(request, timeout=DELIVERY_TIMEOUT_SECONDS) as response:  # noqa: S310
             status = response.status
@@ -152,3 +152,23 @@ async def send_text(delivery: Delivery, to: str, body: str, message_id: str, las
         await last_check()
     payload = json.dumps({"to": to, "body": body, "message_id": message_id}).encode()
     await asyncio.to_thread(_post, delivery.sms_webhook_url, payload, message_id)
+
+
+# -- notices for administrators (clinic/ops alerts): plain text, same transports --
+
+
+async def send_notice(smtp_url: str, to: str, subject: str, body: str, message_id: str) -> None:
+    """A plain email through the reminders' SMTP server (no invitation attached)."""
+    sender = Delivery(smtp_url=smtp_url).sender
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message["Message-ID"] = message_id
+    message["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body)
+    await asyncio.to_thread(_smtp_send, smtp_url, message)
+
+
+async def post_notice(url: str, payload: dict, key: str) -> None:
+    """POST a JSON notice; ``key`` goes as Idempotency-Key, so a retried notice can be dropped."""
+    await asyncio.to_thread(_post, url, json.dumps(payload).encode(), key, "clinic-alerts")

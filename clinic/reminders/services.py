@@ -20,7 +20,7 @@ from clinic.db.errors import IntegrityViolation, WriteConflict
 from clinic.practice.services import practice
 from clinic.reminders import links, outbox, queries, rules
 from clinic.reminders.config import configure, current  # noqa: F401  (the app configures through here)
-from clinic.reminders.tables import CalendarFeed, ReminderLinkUse, ReminderMessage
+from clinic.reminders.tables import PENDING, CalendarFeed, ReminderLinkUse, ReminderMessage
 from clinic.reminders.wording import reset_wording, save_wording, wordings  # noqa: F401
 
 UTC = dt.timezone.utc
@@ -83,6 +83,12 @@ async def outbox_counts() -> dict[str, int]:
     rows = await ReminderMessage.select(ReminderMessage.state, Count(ReminderMessage.id, alias="n")).group_by(
         ReminderMessage.state)
     return {row["state"]: row["n"] for row in rows}
+
+
+async def outbox_backlog(now: dt.datetime | None = None) -> int:
+    """Messages due by now and not yet sent: a growing number means delivery is stuck."""
+    now = now or clock.now()
+    return await ReminderMessage.count().where((ReminderMessage.state == PENDING) & (ReminderMessage.due_at <= now))
 
 
 # -- jobs ------------------------------------------------------------------------

@@ -16,7 +16,9 @@ import structlog
 logger = structlog.get_logger("clinic.access")
 
 
-def with_access_log(handler):
+def with_access_log(handler, metrics=None):
+    """``metrics`` (clinic.web.metrics.RequestMetrics) counts the request as it is logged."""
+
     async def log_request(scope, receive, send):
         if scope["type"] != "http":
             await handler(scope, receive, send)
@@ -34,13 +36,17 @@ def with_access_log(handler):
             await handler(scope, receive, send_and_note_status)
         finally:
             state = scope.get("state") or {}
+            seconds = time.perf_counter() - started
+            route = scope.get("path_template") or "(unmatched)"
             logger.info(
                 "request",
                 method=scope.get("method"),
-                route=scope.get("path_template") or "(unmatched)",
+                route=route,
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                duration_ms=round(seconds * 1000, 1),
                 user_id=state.get("user_id"),
             )
+            if metrics is not None:
+                metrics.observe(scope.get("method") or "", route, status, seconds, state.get("error_class", ""))
 
     return log_request

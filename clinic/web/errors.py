@@ -19,6 +19,8 @@ from clinic.core.crypto import DecryptionFailed, KeyNotInRing
 from clinic.db.errors import DatabaseUnavailable
 from clinic.web.degraded import kept_day_sheet
 from clinic.web.pages import Page, wants_fragment
+from clinic.web.rate_limits import RateLimited
+from clinic.web.timeouts import RequestTimedOut
 
 logger = structlog.get_logger("clinic.errors")
 
@@ -140,6 +142,24 @@ def decryption_failed_handler(request: Request, exc: DecryptionFailed) -> Respon
     return error_page(request, 503, explained=explained)
 
 
+def request_timed_out_handler(request: Request, exc: RequestTimedOut) -> Response:
+    logger.warning("request timed out", route=request.scope.get("path_template"), seconds=exc.seconds)
+    request.scope.setdefault("state", {})["error_class"] = "RequestTimedOut"
+    explained = ("Taking too long",
+                 f"The clinic stopped this after {exc.seconds:g} seconds so it would not keep you waiting. "
+                 "If you were saving something, check whether it was saved before trying again; "
+                 "if this keeps happening, tell your administrator.")
+    return error_page(request, 503, explained=explained, headers={"Retry-After": "10"})
+
+
+def rate_limited_handler(request: Request, exc: RateLimited) -> Response:
+    limit = exc.limit
+    explained = (f"Too many {limit.noun}",
+                 f"You have reached the limit of {limit.most} {limit.noun} per {limit.per} for one person. "
+                 f"Please wait {exc.retry_after} seconds and try again.")
+    return error_page(request, 429, explained=explained, headers={"Retry-After": str(exc.retry_after)})
+
+
 def server_error_handler(debug: bool):
     def handle(request: Request, exc: Exception) -> Response:
         # The type and the stack go to the log, never the message: messages
@@ -154,6 +174,8 @@ def server_error_handler(debug: bool):
                 for frame in reversed(traceback.extract_tb(exc.__traceback__)[-6:])
             ),
         )
+        # For the System page's recent errors (the class only, like the log).
+        request.scope.setdefault("state", {})["error_class"] = type(exc).__name__
         trace = "".join(traceback.format_exception(exc)) if debug else None
         return error_page(request, 500, debug_trace=trace)
 

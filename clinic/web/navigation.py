@@ -31,7 +31,8 @@ ITEMS = [
     ("Clinic", "practice:settings", "practice.manage"),
     ("Note templates", "notes:templates", "notes.templates"),
     ("Audit", "audit:list", "audit.read"),
-    ("System", "ops:jobs", "system.manage"),
+    ("System", "ops:system", "system.manage"),
+    ("Jobs", "ops:jobs", "system.manage"),
     ("Backups", "ops:backups", "system.manage"),
     ("Export", "exports:page", "system.manage"),
 ]

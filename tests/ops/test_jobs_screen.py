@@ -30,7 +30,7 @@ def test_administrators_see_dead_and_recent_jobs(harness, client):
     jobs = some_jobs(harness)
     page = html(client.get("/admin/jobs"))
     assert one(page, "h1").text() == "Background jobs"
-    assert one(page, "nav a[aria-current]").text(strip=True) == "System"
+    assert one(page, "nav a[aria-current]").text(strip=True) == "Jobs"
     dead_rows = page.css("#dead-jobs tr[data-job-id]")
     assert [int(row.attributes["data-job-id"]) for row in dead_rows] == [jobs["dead"]]
     assert "Delete expired sessions" in dead_rows[0].text() and "OperationalError" in dead_rows[0].text()

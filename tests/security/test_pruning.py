@@ -81,7 +81,7 @@ def test_the_app_registers_the_pruning_jobs_to_run_hourly_and_its_own_housekeepi
     schedules = {schedule.kind: schedule for schedule in app.state.jobs.schedules}
     assert set(schedules) == {"security.prune_sessions", "security.prune_rate_limits",
                               "security.prune_sign_in_failures", "jobs.prune_finished", "audit.write_checkpoint",
-                              "ops.daily_backup", "reminders.generate", "reminders.send"}
+                              "ops.daily_backup", "reminders.generate", "reminders.send", "ops.check_alerts"}
     assert all(schedules[kind].every == dt.timedelta(hours=1) for kind in schedules if kind.startswith("security."))
 
 

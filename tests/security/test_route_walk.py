@@ -13,7 +13,9 @@ from tests.factories import csrf_token, sign_in_as
 # Routes anyone may use, by design (and nothing else).
 PUBLIC = {"/health", "/signin", "/static/{file_path:path}",
           # A patient's signed confirm/cancel link and a provider's secret calendar address (clinic/reminders).
-          "/r/{token:str}", "/calendar/{token:str}"}
+          "/r/{token:str}", "/calendar/{token:str}",
+          # Prometheus scrapes with CLINIC_METRICS_TOKEN; 404 without the setting (clinic/ops/metrics.py).
+          "/metrics"}
 
 
 def every_endpoint(app):

@@ -193,6 +193,13 @@ class MySQLEngine(Engine[MySQLTransaction]):
         connection = await self.acquire()
         await self.release(connection)
 
+    def pool_use(self) -> dict[str, int]:
+        """Connections lent out, idle and allowed (for /metrics)."""
+        pool = self.pool
+        if pool is None:
+            return {"in_use": 0, "idle": 0, "max": self.pool_max}
+        return {"in_use": pool.size - pool.freesize, "idle": pool.freesize, "max": pool.maxsize}
+
     async def close_connection_pool(self) -> None:
         if self.pool is not None:
             pool, self.pool = self.pool, None
@@ -247,7 +254,9 @@ class MySQLEngine(Engine[MySQLTransaction]):
         broken = False
         try:
             yield connection
-        except (DatabaseUnavailable, pymysql.err.OperationalError, pymysql.err.InterfaceError):
+        except (DatabaseUnavailable, pymysql.err.OperationalError, pymysql.err.InterfaceError,
+                asyncio.CancelledError):
+            # Cancelled (a request timeout) mid-statement, the connection may hold half a reply: never reuse it.
             broken = True
             raise
         finally:

@@ -103,7 +103,11 @@ class MySQLTransaction(BaseTransaction):
             return exception is None
         broken = False
         try:
-            if exception:
+            if isinstance(exception, asyncio.CancelledError):
+                # Cancelled mid-statement (a request timeout): closing the connection rolls the
+                # transaction back on the server; a ROLLBACK sent after half a reply would not.
+                broken = True
+            elif exception:
                 if not self._rolled_back:
                     try:
                         await self.rollback()

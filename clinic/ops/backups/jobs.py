@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 
-from clinic.core import clock
+from clinic.core import clock, s3
 from clinic.core.jobs import Registry, RunningJob
 from clinic.ops.backups import service
 from clinic.ops.backups.container import BackupRefused, backup_key
@@ -15,6 +17,7 @@ EVERY = dt.timedelta(hours=1)
 DUE_AFTER = dt.timedelta(hours=23)
 
 _settings = None
+logger = logging.getLogger("clinic.backups")
 
 
 def configure(settings) -> None:
@@ -35,10 +38,31 @@ async def daily_backup(job: RunningJob) -> dict:
     overdue = last is None or now - last.made_at >= service.STALE_AFTER
     due = now.hour >= settings.backup_hour and (last is None or now - last.made_at >= DUE_AFTER)
     if not (overdue or due or job.payload.get("now")):
-        return {"skipped": "not due", "last": last.name if last else None}
+        # Checked hourly: a copy the bucket refused yesterday is tried again.
+        return {"skipped": "not due", "last": last.name if last else None, **await copy_to_bucket(settings)}
     summary = await service.back_up(settings, key, by="daily backup")
     removed = service.prune(settings, settings.backup_keep)
-    return {"file": summary.path.name, "size": summary.size, "rows": summary.rows, "pruned": len(removed)}
+    return {"file": summary.path.name, "size": summary.size, "rows": summary.rows, "pruned": len(removed),
+            **await copy_to_bucket(settings)}
+
+
+async def copy_to_bucket(settings) -> dict:
+    """Copy the newest good backup to the S3-compatible bucket, if one is set and it is not there yet.
+
+    A refusal is noted in the result and the log and tried again next hour; the
+    backup itself is safe in the folder meanwhile, so the job does not fail.
+    """
+    bucket = settings.backup_bucket
+    last = service.last_good(settings)
+    if bucket is None or last is None or last.uploaded:
+        return {}
+    try:
+        key = await asyncio.to_thread(s3.upload, bucket, last.path)
+    except s3.BucketError as error:
+        logger.warning("backup not copied to the bucket: %s", error)
+        return {"uploaded": False, "upload_error": type(error).__name__}
+    service.note_upload(last.path, key)
+    return {"uploaded": True}
 
 
 def register_jobs(registry: Registry) -> None:

@@ -30,6 +30,7 @@ class BackupFile:
     made_at: dt.datetime
     verified: bool | None  # None: not checked yet
     rows: int | None
+    uploaded: str = ""  # the object's key in the S3-compatible bucket, once copied there
 
     @property
     def age(self) -> dt.timedelta:
@@ -111,6 +112,17 @@ def _write_note(path: Path, summary: snapshot.Summary, verified: bool | None) ->
                                    "seconds": round(summary.seconds, 2)})
 
 
+def note_upload(path: Path, key: str) -> None:
+    """Remember beside the backup that it is in the bucket, under ``key``."""
+    note = _note_path(path)
+    try:
+        facts = json.loads(note.read_text())
+    except (OSError, ValueError):
+        facts = {}
+    facts["uploaded"] = key
+    _write_json(note, facts)
+
+
 def list_backups(settings: Settings) -> list[BackupFile]:
     """The backups in the folder, newest first (the note beside each says when and whether it verified)."""
     folder = Path(settings.backup_folder)
@@ -131,7 +143,8 @@ def list_backups(settings: Settings) -> list[BackupFile]:
             made_at = dt.datetime.fromisoformat(facts["made_at"])
         except (KeyError, ValueError, TypeError):
             made_at = dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc)
-        found.append(BackupFile(path, path.name, stat.st_size, made_at, facts.get("verified"), facts.get("rows")))
+        found.append(BackupFile(path, path.name, stat.st_size, made_at, facts.get("verified"), facts.get("rows"),
+                                str(facts.get("uploaded") or "")))
     return sorted(found, key=lambda backup: backup.made_at, reverse=True)
 
 
