@@ -33,6 +33,7 @@ ITEMS = [
     ("Audit", "audit:list", "audit.read"),
     ("System", "ops:jobs", "system.manage"),
     ("Backups", "ops:backups", "system.manage"),
+    ("Reports", "reports:dashboard", "reports.read"),
 ]
 
 
