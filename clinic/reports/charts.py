@@ -13,9 +13,12 @@ from typing import Callable
 
 from clinic.reports.model import Table
 
-UPRIGHT_WIDTH, UPRIGHT_HEIGHT = 640, 260
-ACROSS_WIDTH, ACROSS_ROW = 420, 26
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 40
+# Small boxes on purpose: text in a viewBox scales with it, so a narrow box keeps the words
+# legible on a 360 px phone; a wide screen shows the chart at most about 1.5 times larger (app.css).
+UPRIGHT_WIDTH, UPRIGHT_HEIGHT = 360, 200
+ACROSS_WIDTH, ACROSS_ROW = 320, 24
+LEFT, RIGHT, TOP, BOTTOM = 54, 8, 10, 30
+WIDEST_BAR = 40
 MOST_CATEGORIES = 15
 
 
@@ -72,15 +75,16 @@ def _upright(title, description, names, values, shown, top, kind, show) -> Chart
     gap = min(slot * 0.2, 6)
     for index, (name, value, text) in enumerate(zip(names, values, shown)):
         height = plot_height * max(value, 0) / top
-        chart.bars.append({"x": round(LEFT + index * slot + gap / 2, 1), "y": round(TOP + plot_height - height, 1),
-                           "width": round(max(slot - gap, 1), 1), "height": round(height, 1),
+        width = min(max(slot - gap, 1), WIDEST_BAR)
+        chart.bars.append({"x": round(LEFT + index * slot + (slot - width) / 2, 1),
+                           "y": round(TOP + plot_height - height, 1), "width": round(width, 1), "height": round(height, 1),
                            "label": f"{name}: {text}"})
     for step in range(5):
         value = top * step / 4
         chart.ticks.append({"y": round(TOP + plot_height - plot_height * step / 4, 1),
                             "label": show(kind, int(value) if kind != "percent" else round(value, 1)),
                             "x1": LEFT, "x2": UPRIGHT_WIDTH - RIGHT})
-    every = max(1, -(-len(values) // 8))  # at most eight labels under the bars
+    every = max(1, -(-len(values) // 4))  # at most four labels under the bars
     for index in range(0, len(values), every):
         chart.labels.append({"x": round(LEFT + index * slot + slot / 2, 1), "y": UPRIGHT_HEIGHT - BOTTOM + 18,
                              "text": names[index]})
@@ -90,13 +94,13 @@ def _upright(title, description, names, values, shown, top, kind, show) -> Chart
 def _across(title, description, names, values, shown, top) -> Chart:
     height = TOP + ACROSS_ROW * len(values) + 4
     chart = Chart(title, description, ACROSS_WIDTH, height, across=True)
-    label_width = 150
-    plot_width = ACROSS_WIDTH - label_width - 90
+    label_width = 112
+    plot_width = ACROSS_WIDTH - label_width - 72
     for index, (name, value, text) in enumerate(zip(names, values, shown)):
         y = TOP + index * ACROSS_ROW
         width = plot_width * max(value, 0) / top
         chart.bars.append({"x": label_width, "y": y, "width": round(max(width, 1), 1), "height": ACROSS_ROW - 8,
-                           "label": f"{name}: {text}", "name": name[:24], "text": text,
-                           "text_x": round(label_width + width + 4, 1), "text_y": y + ACROSS_ROW - 12,
+                           "label": f"{name}: {text}", "name": name if len(name) <= 18 else name[:17] + "…", "text": text,
+                           "text_x": round(label_width + width + 4, 1), "text_y": y + ACROSS_ROW - 11,
                            "name_x": label_width - 6})
     return chart
