@@ -17,7 +17,7 @@ from clinic.reports.model import Table
 # legible on a 360 px phone; a wide screen shows the chart at most about 1.5 times larger (app.css).
 UPRIGHT_WIDTH, UPRIGHT_HEIGHT = 360, 200
 ACROSS_WIDTH, ACROSS_ROW = 320, 24
-LEFT, RIGHT, TOP, BOTTOM = 54, 8, 10, 30
+LEFT, RIGHT, TOP, BOTTOM = 66, 8, 10, 30
 WIDEST_BAR = 40
 MOST_CATEGORIES = 15
 
@@ -100,7 +100,7 @@ def _across(title, description, names, values, shown, top) -> Chart:
         y = TOP + index * ACROSS_ROW
         width = plot_width * max(value, 0) / top
         chart.bars.append({"x": label_width, "y": y, "width": round(max(width, 1), 1), "height": ACROSS_ROW - 8,
-                           "label": f"{name}: {text}", "name": name if len(name) <= 18 else name[:17] + "…", "text": text,
+                           "label": f"{name}: {text}", "name": name if len(name) <= 16 else name[:15] + "…", "text": text,
                            "text_x": round(label_width + width + 4, 1), "text_y": y + ACROSS_ROW - 11,
                            "name_x": label_width - 6})
     return chart

@@ -28,7 +28,7 @@ async def by_provider(since, until, filters: Filters) -> list[dict]:
         f'WHERE l."occurred_at" >= {{}} AND l."occurred_at" < {{}} AND {condition} '
         'GROUP BY s."id", s."full_name" ORDER BY s."full_name"',
         since, until, *([] if filters.provider is None else [filters.provider]))
-    return [{"provider": row["provider"] or "On account (no invoice)",
+    return [{"provider": row["provider"] or "No invoice (credit, refunds)",
              **{key: as_int(row[key]) for key in ("charges", "received", "adjustments", "refunds")}} for row in rows]
 
 

@@ -62,7 +62,7 @@ async def received_by_provider(since, until, filters: Filters) -> list[dict]:
         'GROUP BY s."id", s."full_name" ORDER BY SUM(l."amount")',
         since, until, QueryString("1 = 1") if filters.provider is None else QueryString(
             'i."provider" = {}', filters.provider))
-    return [{"provider": row["provider"] or "On account (no invoice)", "amount": -as_int(row["total"])}
+    return [{"provider": row["provider"] or "Kept as credit", "amount": -as_int(row["total"])}
             for row in rows if as_int(row["total"])]
 
 

@@ -78,7 +78,7 @@ def period_spec(providers: list[tuple[str, str]], *, payers: list[tuple[str, str
     if payers is not None:
         fields.append(Field("payer", "Payer", kind="choice", blank="All payers", choices=tuple(payers)))
     if code:
-        fields.append(Field("code", "Service code", max_length=20, hint="e.g. 99213: which payer pays best for it"))
+        fields.append(Field("code", "Service code", max_length=20, hint="Which payer pays best for it"))
     return FormSpec(tuple(fields))
 
 

@@ -45,7 +45,7 @@ def test_money_received_equals_the_ledger_and_the_payments_of_the_period(harness
     assert dict(zip(cells(tree, "methods", "method"), cells(tree, "methods", "amount"))) == {
         "Card": "$35.00", "Cash": "$110.00", "Insurance": "$100.00"}
     assert dict(zip(cells(tree, "providers", "provider"), cells(tree, "providers", "amount"))) == {
-        "Dr Ada Alpha": "$100.00", "Dr Ben Beta": "$120.00", "On account (no invoice)": "$25.00"}
+        "Dr Ada Alpha": "$100.00", "Dr Ben Beta": "$120.00", "Kept as credit": "$25.00"}
     assert one(tree, "#chart-revenue-title").text() == "Received by day"
     assert "2026: $95.00" in one(tree, "#chart-revenue-desc").text()
 
