@@ -34,17 +34,19 @@ class Chart:
     labels: list[dict] = field(default_factory=list)
 
 
-def nice_ceiling(value: float) -> float:
-    """1, 2, 2.5 or 5 times a power of ten, at least ``value``: round gridlines."""
-    if value <= 0:
+def nice_step(value: float, *, whole: bool) -> float:
+    """The gridline step for four steps up to ``value``: 1, 2, 2.5 or 5 times a power of ten
+    (never 2.5, nor below 1, for counts, whose gridlines must be whole numbers)."""
+    target = max(value / 4, 1 if whole else 0)
+    if target <= 0:
         return 1
     power = 1.0
-    while power * 10 <= value:
+    while power * 10 <= target:
         power *= 10
-    while power > value:
+    while power > target:
         power /= 10
-    for step in (1, 2, 2.5, 5, 10):
-        if step * power >= value:
+    for step in ((1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)):
+        if step * power >= target:
             return step * power
     return 10 * power
 
@@ -62,7 +64,7 @@ def build(table: Table, show: Callable[[str, object], str]) -> Chart | None:
     shown = [show(value_column.kind, row.get(value_column.key)) for row in rows]
     title = table.chart_label or f"{value_column.label} by {label_column.label.lower()}"
     description = "; ".join(f"{name}: {value}" for name, value in zip(names, shown))
-    top = nice_ceiling(max(values))
+    top = 4 * nice_step(max(values), whole=value_column.kind == "count")
     if table.horizontal:
         return _across(title, description, names, values, shown, top)
     return _upright(title, description, names, values, shown, top, value_column.kind, show)
@@ -82,7 +84,7 @@ def _upright(title, description, names, values, shown, top, kind, show) -> Chart
     for step in range(5):
         value = top * step / 4
         chart.ticks.append({"y": round(TOP + plot_height - plot_height * step / 4, 1),
-                            "label": show(kind, int(value) if kind != "percent" else round(value, 1)),
+                            "label": show(kind, int(value) if kind in ("count", "money") else round(value, 1)),
                             "x1": LEFT, "x2": UPRIGHT_WIDTH - RIGHT})
     every = max(1, -(-len(values) // 4))  # at most four labels under the bars
     for index in range(0, len(values), every):
