@@ -98,6 +98,10 @@ def read_filters(spec: FormSpec, params: dict[str, str], reading: Reading,
             errors["to"] = "Choose a period of at most ten years."
     if errors:
         first = last = today
+    else:  # the form (and the CSV links) show the period the report covers, even when it was left empty
+        for name, day in (("day", first), ("from", first), ("to", last)):
+            if name in values and not values[name]:
+                values[name] = day.isoformat()
     filters = Filters(first=first, last=last, provider=_number(clean.get("provider")),
                       payer=_number(clean.get("payer")), code=(clean.get("code") or "").upper())
     return filters, values, errors

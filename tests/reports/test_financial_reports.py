@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+from clinic.core import clock
 from tests.factories import local_time, sign_in_as
 from tests.helpers import html, one
 from tests.reports.report_factories import DAY_ONE, DAY_THREE, DAY_TWO, build_money_clinic
@@ -96,3 +97,13 @@ def test_a_wrong_period_is_shown_beside_its_field_with_the_input_kept(harness):
     tree = html(page)
     assert one(tree, "#e-to") and one(tree, "#f-from").attributes["value"] == "2026-03-10"
     assert harness.client.get("/reports/financial?from=someday").status_code == 422
+
+
+def test_an_empty_period_means_this_month_so_far_and_the_form_says_so(harness):
+    sign_in_as(harness, "billing")
+    tree = html(harness.client.get("/reports/appointments"))
+    today = clock.today_in("America/New_York")
+    assert one(tree, "#f-from").attributes["value"] == today.replace(day=1).isoformat()
+    assert one(tree, "#f-to").attributes["value"] == today.isoformat()
+    # Every day of the period has a row, so its CSV link is always there, naming the period.
+    assert f"from={today.replace(day=1).isoformat()}" in one(tree, "#table-rates a[download]").attributes["href"]
