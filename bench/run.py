@@ -115,6 +115,7 @@ def screens(clinic, texts: list[str], front_desk: SignedIn, doctor: SignedIn, cs
         Screen("today", [load.Request("GET", "/")], {**browser, **front_desk.headers()}),
         *book_screens(clinic, front_desk, browser),
         *visit_screens(clinic, doctor, browser),
+        *report_screens(doctor, browser),
         Screen("health", [load.Request("GET", "/health")], browser),
         Screen("static app.css", [load.Request("GET", css_path)], browser),
     ]
@@ -180,6 +181,22 @@ def visit_screens(clinic, doctor: SignedIn, browser: dict) -> list[Screen]:
         Screen("ICD-10 search", [load.Request("GET", path) for path in codes],
                {**browser, **doctor.headers(), "HX-Request": "true"}),
         Screen("prescription form", [load.Request("GET", path) for path in forms], {**browser, **doctor.headers()}),
+    ]
+
+
+def report_screens(doctor: SignedIn, browser: dict) -> list[Screen]:
+    """The dashboard and reports over a month and over a year of year five's data (a doctor reads reports)."""
+    today = dt.date.today()
+    month, year = f"from={today.replace(day=1)}&to={today}", f"from={today - dt.timedelta(days=365)}&to={today}"
+    headers = {**browser, **doctor.headers()}
+    return [
+        Screen("reports dashboard", [load.Request("GET", "/reports")], headers),
+        Screen("appointments report", [load.Request("GET", f"/reports/appointments?{month}"),
+                                       load.Request("GET", f"/reports/appointments?{year}")], headers),
+        Screen("financial report", [load.Request("GET", f"/reports/financial?{month}"),
+                                    load.Request("GET", f"/reports/financial?{year}")], headers),
+        Screen("patients report", [load.Request("GET", f"/reports/patients?{year}")], headers),
+        Screen("clinical report", [load.Request("GET", f"/reports/clinical?{year}")], headers),
     ]
 
 

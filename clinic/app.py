@@ -57,6 +57,7 @@ from clinic.practice import services as practice_services
 from clinic.practice.controllers import PracticeController
 from clinic.prescriptions.controllers import DrugSearchController, PrescriptionController
 from clinic.records.chart_controllers import ChartController
+from clinic.reports.controllers import ReportsController
 from clinic.reminders import config as reminders
 from clinic.reminders.controllers import (
     CalendarFeedController,
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ClaimsController,
             MetricsController,
             SystemController,
+            ReportsController,
             # From memory, gzipped once, behind content-hash URLs (clinic/web/static.py).
             static_files_handler(static_assets(STATIC_DIR, watch=not production),
                                  opt={"public": True, "sessionless": True, "precompressed": True}),

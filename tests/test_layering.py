@@ -26,9 +26,9 @@ LAYERS: dict[str, int] = {
     "visits": 3,
     "prescriptions": 3, "documents": 3,
     "claims": 3,
-    "records": 4, "reports": 4, "admin": 4, "dashboard": 4,
+    "records": 4, "admin": 4, "dashboard": 4,
     "access_report": 4, "exports": 4,
-    "ops": 5,
+    "ops": 5, "reports": 5,
     "app": 6, "cli": 6, "piccolo_app": 6, "__main__": 6, "__init__": 6,
 }
 DOMAIN = 3

@@ -27,6 +27,8 @@ ACTIONS: dict[str, str] = {
     "claims.payer_update": "Changed a payer",
     "claims.remittance": "Imported a remittance",
     "claims.settings": "Changed the claim identifiers",
+    "reports.export": "Exported a report as CSV",
+    "reports.read": "Looked at a report",
     "reminders.template": "Changed the reminder wording",
     "reminders.template_reset": "Reset the reminder wording",
     "waitlist.add": "Added a patient to the waitlist",

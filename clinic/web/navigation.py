@@ -27,6 +27,7 @@ ITEMS = [
     ("Fees", "billing:fees", "billing.write"),
     ("Claims", "claims:queue", "billing.write"),
     ("Payers", "claims:payers", "billing.write"),
+    ("Reports", "reports:dashboard", "reports.read"),
     ("Staff", "staff:list", "staff.manage"),
     ("Clinic", "practice:settings", "practice.manage"),
     ("Note templates", "notes:templates", "notes.templates"),
