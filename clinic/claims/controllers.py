@@ -143,6 +143,12 @@ class ClaimsController(Controller):
         return render(request, "claims/claim.html", await claim_context(request, claim_id), block="claim_state",
                       notice="Claim updated.")
 
+    @post("/{claim_id:int}/attention", name="claims:clear_attention", opt=WRITE, status_code=200)
+    async def clear_attention(self, request: Request, claim_id: FromPath[int]) -> Response:
+        await load_claim(claim_id)
+        await services.clear_attention(claim_id, actor_of(request))
+        return navigate(request, request.url_for("claims:claim", claim_id=claim_id), notice="Flag cleared.")
+
     @get("/payers", name="claims:payers", opt=WRITE)
     async def payer_list(self, request: Request) -> Response:
         return render(request, "claims/payers.html", await payers_context())

@@ -80,3 +80,16 @@ async def staff_names(ids: set[int]) -> dict[int, str]:
 async def clinic_profile() -> dict:
     row = await ClinicProfile.select().order_by(ClinicProfile.id).first()
     return row or {"name": "Clinic", "address_line1": "", "city": "", "region": "", "postal_code": "", "phone": ""}
+
+
+async def invoices_of_visit(visit_id: int) -> list[int]:
+    return [row["id"] for row in await Invoice.select(Invoice.id).where(Invoice.visit == visit_id)]
+
+
+async def invoices_of_appointment(appointment_id: int) -> list[int]:
+    """The appointment's own charges (a missed-appointment fee) and those of its visits."""
+    visits = [row["id"] for row in await Visit.select(Visit.id).where(Visit.appointment == appointment_id)]
+    condition = Invoice.appointment == appointment_id
+    if visits:
+        condition = condition | Invoice.visit.is_in(visits)
+    return [row["id"] for row in await Invoice.select(Invoice.id).where(condition)]

@@ -17,13 +17,14 @@ from clinic.claims.tables import Claim, ClaimDiagnosis, ClaimEvent, ClaimLine
 from clinic.core import clock
 from clinic.core.errors import Invalid
 from clinic.db.transactions import for_update
+from clinic.scheduling import booking
 
 STATES = {"draft": "Draft", "ready": "Ready to submit", "submitted": "Submitted", "accepted": "Accepted",
           "paid": "Paid", "partially_paid": "Partially paid", "denied": "Denied", "corrected": "Corrected",
-          "written_off": "Written off"}
+          "written_off": "Written off", "void": "Void"}
 ALLOWED = {
-    "draft": ("ready",),
-    "ready": ("draft", "submitted"),
+    "draft": ("ready", "void"),
+    "ready": ("draft", "submitted", "void"),
     "submitted": ("accepted", "denied"),
     "accepted": ("paid", "partially_paid", "denied"),
     "partially_paid": ("paid", "written_off"),
@@ -31,7 +32,11 @@ ALLOWED = {
     "paid": (),
     "corrected": (),
     "written_off": (),
+    "void": (),
 }
+# A claim not sent yet is voided with its appointment; one the payer has is only flagged.
+UNSENT_STATES = ("draft", "ready")
+SENT_STATES = ("submitted", "accepted", "partially_paid", "denied", "paid")
 # An invoice has one claim: another is made only to replace a corrected one.
 LIVE_STATES = ("draft", "ready", "submitted", "accepted", "partially_paid", "denied", "paid", "written_off")
 REASON_CODE = re.compile(r"^(CO|PR|OA|PI|CR)?-?[A-Z0-9]{1,5}$")
@@ -143,6 +148,8 @@ async def change_state(claim_id: int, to_state: str, actor: Actor, *, codes: str
             raise Invalid({"codes": "Enter the payer's reason codes for the denial."})
         if to_state == "written_off" and not note:
             raise Invalid({"note": "Say why the claim is written off."})
+        if to_state == "void" and not note:
+            raise Invalid({"note": "Say why the claim is voided."})
         if to_state == "ready":
             await _check_complete(claim)
         changes = {Claim.state: to_state, Claim.version: Claim.version + 1, Claim.updated_at: clock.now()}
@@ -198,9 +205,14 @@ async def work_queue(waiting_days: int, now) -> dict[str, list[dict]]:
 
     rows = await Claim.select().where(Claim.state.is_in(["draft", "ready", "submitted", "accepted", "denied",
                                                          "partially_paid"])).order_by(Claim.number).limit(500)
-    names = await queries.patient_names({row["patient"] for row in rows})
     cutoff = now - dt.timedelta(days=waiting_days)
-    queue: dict[str, list[dict]] = {"draft": [], "ready": [], "waiting": [], "denied": [], "partially_paid": []}
+    flagged = await Claim.select().where(Claim.attention != "").order_by(Claim.number).limit(200)
+    names = await queries.patient_names({row["patient"] for row in [*rows, *flagged]})
+    queue: dict[str, list[dict]] = {"draft": [], "ready": [], "waiting": [], "denied": [], "partially_paid": [],
+                                    "attention": flagged}
+    for row in flagged:
+        row["patient_name"] = names.get(row["patient"], "")
+        row["state_label"] = STATES[row["state"]]
     for row in rows:
         row["patient_name"] = names.get(row["patient"], "")
         row["state_label"] = STATES[row["state"]]
@@ -219,3 +231,69 @@ async def claimable_invoices() -> list[dict]:
     for row in rows:
         row["patient_name"] = names.get(row["patient"], "")
     return rows
+
+
+# -- cancelled appointments and voided visits -------------------------------------------------
+
+
+async def void_unsent(invoice_ids: list[int], reason: str, actor: Actor) -> dict[str, list[int]]:
+    """The claims of these invoices: those not sent yet become void; those the payer already has
+    are left as they are and flagged for the biller (a credit note or a corrected claim may follow).
+    Returns {"voided": [...], "flagged": [...]} claim ids."""
+    done: dict[str, list[int]] = {"voided": [], "flagged": []}
+    if not invoice_ids:
+        return done
+    reason = " ".join((reason or "").split())[:200] or "Appointment cancelled"
+    engine = Claim._meta.db
+    async with engine.transaction():
+        claims = await for_update(Claim.select().where(
+            Claim.invoice.is_in(list(invoice_ids)) & Claim.state.is_in([*UNSENT_STATES, *SENT_STATES])).order_by(
+            Claim.id))
+        now = clock.now()
+        for claim in claims:
+            if claim["state"] in UNSENT_STATES:
+                await Claim.update({Claim.state: "void", Claim.version: Claim.version + 1,
+                                    Claim.updated_at: now}).where(Claim.id == claim["id"])
+                await _event(claim["id"], claim["state"], "void", actor, note=reason)
+                await record("claims.void", actor, entity_type="claim", entity_id=claim["id"],
+                             patient_id=claim["patient"], detail=f"claim {claim['number']}")
+                done["voided"].append(claim["id"])
+            elif not claim["attention"]:
+                attention = f"{reason} after the claim was sent: check it with the payer"[:200]
+                await Claim.update({Claim.attention: attention, Claim.version: Claim.version + 1,
+                                    Claim.updated_at: now}).where(Claim.id == claim["id"])
+                await _event(claim["id"], claim["state"], claim["state"], actor, note=attention)
+                await record("claims.flag", actor, entity_type="claim", entity_id=claim["id"],
+                             patient_id=claim["patient"], detail=f"claim {claim['number']}")
+                done["flagged"].append(claim["id"])
+    return done
+
+
+async def void_unsent_for_appointment(appointment_id: int, reason: str, actor: Actor) -> dict[str, list[int]]:
+    return await void_unsent(await queries.invoices_of_appointment(appointment_id), reason, actor)
+
+
+async def void_unsent_for_visit(visit_id: int, reason: str, actor: Actor) -> dict[str, list[int]]:
+    return await void_unsent(await queries.invoices_of_visit(visit_id), reason, actor)
+
+
+async def clear_attention(claim_id: int, actor: Actor) -> None:
+    """The biller has dealt with a flagged claim."""
+    async with Claim._meta.db.transaction():
+        claim = await _locked_claim(claim_id)
+        if not claim["attention"]:
+            return
+        await Claim.update({Claim.attention: "", Claim.version: Claim.version + 1,
+                            Claim.updated_at: clock.now()}).where(Claim.id == claim_id)
+        await _event(claim_id, claim["state"], claim["state"], actor, note="flag cleared")
+        await record("claims.flag_clear", actor, entity_type="claim", entity_id=claim_id,
+                     patient_id=claim["patient"], detail=f"claim {claim['number']}")
+
+
+async def _follow_the_book(appointment_id: int, status: str, actor: Actor) -> None:
+    """Inside the book's change: a cancelled appointment takes its unsent claims with it."""
+    if status == "cancelled":
+        await void_unsent_for_appointment(appointment_id, "Appointment cancelled", actor)
+
+
+booking.on_status_changed(_follow_the_book)
