@@ -139,6 +139,7 @@ SHOWN = {
     "booking form": "the booking form",
     "claim": "a claim",
     "claims queue": "the claims queue",
+    "eligibility": "the eligibility checks",
     "invoice": "an invoice",
     "invoices list": "the list of invoices",
     "receipt": "a receipt",

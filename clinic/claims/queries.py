@@ -54,6 +54,12 @@ async def policies_of(patient_id: int) -> list[dict]:
         PatientInsurance.patient == patient_id).order_by(PatientInsurance.id)
 
 
+async def active_policies_of(patient_ids: list[int]) -> list[dict]:
+    return await PatientInsurance.select(PatientInsurance.id, PatientInsurance.patient, PatientInsurance.priority,
+                                         PatientInsurance.payer_name).where(
+        PatientInsurance.patient.is_in(list(patient_ids)) & (PatientInsurance.active == True))  # noqa: E712
+
+
 async def patient_for_claim(patient_id: int) -> dict | None:
     return await Patient.select(
         Patient.id, Patient.mrn, Patient.first_name, Patient.last_name, Patient.date_of_birth, Patient.sex,
