@@ -83,6 +83,7 @@ class Claim(Table, tablename="claim"):
     policy = ForeignKey(PatientInsurance, on_delete=OnDelete.restrict, null=False)
     provider = ForeignKey(Staff, on_delete=OnDelete.restrict, null=True, default=None)
     replaces = Integer(null=True, default=None)  # a corrected claim: the claim.id it replaces
+    primary_claim = Integer(null=True, default=None)  # a secondary claim: the primary payer's claim.id
     state = Varchar(length=20, default="draft")
     charge = BigInt(default=0)
     paid = BigInt(default=0)

@@ -66,8 +66,6 @@ class PatientInsurance(Table, tablename="patient_insurance"):
     # When the subscriber is someone else (a spouse, a parent): who, as the payer knows them.
     subscriber_last_name = Varchar(length=60, default="")
     subscriber_first_name = Varchar(length=35, default="")
-    subscriber_birth_date = Date(null=True, default=None)
-    subscriber_sex = Varchar(length=10, default="")
     # What the patient pays under this policy (billing's insurance split): minor units, and a whole percent.
     copay = BigInt(default=0)
     coinsurance_percent = Integer(default=0)
