@@ -149,6 +149,17 @@ class ClaimsController(Controller):
         await services.clear_attention(claim_id, actor_of(request))
         return navigate(request, request.url_for("claims:claim", claim_id=claim_id), notice="Flag cleared.")
 
+    @post("/{claim_id:int}/secondary", name="claims:secondary", opt=WRITE, status_code=200)
+    async def secondary(self, request: Request, claim_id: FromPath[int]) -> Response:
+        await load_claim(claim_id)
+        try:
+            new_id = await services.create_secondary_claim(claim_id, actor_of(request))
+        except Invalid as invalid:
+            return render(request, "claims/claim.html", await claim_context(request, claim_id), status_code=422,
+                          error=next(iter(invalid.errors.values())))
+        return navigate(request, request.url_for("claims:claim", claim_id=new_id),
+                        notice="Secondary claim created as a draft.")
+
     @get("/payers", name="claims:payers", opt=WRITE)
     async def payer_list(self, request: Request) -> Response:
         return render(request, "claims/payers.html", await payers_context())
@@ -223,6 +234,9 @@ async def claim_context(request: Request, claim_id: int, *, form: Form | None = 
     for event in claim["events"]:
         event["staff_name"] = names.get(event["staff"], "")
         event["to_label"] = services.STATES.get(event["to_state"], event["to_state"])
+    claim["secondary_policy"] = None
+    if claim["state"] in services.ADJUDICATED and not claim["primary_claim"]:
+        claim["secondary_policy"] = await services.secondary_policy_for(claim)
     return {"claim": claim, "state_form": form or Form(),
             "state_spec": STATE_FORM.with_choices("to_state", claim["next_states"])}
 

@@ -111,7 +111,8 @@ async def create_claim(invoice_id: int, actor: Actor, *, payer_id: int | None = 
         # below cannot race another creation (and no gap locks are taken on MySQL).
         number = await take_number("claim")
         live = await Claim.select(Claim.id, Claim.state).where(
-            (Claim.invoice == invoice_id) & Claim.state.is_in(list(LIVE_STATES))).first()
+            (Claim.invoice == invoice_id) & Claim.state.is_in(list(LIVE_STATES))
+            & Claim.primary_claim.is_null()).first()
         if live is not None and live["id"] != replaces:
             raise Invalid({"invoice_id": "This invoice already has a claim in progress."})
         now = clock.now()
@@ -130,6 +131,61 @@ async def create_claim(invoice_id: int, actor: Actor, *, payer_id: int | None = 
         await _event(claim_id, "", "draft", actor, note=f"from invoice {invoice['number']}")
         await record("claims.create", actor, entity_type="claim", entity_id=claim_id, patient_id=invoice["patient"],
                      detail=f"claim {number} from invoice {invoice['number']}")
+    return claim_id
+
+
+ADJUDICATED = ("paid", "partially_paid")
+
+
+async def secondary_policy_for(claim: dict) -> dict | None:
+    """The patient's active secondary policy, when this claim went to the primary one."""
+    policies = [row for row in await queries.policies_of(claim["patient"])
+                if row["active"] and row["priority"] == "secondary" and row["id"] != claim["policy"]]
+    return await queries.policy_for_claim(policies[0]["id"]) if policies else None
+
+
+async def create_secondary_claim(primary_claim_id: int, actor: Actor, *, replaces: int | None = None) -> int:
+    """A draft claim to the patient's secondary payer for what the primary payer adjudicated: the same
+    lines and diagnoses, sent with the primary's payments and adjustments (2320/2430). Returns its id."""
+    primary = await Claim.select().where(Claim.id == primary_claim_id).first()
+    if primary is None:
+        raise ClaimNotFound(primary_claim_id)
+    if primary["primary_claim"] or primary["state"] not in ADJUDICATED:
+        raise Invalid({"_": "A secondary claim follows a primary claim the payer has paid or partly paid."})
+    policy = await secondary_policy_for(primary)
+    if policy is None:
+        raise Invalid({"_": "The patient has no active secondary policy."})
+    payer = await payer_for_policy(policy)
+    if payer is None:
+        raise Invalid({"_": f"No payer named {policy['payer_name']!r} is set up: add it on Payers."})
+    lines = await ClaimLine.select().where(ClaimLine.claim == primary_claim_id).order_by(ClaimLine.position)
+    diagnoses = await ClaimDiagnosis.select().where(ClaimDiagnosis.claim == primary_claim_id).order_by(
+        ClaimDiagnosis.position)
+    engine = Claim._meta.db
+    async with engine.transaction():
+        number = await take_number("claim")
+        live = await Claim.select(Claim.id).where(
+            (Claim.primary_claim == primary_claim_id) & Claim.state.is_in(list(LIVE_STATES))).first()
+        if live is not None and live["id"] != replaces:
+            raise Invalid({"_": "This claim already has a secondary claim in progress."})
+        now = clock.now()
+        rows = await Claim.insert(Claim(
+            number=number, invoice=primary["invoice"], patient=primary["patient"], payer=payer["id"],
+            policy=policy["id"], provider=primary["provider"], replaces=replaces, primary_claim=primary_claim_id,
+            state="draft", charge=sum(line["charge"] for line in lines), service_date=primary["service_date"],
+            created_at=now, created_by=actor.staff_id, updated_at=now))
+        claim_id = rows[0]["id"]
+        for line in lines:
+            await ClaimLine.insert(ClaimLine(claim=claim_id, invoice_line=line["invoice_line"],
+                                             position=line["position"], code=line["code"], modifier=line["modifier"],
+                                             description=line["description"], units=line["units"],
+                                             charge=line["charge"]))
+        for diagnosis in diagnoses:
+            await ClaimDiagnosis.insert(ClaimDiagnosis(claim=claim_id, position=diagnosis["position"],
+                                                       code=diagnosis["code"]))
+        await _event(claim_id, "", "draft", actor, note=f"secondary to claim {primary['number']}")
+        await record("claims.create", actor, entity_type="claim", entity_id=claim_id, patient_id=primary["patient"],
+                     detail=f"claim {number} secondary to claim {primary['number']}")
     return claim_id
 
 
@@ -183,6 +239,8 @@ async def correct_and_resubmit(claim_id: int, actor: Actor, *, note: str = "") -
     engine = Claim._meta.db
     async with engine.transaction():
         claim = await change_state(claim_id, "corrected", actor, note=note or "corrected and resubmitted")
+        if claim["primary_claim"]:
+            return await create_secondary_claim(claim["primary_claim"], actor, replaces=claim_id)
         return await create_claim(claim["invoice"], actor, payer_id=claim["payer"], replaces=claim_id)
 
 
