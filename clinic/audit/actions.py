@@ -27,6 +27,7 @@ ACTIONS: dict[str, str] = {
     "claims.payer_update": "Changed a payer",
     "claims.remittance": "Imported a remittance",
     "claims.settings": "Changed the claim identifiers",
+    "billing.fee_payer_price": "Set a payer's price for a fee",
     "claims.void": "Voided a claim not sent yet",
     "claims.flag": "Flagged a sent claim for the biller",
     "claims.flag_clear": "Cleared a claim's flag",
