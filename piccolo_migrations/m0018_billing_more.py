@@ -55,6 +55,9 @@ async def build():
     await create_table(FeePayerPrice)
     await create_index("fee_payer_price", ["fee", "payer"], unique=True)
     await create_index("fee_payer_price", ["payer"])
+    await create_index("claim", ["attention"])
+    # The work queue reads each state's claims in number order (clinic/claims/services.py work_queue).
+    await create_index("claim", ["state", "number"])
 
 
 async def forwards():

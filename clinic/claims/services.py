@@ -257,34 +257,51 @@ async def get_claim(claim_id: int) -> dict:
     return row
 
 
+QUEUE_LIMIT = 200
+
+
+async def _queued(state: str, condition=None) -> list[dict]:
+    """One state's claims, oldest number first: read along the (state, number) index, at most a page."""
+    where = Claim.state == state
+    if condition is not None:
+        where &= condition
+    return await Claim.select().where(where).order_by(Claim.number).limit(QUEUE_LIMIT)
+
+
 async def work_queue(waiting_days: int, now) -> dict[str, list[dict]]:
-    """What needs the biller: claims to finish or submit, submitted ones waiting too long, denials."""
+    """What needs the biller: claims to finish or submit, sent ones waiting too long, denials, partly
+    paid ones, and sent ones flagged since (their appointment was cancelled)."""
     import datetime as dt
 
-    rows = await Claim.select().where(Claim.state.is_in(["draft", "ready", "submitted", "accepted", "denied",
-                                                         "partially_paid"])).order_by(Claim.number).limit(500)
     cutoff = now - dt.timedelta(days=waiting_days)
-    flagged = await Claim.select().where(Claim.attention != "").order_by(Claim.number).limit(200)
-    names = await queries.patient_names({row["patient"] for row in [*rows, *flagged]})
-    queue: dict[str, list[dict]] = {"draft": [], "ready": [], "waiting": [], "denied": [], "partially_paid": [],
-                                    "attention": flagged}
-    for row in flagged:
-        row["patient_name"] = names.get(row["patient"], "")
-        row["state_label"] = STATES[row["state"]]
-    for row in rows:
-        row["patient_name"] = names.get(row["patient"], "")
-        row["state_label"] = STATES[row["state"]]
-        if row["state"] in ("draft", "ready", "denied", "partially_paid"):
-            queue[row["state"]].append(row)
-        elif row["submitted_at"] and row["submitted_at"] < cutoff:
-            queue["waiting"].append(row)
+    waiting = [*await _queued("submitted", Claim.submitted_at < cutoff),
+               *await _queued("accepted", Claim.submitted_at < cutoff)]
+    queue: dict[str, list[dict]] = {
+        "draft": await _queued("draft"), "ready": await _queued("ready"), "denied": await _queued("denied"),
+        "partially_paid": await _queued("partially_paid"),
+        "waiting": sorted(waiting, key=lambda row: row["number"])[:QUEUE_LIMIT],
+        # "> ''" rather than "!= ''": the flag's index serves a range, and nearly every claim has no flag.
+        "attention": await Claim.select().where(Claim.attention > "").order_by(Claim.number).limit(QUEUE_LIMIT),
+    }
+    names = await queries.patient_names({row["patient"] for rows in queue.values() for row in rows})
+    for rows in queue.values():
+        for row in rows:
+            row["patient_name"] = names.get(row["patient"], "")
+            row["state_label"] = STATES[row["state"]]
     return queue
 
 
 async def claimable_invoices() -> list[dict]:
-    """Invoices with a payer share and no claim in progress."""
-    live = {row["invoice"] for row in await Claim.select(Claim.invoice).where(Claim.state.is_in(list(LIVE_STATES)))}
-    rows = [row for row in await queries.invoices_with_payer_share() if row["id"] not in live]
+    """Invoices with a payer share and no claim in progress (among the newest ones with a payer share)."""
+    rows = await queries.invoices_with_payer_share()
+    ids = [row["id"] for row in rows]
+    live: set[int] = set()
+    # In chunks: a long IN list against a young clinic's few claims makes MariaDB read them all.
+    for start in range(0, len(ids), 40):
+        live |= {row["invoice"] for row in await Claim.select(Claim.invoice).where(
+            Claim.invoice.is_in(ids[start:start + 40]) & Claim.state.is_in(list(LIVE_STATES))
+            & Claim.primary_claim.is_null())}
+    rows = [row for row in rows if row["id"] not in live]
     names = await queries.patient_names({row["patient"] for row in rows})
     for row in rows:
         row["patient_name"] = names.get(row["patient"], "")
