@@ -31,7 +31,7 @@ async def eligibility_section(request: Request, access: PatientAccess, form: For
     locale = locale_of(request)
     policies = await payers.eligibility_of(access.patient_id, locale.today())
     if form is None:
-        form = Form(values={"checked_on": locale.format_date(locale.today()), "result": "active",
+        form = Form(values={"checked_on": locale.today().isoformat(), "result": "active",
                             "policy_id": str(policies[0]["id"]) if policies else ""})
     return render(request, "claims/eligibility.html", {
         "patient": access.patient, "policies": policies, "form": form, "spec": eligibility_spec(policies),
