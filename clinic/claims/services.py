@@ -2,7 +2,9 @@
 
 States and the only changes allowed (``ALLOWED``); every change writes a claim event and an audit
 entry in the same transaction as the claim. A denied claim is corrected by a new claim that
-replaces it (sent as a replacement, frequency 7), or written off; nothing is ever deleted.
+replaces it (sent as a replacement, frequency 7), or written off; nothing is ever deleted. A claim
+not sent yet may be voided (and is, when its appointment is cancelled); one the payer has is flagged
+instead. A claim the primary payer paid may be followed by a secondary claim to the next payer.
 """
 
 from __future__ import annotations
