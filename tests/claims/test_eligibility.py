@@ -107,3 +107,24 @@ def test_the_today_list_flags_a_patient_whose_policy_was_not_checked_recently(ha
              for row in tree.css("tr[data-appointment-id]")}
     assert "not checked in 4" in flags[str(appointments[unchecked])].text()
     assert flags[str(appointments[checked])] is None and flags[str(appointments[self_pay])] is None
+
+
+def test_the_appointment_page_flags_the_policy_at_arrival_until_a_check_is_recorded(harness):
+    from clinic.scheduling import services as book
+    from tests.factories import make_staff, post, sign_in_as
+    from tests.helpers import html
+    from tests.visits.visit_factories import make_appointment
+
+    doctor = harness.run(make_staff, "doctor")
+    patient_id = harness.run(make_patient)
+    policy_id = harness.run(add_policy, patient_id)
+    appointment_id = harness.run(make_appointment, patient_id, doctor["id"], status="booked")
+    sign_in_as(harness, "receptionist")
+    revision = harness.run(book.get_appointment, appointment_id)["revision"]
+    arrived = post(harness.client, f"/appointments/{appointment_id}/status",
+                   {"status": "arrived", "revision": str(revision)}, htmx=True)
+    assert arrived.status_code == 200
+    assert "never checked" in html(arrived).css_first("[data-eligibility-flag]").text()
+    harness.run(payers.record_eligibility, policy_id, dt.datetime.now(dt.timezone.utc).date(), "active", "", "",
+                BILLER)
+    assert not html(harness.client.get(f"/appointments/{appointment_id}")).css("[data-eligibility-flag]")
