@@ -29,7 +29,8 @@ async def queue_context(request: Request, *, new_form: Form | None = None, remit
     await shown_patients(request, patients, "claims queue")
     spec = NEW_CLAIM_FORM.with_choices("invoice_id", [
         (str(row["id"]), f"Invoice {row['number']}: {row['patient_name']}") for row in invoices])
-    return {"queue": queue, "waiting_days": settings["waiting_days"], "new_spec": spec,
+    return {"queue": queue, "queue_limit": services.QUEUE_LIMIT, "waiting_days": settings["waiting_days"],
+            "new_spec": spec,
             "new_form": new_form or Form(), "remit_spec": REMITTANCE_FORM, "remit_form": remit_form or Form(),
             "batches": await export.recent_batches(), "remittances": await remittance.recent_remittances(),
             "exceptions": await remittance.open_exceptions(), "result": result,

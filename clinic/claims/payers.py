@@ -241,10 +241,11 @@ async def arrival_flags(patient_ids: list[int], today: dt.date) -> dict[int, str
         return {}
     policies = await queries.active_policies_of(ids)
     last: dict[int, dict] = {}
-    for row in await EligibilityCheck.select(EligibilityCheck.policy, EligibilityCheck.checked_on,
-                                             EligibilityCheck.result, EligibilityCheck.id).where(
-            EligibilityCheck.patient.is_in(ids)).order_by(EligibilityCheck.checked_on).order_by(EligibilityCheck.id):
-        last[row["policy"]] = row  # ordered oldest first: the last one wins
+    rows = await EligibilityCheck.select(EligibilityCheck.policy, EligibilityCheck.checked_on,
+                                         EligibilityCheck.result, EligibilityCheck.id).where(
+        EligibilityCheck.patient.is_in(ids))
+    for row in sorted(rows, key=lambda row: (row["checked_on"], row["id"])):
+        last[row["policy"]] = row  # oldest first: the last one wins
     flags: dict[int, str] = {}
     for policy in sorted(policies, key=lambda row: (row["priority"] != "primary", row["id"])):
         if policy["patient"] in flags:

@@ -31,7 +31,7 @@ async def invoices_with_payer_share() -> list[dict]:
     return await Invoice.select(Invoice.id, Invoice.number, Invoice.patient, Invoice.insurance_share,
                                 Invoice.policy).where(
         (Invoice.kind == "invoice") & Invoice.state.is_in(["issued", "partially_paid", "paid"])
-        & (Invoice.insurance_share > 0)).order_by(Invoice.number, ascending=False).limit(200)
+        & (Invoice.insurance_share > 0)).order_by(Invoice.number, ascending=False).limit(50)
 
 
 async def policy_for_claim(policy_id: int) -> dict | None:
