@@ -259,9 +259,9 @@ async def get_claim(claim_id: int) -> dict:
     return row
 
 
-# A section shows its oldest claims first, a page of them: the biller works from the top, and the
+# A section shows its oldest claims first, a page of 25: the biller works from the top, and the
 # page stays quick (every patient shown is written to the audit trail).
-QUEUE_LIMIT = 50
+QUEUE_LIMIT = 25
 
 
 async def _queued(state: str, condition=None) -> list[dict]:
