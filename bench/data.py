@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from piccolo.columns.defaults.base import Default
 from piccolo.table import Table
 
+from bench.billing import billing_rows
 from bench.people import Person, generated_people, phone_number
 from clinic.clinical.tables import Allergy, AllergyReview, HistoryItem, Immunization, Medication, Problem, VitalSigns
 from clinic.core.crypto import Keyring
@@ -113,6 +114,8 @@ def build(patient_count: int, appointment_count: int, *, keyring: Keyring, index
                                            **_book_setup(clinicians), Appointment: appointments}
     rows.update(_charts(rng, patients, appointments, clinicians, cipher, now))
     rows.update(_visits(rng, appointments, cipher))
+    billing_staff = next(row["id"] for row in staff if row["role"] == "billing")
+    rows.update(billing_rows(rows[Visit], rows[VisitDiagnosis], rows[PatientInsurance], billing_staff, now))
     return Clinic(rows=rows, patients=patients, staff=staff)
 
 

@@ -98,7 +98,8 @@ def prepare(backend: str, options: Options, clinic) -> tuple[dict[str, str], dic
     return env, {"migrate_s": round(migrated - started, 1), "insert_s": round(time.perf_counter() - migrated, 1)}
 
 
-def screens(clinic, texts: list[str], front_desk: SignedIn, doctor: SignedIn, css_path: str) -> list[Screen]:
+def screens(clinic, texts: list[str], front_desk: SignedIn, doctor: SignedIn, css_path: str,
+            biller: SignedIn | None = None) -> list[Screen]:
     rng = random.Random(11)
     live = [patient["id"] for patient in clinic.patients if patient["archived_at"] is None]
     charts = [f"/patients/{patient_id}" for patient_id in rng.sample(live, min(300, len(live)))]
@@ -116,6 +117,7 @@ def screens(clinic, texts: list[str], front_desk: SignedIn, doctor: SignedIn, cs
         *book_screens(clinic, front_desk, browser),
         *visit_screens(clinic, doctor, browser),
         *report_screens(doctor, browser),
+        *billing_screens(clinic, biller, browser),
         Screen("health", [load.Request("GET", "/health")], browser),
         Screen("static app.css", [load.Request("GET", css_path)], browser),
     ]
@@ -200,6 +202,25 @@ def report_screens(doctor: SignedIn, browser: dict) -> list[Screen]:
     ]
 
 
+def billing_screens(clinic, biller: SignedIn | None, browser: dict) -> list[Screen]:
+    """The biller's invoice screen and a patient's ledger (invoices of year five, bench/billing.py), and
+    the claims work queue."""
+    from clinic.billing.tables import Invoice
+
+    if biller is None:
+        return []
+    rng = random.Random(13)
+    invoices = clinic.rows.get(Invoice, [])
+    chosen = rng.sample(invoices, min(300, len(invoices)))
+    pages = [f"/patients/{row['patient']}/billing/invoices/{row['id']}" for row in chosen]
+    ledgers = [f"/patients/{row['patient']}/billing" for row in chosen]
+    return [
+        Screen("invoice screen", [load.Request("GET", path) for path in pages], {**browser, **biller.headers()}),
+        Screen("patient ledger", [load.Request("GET", path) for path in ledgers], {**browser, **biller.headers()}),
+        Screen("claims queue", [load.Request("GET", "/claims")], {**browser, **biller.headers()}),
+    ]
+
+
 def next_available_searches(today: dt.date, clinicians: list[int]) -> list[load.Request]:
     """Next available for each type (bench/data.py TYPES), one provider or anyone, any time or afternoons,
     from days around today (the book there is about four fifths full)."""
@@ -224,8 +245,10 @@ def measure_backend(backend: str, options: Options, clinic, texts: list[str], ge
         doctor_row = next(s for s in clinic.staff if s["role"] == "doctor")
         front_desk = sign_in(app.port, receptionist["email"], bench_password("receptionist"))
         doctor = sign_in(app.port, doctor_row["email"], bench_password("doctor"))
+        billing_row = next(s for s in clinic.staff if s["role"] == "billing")
+        biller = sign_in(app.port, billing_row["email"], bench_password("billing"))
         css = _css_path(app.port, front_desk)
-        chosen = screens(clinic, texts, front_desk, doctor, css)
+        chosen = screens(clinic, texts, front_desk, doctor, css, biller)
         # Booking posts a form: the CSRF token of the signed-in session, as its pages carry it.
         booker = SignedIn(cookie=front_desk.cookie, csrf_token=_page_token(app.port, front_desk))
         chosen = [Screen(s.name, s.requests, {**s.headers, **booker.form_headers()}) if s.name == "booking" else s

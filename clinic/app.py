@@ -30,6 +30,7 @@ from clinic.audit import services as audit
 from clinic.billing.controllers import BillingController
 from clinic.billing.patient_controllers import PatientBillingController
 from clinic.claims.controllers import ClaimsController
+from clinic.claims.eligibility_controllers import EligibilityController
 from clinic.clinical.controllers import ClinicalController
 from clinic.core.crypto import DecryptionFailed
 from clinic.core.locale import Locale
@@ -212,6 +213,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             MetricsController,
             SystemController,
             ReportsController,
+            EligibilityController,
             # From memory, gzipped once, behind content-hash URLs (clinic/web/static.py).
             static_files_handler(static_assets(STATIC_DIR, watch=not production),
                                  opt={"public": True, "sessionless": True, "precompressed": True}),

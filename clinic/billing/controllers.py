@@ -8,9 +8,10 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from clinic.billing import fees, queries
-from clinic.billing.forms import FEE_EDIT_FORM, FEE_FORM, SETTINGS_FORM, STATE_FILTER
+from clinic.billing.forms import FEE_EDIT_FORM, FEE_FORM, PAYER_PRICE_FORM, SETTINGS_FORM, STATE_FILTER
 from clinic.billing.invoices import OPEN_STATES, STATES, _with_amounts
 from clinic.billing.tables import Invoice
+from clinic.claims import fee_prices, payers
 from clinic.core.errors import Invalid
 from clinic.core.forms import Form, check, parse_integer
 from clinic.core.locale import Locale
@@ -123,6 +124,32 @@ class BillingController(Controller):
         return render(request, "billing/fees.html", await fees_context(request), block="fee_list",
                       notice="Fee saved.")
 
+    @post("/fees/{fee_id:int}/payer-prices", name="billing:fee_payer_price", opt=WRITE, status_code=200)
+    async def fee_payer_price(self, request: Request, fee_id: FromPath[int]) -> Response:
+        form = await read_form(request)
+        try:
+            row = await fees.get_fee(fee_id)
+        except fees.FeeNotFound:
+            raise NotFoundException() from None
+        choices = await payer_choices()
+        _, form.errors = check(PAYER_PRICE_FORM.with_choices("payer_id", choices), form.values)
+        price = read_amounts(form, ("payer_price",), locale_of(request))["payer_price"]
+        done = ""
+        if not form.errors:
+            try:
+                done = await fee_prices.set_payer_price(fee_id, parse_integer(form.get("payer_id"), minimum=1),
+                                                        price if form.get("payer_price") else None,
+                                                        actor_of(request))
+            except Invalid as invalid:
+                form.errors = invalid.errors
+        if form.errors:
+            return render(request, "billing/fees.html", await fees_context(
+                request, price_edit={"id": fee_id, "code": row["code"], "form": form}), block="fee_list",
+                status_code=422)
+        notice = {"set": "Payer price saved.", "removed": "Payer price removed: the clinic's price applies.",
+                  "unchanged": "Nothing to change."}[done]
+        return render(request, "billing/fees.html", await fees_context(request), block="fee_list", notice=notice)
+
     @post("/settings", name="billing:settings_save", opt=WRITE, status_code=200)
     async def settings_save(self, request: Request) -> Response:
         form = await read_form(request)
@@ -145,11 +172,18 @@ class BillingController(Controller):
                       notice="Billing settings saved.")
 
 
+async def payer_choices() -> list[tuple[str, str]]:
+    return [(str(row["id"]), row["name"]) for row in await payers.list_payers(active_only=True)]
+
+
 async def fees_context(request: Request, *, add_form: Form | None = None, settings_form: Form | None = None,
-                       edit: dict | None = None) -> dict:
+                       edit: dict | None = None, price_edit: dict | None = None) -> dict:
     locale = locale_of(request)
     rows = await fees.fee_schedule()
+    payer_prices = await fee_prices.prices_by_fee()
     for row in rows:
+        row["payer_prices"] = payer_prices.get(row["id"], [])
+        row["price_form"] = price_edit["form"] if price_edit and price_edit["id"] == row["id"] else Form()
         row["form"] = Form(values={"description": row["description"], "price": money_for_input(row["price"], locale),
                                    "active": "1" if row["active"] else "", "version": str(row["version"])})
         if edit and edit["id"] == row["id"]:
@@ -163,4 +197,5 @@ async def fees_context(request: Request, *, add_form: Form | None = None, settin
             "late_cancel_fee": money_for_input(current["late_cancel_fee"], locale) if current["late_cancel_fee"] else "",
             "late_cancel_hours": str(current["late_cancel_hours"]), "version": str(current["version"])})
     return {"fees": rows, "add_form": add_form or Form(), "fee_form": FEE_FORM, "edit_form": FEE_EDIT_FORM,
+            "price_spec": PAYER_PRICE_FORM.with_choices("payer_id", await payer_choices()),
             "settings_form": settings_form, "settings_spec": SETTINGS_FORM}

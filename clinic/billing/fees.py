@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from clinic.audit.services import Actor, record
+from clinic.billing import queries
 from clinic.billing.tables import BillingSettings, FeeScheduleItem
 from clinic.core import clock
 from clinic.core.errors import Invalid
@@ -51,14 +52,21 @@ async def get_fee(fee_id: int) -> dict:
     return row
 
 
-async def price_of_code(code: str) -> int | None:
-    """The active price of a service code, or None if the schedule has no such active code."""
+async def price_of_code(code: str, payer_name: str = "") -> int | None:
+    """The active price of a service code, or None if the schedule has no such active code. With the
+    payer a covered patient's policy names, that payer's own price where the clinic has set one."""
     code = "".join((code or "").split()).upper()
     if not code:
         return None
-    row = await FeeScheduleItem.select(FeeScheduleItem.price).where(
+    row = await FeeScheduleItem.select(FeeScheduleItem.id, FeeScheduleItem.price).where(
         (FeeScheduleItem.code == code) & (FeeScheduleItem.active == True)).first()  # noqa: E712
-    return row["price"] if row else None
+    if row is None:
+        return None
+    if payer_name:
+        special = await queries.payer_price(row["id"], payer_name)
+        if special is not None:
+            return special
+    return row["price"]
 
 
 async def add_fee(code: str, description: str, price: int, actor: Actor) -> int:

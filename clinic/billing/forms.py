@@ -20,6 +20,11 @@ FEE_EDIT_FORM = FormSpec((
     Field("active", "Offered (active)", kind="checkbox"),
 ))
 
+PAYER_PRICE_FORM = FormSpec((
+    Field("payer_id", "Payer", kind="choice", required=True, missing="Choose a payer."),
+    Field("payer_price", "Payer's price", max_length=40, hint="Leave empty to use the clinic's price for this payer."),
+))
+
 SETTINGS_FORM = FormSpec((
     Field("no_show_fee_enabled", "Charge a fee for a missed appointment (no-show)", kind="checkbox"),
     Field("no_show_fee", "No-show fee", max_length=40),

@@ -168,13 +168,15 @@ async def invoice_from_visit(visit_id: int, actor: Actor) -> int:
     services = await queries.visit_services(visit_id)
     if not services:
         raise Invalid({"_": "This visit has no services recorded: add them to the visit first."})
+    policies = await queries.policies_of(visit["patient"])
+    # A covered patient's visit is priced as their payer pays it, where the payer has its own prices.
+    payer_name = policies[0]["payer_name"] if policies else ""
     lines = []
     for service in services:
-        price = await price_of_code(service["code"])
+        price = await price_of_code(service["code"], payer_name)
         lines.append(LineInput(code=service["code"], description=service["description"][:200],
                                quantity=max(service["quantity"], 1), unit_price=price or 0,
                                visit_service_id=service["id"]))
-    policies = await queries.policies_of(visit["patient"])
     diagnoses = [{"code": row["code"], "description": row["description"]}
                  for row in await queries.visit_diagnoses(visit_id)]
     return await create_invoice(visit["patient"], actor, lines=lines, visit_id=visit_id,

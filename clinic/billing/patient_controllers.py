@@ -220,7 +220,7 @@ class PatientBillingController(Controller):
     @post("/invoices/{invoice_id:int}/lines", name="billing:line_add", opt=WRITE, status_code=200)
     async def line_add(self, request: Request, access: NamedDependency[PatientAccess],
                        invoice_id: FromPath[int]) -> Response:
-        await _invoice_of(access, invoice_id)
+        invoice = await _invoice_of(access, invoice_id)
         form = await read_form(request)
         clean, form.errors = check(LINE_FORM, form.values)
         amounts = read_amounts(form, ("unit_price", "discount"), locale_of(request))
@@ -232,7 +232,9 @@ class PatientBillingController(Controller):
                 if known is None and not form.get("unit_price"):
                     form.errors["unit_price"] = "Enter the price: this code is not in the fee schedule."
                 elif known is not None:
-                    amounts["unit_price"] = amounts["unit_price"] or await price_of_code(code) or 0
+                    payer = next((row["payer_name"] for row in await queries.policies_of(access.patient_id)
+                                  if row["id"] == invoice["policy"]), "")
+                    amounts["unit_price"] = amounts["unit_price"] or await price_of_code(code, payer) or 0
                     description = description or known["description"]
             if not form.errors:
                 try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from clinic.claims.tables import FeePayerPrice, Payer
 from clinic.patients.tables import Patient, PatientInsurance
 from clinic.practice.tables import ClinicProfile
 from clinic.scheduling.tables import Appointment
@@ -94,3 +95,13 @@ async def clinic_currency() -> str:
     creates it at start-up from the environment; a service must not store defaults of its own)."""
     row = await ClinicProfile.select(ClinicProfile.currency).order_by(ClinicProfile.id).first()
     return row["currency"] if row else "USD"
+
+
+async def payer_price(fee_id: int, payer_name: str) -> int | None:
+    """What the payer a policy names (as typed on the card) pays for this fee, if it has its own price."""
+    wanted = " ".join((payer_name or "").split()).casefold()
+    if not wanted:
+        return None
+    rows = await FeePayerPrice.select(FeePayerPrice.price, FeePayerPrice.payer.name.as_alias("payer_name")).where(
+        (FeePayerPrice.fee == fee_id) & (FeePayerPrice.payer.active == True))  # noqa: E712
+    return next((row["price"] for row in rows if row["payer_name"].casefold() == wanted), None)

@@ -29,7 +29,8 @@ async def queue_context(request: Request, *, new_form: Form | None = None, remit
     await shown_patients(request, patients, "claims queue")
     spec = NEW_CLAIM_FORM.with_choices("invoice_id", [
         (str(row["id"]), f"Invoice {row['number']}: {row['patient_name']}") for row in invoices])
-    return {"queue": queue, "waiting_days": settings["waiting_days"], "new_spec": spec,
+    return {"queue": queue, "queue_limit": services.QUEUE_LIMIT, "waiting_days": settings["waiting_days"],
+            "new_spec": spec,
             "new_form": new_form or Form(), "remit_spec": REMITTANCE_FORM, "remit_form": remit_form or Form(),
             "batches": await export.recent_batches(), "remittances": await remittance.recent_remittances(),
             "exceptions": await remittance.open_exceptions(), "result": result,
@@ -143,6 +144,23 @@ class ClaimsController(Controller):
         return render(request, "claims/claim.html", await claim_context(request, claim_id), block="claim_state",
                       notice="Claim updated.")
 
+    @post("/{claim_id:int}/attention", name="claims:clear_attention", opt=WRITE, status_code=200)
+    async def clear_attention(self, request: Request, claim_id: FromPath[int]) -> Response:
+        await load_claim(claim_id)
+        await services.clear_attention(claim_id, actor_of(request))
+        return navigate(request, request.url_for("claims:claim", claim_id=claim_id), notice="Flag cleared.")
+
+    @post("/{claim_id:int}/secondary", name="claims:secondary", opt=WRITE, status_code=200)
+    async def secondary(self, request: Request, claim_id: FromPath[int]) -> Response:
+        await load_claim(claim_id)
+        try:
+            new_id = await services.create_secondary_claim(claim_id, actor_of(request))
+        except Invalid as invalid:
+            return render(request, "claims/claim.html", await claim_context(request, claim_id), status_code=422,
+                          error=next(iter(invalid.errors.values())))
+        return navigate(request, request.url_for("claims:claim", claim_id=new_id),
+                        notice="Secondary claim created as a draft.")
+
     @get("/payers", name="claims:payers", opt=WRITE)
     async def payer_list(self, request: Request) -> Response:
         return render(request, "claims/payers.html", await payers_context())
@@ -217,6 +235,9 @@ async def claim_context(request: Request, claim_id: int, *, form: Form | None = 
     for event in claim["events"]:
         event["staff_name"] = names.get(event["staff"], "")
         event["to_label"] = services.STATES.get(event["to_state"], event["to_state"])
+    claim["secondary_policy"] = None
+    if claim["state"] in services.ADJUDICATED and not claim["primary_claim"]:
+        claim["secondary_policy"] = await services.secondary_policy_for(claim)
     return {"claim": claim, "state_form": form or Form(),
             "state_spec": STATE_FORM.with_choices("to_state", claim["next_states"])}
 

@@ -20,6 +20,64 @@ SEXES = {"female": "F", "male": "M"}
 MAX_CLAIMS = 200
 
 
+def _address(row: dict) -> x12.Address | None:
+    if row["address_line1"] and row["city"] and len(row["region"] or "") == 2 and row["postal_code"]:
+        return x12.Address(row["address_line1"], row["city"], row["region"], row["postal_code"])
+    return None
+
+
+def _subscriber(patient: dict, policy: dict) -> tuple[x12.Subscriber, x12.Dependent | None]:
+    """The policy's subscriber (2000B) and, when that is someone else, the patient (2000C)."""
+    priority = "S" if policy["priority"] == "secondary" else "P"
+    group = policy.get("group_number") or ""
+    address = _address(patient)
+    if policy["subscriber_relation"] == "self" or not policy.get("subscriber_last_name"):
+        return x12.Subscriber(
+            last_name=patient["last_name"], first_name=patient["first_name"], member_id=policy["member_number"],
+            birth_date=patient["date_of_birth"], sex=SEXES.get(patient["sex"], "U"), address=address,
+            group_number=group, priority=priority), None
+    if address is None or patient["date_of_birth"] is None:
+        raise Invalid({"_": f"Patient {patient['mrn']} is not the policy holder: claims need their address "
+                            "and date of birth. Add them to the patient's details."})
+    subscriber = x12.Subscriber(
+        last_name=policy["subscriber_last_name"], first_name=policy["subscriber_first_name"],
+        member_id=policy["member_number"], birth_date=None, sex="U", address=None, group_number=group,
+        priority=priority)
+    dependent = x12.Dependent(x12.RELATIONSHIPS.get(policy["subscriber_relation"], "G8"), patient["last_name"],
+                              patient["first_name"], patient["date_of_birth"], SEXES.get(patient["sex"], "U"),
+                              address)
+    return subscriber, dependent
+
+
+async def _primary_adjudication(claim: dict, lines: list[dict], patient: dict) -> x12.OtherPayer:
+    """What the primary payer did with this claim's lines (a secondary claim carries it, 2320/2430).
+
+    Per line the payer's contractual part goes as CO-45 and the patient's part as PR-2: the
+    remittance posting keeps the amounts per line, not each reason code."""
+    primary = await Claim.select().where(Claim.id == claim["primary_claim"]).first()
+    policy = await queries.policy_for_claim(primary["policy"])
+    payer = await Payer.select().where(Payer.id == primary["payer"]).first()
+    by_invoice_line = {row["invoice_line"]: row for row in await ClaimLine.select().where(
+        ClaimLine.claim == primary["id"])}
+    adjudications = []
+    for line in lines:
+        done = by_invoice_line.get(line["invoice_line"])
+        if done is None:
+            adjudications.append(x12.LineAdjudication(0, (x12.Adjustment("OA", "23", line["charge"]),)))
+            continue
+        adjusted = line["charge"] - done["paid"] - done["patient_responsibility"]
+        adjudications.append(x12.LineAdjudication(done["paid"], (
+            x12.Adjustment("CO", "45", adjusted), x12.Adjustment("PR", "2", done["patient_responsibility"]))))
+    holder_is_patient = policy["subscriber_relation"] == "self" or not policy.get("subscriber_last_name")
+    return x12.OtherPayer(
+        payer_name=payer["name"], payer_id=payer["payer_code"],
+        subscriber_last_name=patient["last_name"] if holder_is_patient else policy["subscriber_last_name"],
+        subscriber_first_name=patient["first_name"] if holder_is_patient else policy["subscriber_first_name"],
+        member_id=policy["member_number"], relationship=x12.RELATIONSHIPS.get(policy["subscriber_relation"], "G8"),
+        paid=sum(adjudication.paid for adjudication in adjudications), adjudicated_on=primary["updated_at"].date(),
+        lines=tuple(adjudications), group_number=policy.get("group_number") or "")
+
+
 async def _claim_unit(claim: dict, payer: dict) -> x12.ClaimUnit:
     patient = await queries.patient_for_claim(claim["patient"])
     policy = await queries.policy_for_claim(claim["policy"])
@@ -28,24 +86,21 @@ async def _claim_unit(claim: dict, payer: dict) -> x12.ClaimUnit:
         ClaimDiagnosis.claim == claim["id"]).order_by(ClaimDiagnosis.position))
     service_date = claim["service_date"] or claim["created_at"].date()
     pointers = tuple(range(1, min(len(codes), 4) + 1)) or (1,)
-    address = None
-    if patient["address_line1"] and patient["city"] and len(patient["region"] or "") == 2 and patient["postal_code"]:
-        address = x12.Address(patient["address_line1"], patient["city"], patient["region"], patient["postal_code"])
     replaced = None
     if claim["replaces"]:
         replaced = await Claim.select(Claim.number).where(Claim.id == claim["replaces"]).first()
+    subscriber, dependent = _subscriber(patient, policy)
+    other_payer = await _primary_adjudication(claim, lines, patient) if claim.get("primary_claim") else None
     return x12.ClaimUnit(
-        subscriber=x12.Subscriber(
-            last_name=patient["last_name"], first_name=patient["first_name"], member_id=policy["member_number"],
-            birth_date=patient["date_of_birth"], sex=SEXES.get(patient["sex"], "U"), address=address,
-            group_number=policy.get("group_number") or "", priority="S" if policy["priority"] == "secondary" else "P"),
+        subscriber=subscriber, patient=dependent,
         payer=x12.PayerName(payer["name"], payer["payer_code"]),
         claim=x12.ClaimInfo(
             claim_number=str(claim["number"]), diagnosis_codes=codes,
             lines=tuple(x12.ServiceLine(code=row["code"], charge=row["charge"], units=row["units"],
                                         service_date=service_date, diagnosis_pointers=pointers,
                                         modifier=row["modifier"]) for row in lines),
-            frequency="7" if replaced else "1", original_reference=str(replaced["number"]) if replaced else ""))
+            frequency="7" if replaced else "1", original_reference=str(replaced["number"]) if replaced else "",
+            other_payer=other_payer))
 
 
 async def build_837(claims: list[dict], control_number: int, created: dt.datetime) -> str:

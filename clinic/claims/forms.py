@@ -45,7 +45,7 @@ REMITTANCE_FORM = FormSpec((
 ))
 
 ELIGIBILITY_FORM = FormSpec((
-    Field("checked_on", "Checked on", kind="date", required=True, past_only=True),
+    Field("checked_on", "Checked on", kind="date", required=True, past_only=True, missing="Enter the day of the check."),
     Field("result", "Result", kind="choice", required=True, choices=tuple(RESULTS.items())),
     Field("reference", "Reference", max_length=80, hint="The payer's call or portal reference."),
     Field("note", "Note", max_length=300, wide=True),

@@ -227,9 +227,33 @@ def eligibility_flag(last_check: dict | None, today: dt.date) -> str:
         return "Eligibility never checked"
     if last_check["result"] != "active":
         return f"Last check: {RESULTS.get(last_check['result'], last_check['result']).lower()}"
-    if (today - last_check["checked_on"]).days > RECENT_DAYS:
-        return f"Eligibility last checked over {RECENT_DAYS} days ago"
+    days = (today - last_check["checked_on"]).days
+    if days > RECENT_DAYS:
+        return f"Eligibility not checked in {days} days"
     return ""
+
+
+async def arrival_flags(patient_ids: list[int], today: dt.date) -> dict[int, str]:
+    """For the day's list: each patient whose active policy needs checking, with why (the primary
+    policy first). Two queries however many patients."""
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return {}
+    policies = await queries.active_policies_of(ids)
+    last: dict[int, dict] = {}
+    rows = await EligibilityCheck.select(EligibilityCheck.policy, EligibilityCheck.checked_on,
+                                         EligibilityCheck.result, EligibilityCheck.id).where(
+        EligibilityCheck.patient.is_in(ids))
+    for row in sorted(rows, key=lambda row: (row["checked_on"], row["id"])):
+        last[row["policy"]] = row  # oldest first: the last one wins
+    flags: dict[int, str] = {}
+    for policy in sorted(policies, key=lambda row: (row["priority"] != "primary", row["id"])):
+        if policy["patient"] in flags:
+            continue
+        flag = eligibility_flag(last.get(policy["id"]), today)
+        if flag:
+            flags[policy["patient"]] = f"{policy['payer_name']}: {flag[0].lower()}{flag[1:]}"
+    return flags
 
 
 async def eligibility_of(patient_id: int, today: dt.date) -> list[dict]:

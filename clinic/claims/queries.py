@@ -31,7 +31,7 @@ async def invoices_with_payer_share() -> list[dict]:
     return await Invoice.select(Invoice.id, Invoice.number, Invoice.patient, Invoice.insurance_share,
                                 Invoice.policy).where(
         (Invoice.kind == "invoice") & Invoice.state.is_in(["issued", "partially_paid", "paid"])
-        & (Invoice.insurance_share > 0)).order_by(Invoice.number, ascending=False).limit(200)
+        & (Invoice.insurance_share > 0)).order_by(Invoice.number, ascending=False).limit(50)
 
 
 async def policy_for_claim(policy_id: int) -> dict | None:
@@ -52,6 +52,12 @@ async def policies_of(patient_id: int) -> list[dict]:
     return await PatientInsurance.select(PatientInsurance.id, PatientInsurance.priority, PatientInsurance.payer_name,
                                          PatientInsurance.plan_name, PatientInsurance.active).where(
         PatientInsurance.patient == patient_id).order_by(PatientInsurance.id)
+
+
+async def active_policies_of(patient_ids: list[int]) -> list[dict]:
+    return await PatientInsurance.select(PatientInsurance.id, PatientInsurance.patient, PatientInsurance.priority,
+                                         PatientInsurance.payer_name).where(
+        PatientInsurance.patient.is_in(list(patient_ids)) & (PatientInsurance.active == True))  # noqa: E712
 
 
 async def patient_for_claim(patient_id: int) -> dict | None:
@@ -80,3 +86,16 @@ async def staff_names(ids: set[int]) -> dict[int, str]:
 async def clinic_profile() -> dict:
     row = await ClinicProfile.select().order_by(ClinicProfile.id).first()
     return row or {"name": "Clinic", "address_line1": "", "city": "", "region": "", "postal_code": "", "phone": ""}
+
+
+async def invoices_of_visit(visit_id: int) -> list[int]:
+    return [row["id"] for row in await Invoice.select(Invoice.id).where(Invoice.visit == visit_id)]
+
+
+async def invoices_of_appointment(appointment_id: int) -> list[int]:
+    """The appointment's own charges (a missed-appointment fee) and those of its visits."""
+    visits = [row["id"] for row in await Visit.select(Visit.id).where(Visit.appointment == appointment_id)]
+    condition = Invoice.appointment == appointment_id
+    if visits:
+        condition = condition | Invoice.visit.is_in(visits)
+    return [row["id"] for row in await Invoice.select(Invoice.id).where(condition)]

@@ -10,7 +10,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from clinic.billing.tables import Invoice, InvoiceLine
+from clinic.billing.tables import FeeScheduleItem, Invoice, InvoiceLine
 from clinic.patients.merge import move_rows, register_merge_step
 from clinic.patients.tables import Patient, PatientInsurance
 from clinic.security.tables import Staff
@@ -48,6 +48,17 @@ class ClaimSettings(Table, tablename="claim_settings"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+class FeePayerPrice(Table, tablename="fee_payer_price"):
+    """What a payer pays for a service on the fee schedule, where it differs from the clinic's price."""
+
+    fee = ForeignKey(FeeScheduleItem, on_delete=OnDelete.restrict, null=False)
+    payer = ForeignKey(Payer, on_delete=OnDelete.restrict, null=False)
+    price = BigInt(default=0)
+    updated_at = Timestamptz(default=TimestamptzNow())
+    updated_by = ForeignKey(Staff, on_delete=OnDelete.restrict, null=True, default=None)
+    version = Integer(default=1)
+
+
 class EligibilityCheck(Table, tablename="eligibility_check"):
     """A check of a policy with its payer (by phone, portal or a 271): when, what it said, who."""
 
@@ -72,6 +83,7 @@ class Claim(Table, tablename="claim"):
     policy = ForeignKey(PatientInsurance, on_delete=OnDelete.restrict, null=False)
     provider = ForeignKey(Staff, on_delete=OnDelete.restrict, null=True, default=None)
     replaces = Integer(null=True, default=None)  # a corrected claim: the claim.id it replaces
+    primary_claim = Integer(null=True, default=None)  # a secondary claim: the primary payer's claim.id
     state = Varchar(length=20, default="draft")
     charge = BigInt(default=0)
     paid = BigInt(default=0)
@@ -79,6 +91,8 @@ class Claim(Table, tablename="claim"):
     patient_responsibility = BigInt(default=0)
     denial_codes = Varchar(length=200, default="")
     note = Varchar(length=300, default="")
+    # Why the biller must look at it (a submitted claim whose appointment was cancelled since).
+    attention = Varchar(length=200, default="")
     service_date = Date(null=True, default=None)
     batch = Integer(null=True, default=None)
     submitted_at = Timestamptz(null=True, default=None)

@@ -110,7 +110,7 @@ class BillingProvider:  # loop 2010AA
 
 
 @dataclass(frozen=True)
-class Subscriber:  # loop 2000B SBR + 2010BA; the patient is the subscriber
+class Subscriber:  # loop 2000B SBR + 2010BA
     last_name: str
     first_name: str
     member_id: str
@@ -121,9 +121,10 @@ class Subscriber:  # loop 2000B SBR + 2010BA; the patient is the subscriber
     priority: str = "P"  # P primary, S secondary
     filing_indicator: str = "CI"
 
-    def sbr(self) -> Segment:
-        return seg("SBR", self.priority, "18", clean_text(self.group_number, 50), "", "", "", "", "",
-                   self.filing_indicator)
+    def sbr(self, *, is_patient: bool = True) -> Segment:
+        # SBR02 says "self" only when the subscriber is the patient; otherwise 2000C says who the patient is.
+        return seg("SBR", self.priority, "18" if is_patient else "", clean_text(self.group_number, 50), "", "", "",
+                   "", "", self.filing_indicator)
 
     def segments(self) -> list[Segment]:
         out = [seg("NM1", "IL", "1", clean_text(self.last_name, 60), clean_text(self.first_name, 35), "", "", "",
@@ -133,6 +134,88 @@ class Subscriber:  # loop 2000B SBR + 2010BA; the patient is the subscriber
         if self.birth_date:
             out.append(seg("DMG", "D8", self.birth_date.strftime("%Y%m%d"), self.sex if self.sex in "FMU" else "U"))
         return out
+
+
+# The patient's relationship to a subscriber who is someone else (PAT01 / SBR02 in 2320).
+RELATIONSHIPS = {"self": "18", "spouse": "01", "child": "19", "other": "G8"}
+
+
+@dataclass(frozen=True)
+class Dependent:  # loop 2000C PAT + 2010CA: the patient, when the subscriber is someone else
+    relationship: str  # "01" spouse, "19" child, "G8" other
+    last_name: str
+    first_name: str
+    birth_date: dt.date
+    sex: str
+    address: Address
+
+    def segments(self) -> list[Segment]:
+        return [seg("PAT", self.relationship),
+                seg("NM1", "QC", "1", clean_text(self.last_name, 60), clean_text(self.first_name, 35)),
+                *self.address.segments(),
+                seg("DMG", "D8", self.birth_date.strftime("%Y%m%d"), self.sex if self.sex in "FMU" else "U")]
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    group: str  # CO contractual, PR patient responsibility, OA other
+    reason: str  # a claim adjustment reason code (CARC)
+    amount: int
+
+
+def cas_segments(adjustments: tuple[Adjustment, ...]) -> list[Segment]:
+    """One CAS per group, up to six reason/amount pairs each, in the order given."""
+    out = []
+    groups: dict[str, list[Adjustment]] = {}
+    for adjustment in adjustments:
+        if adjustment.amount:
+            groups.setdefault(adjustment.group, []).append(adjustment)
+    for group, items in groups.items():
+        elements: list[str] = [group]
+        for index, item in enumerate(items[:6]):
+            if index:
+                elements.append("")  # the quantity of the previous pair, not sent
+            elements += [clean_text(item.reason, 5), amount(item.amount)]
+        out.append(seg("CAS", *elements))
+    return out
+
+
+@dataclass(frozen=True)
+class LineAdjudication:  # loop 2430: what the other payer did with one service line
+    paid: int
+    adjustments: tuple[Adjustment, ...] = ()
+
+
+@dataclass(frozen=True)
+class OtherPayer:  # loops 2320, 2330A and 2330B: the payer that adjudicated before this one
+    payer_name: str
+    payer_id: str
+    subscriber_last_name: str
+    subscriber_first_name: str
+    member_id: str
+    relationship: str  # the patient's relationship to that payer's subscriber ("18" self)
+    paid: int
+    adjudicated_on: dt.date
+    lines: tuple[LineAdjudication, ...]  # one per service line, in the same order
+    group_number: str = ""
+    priority: str = "P"  # that payer's place: P primary
+    filing_indicator: str = "CI"
+
+    def segments(self) -> list[Segment]:
+        return [seg("SBR", self.priority, self.relationship, clean_text(self.group_number, 50), "", "", "", "", "",
+                    self.filing_indicator),
+                seg("AMT", "D", amount(self.paid)),
+                seg("OI", "", "", "Y", "", "", "Y"),
+                seg("NM1", "IL", "1", clean_text(self.subscriber_last_name, 60),
+                    clean_text(self.subscriber_first_name, 35), "", "", "", "MI", clean_text(self.member_id, 80)),
+                seg("NM1", "PR", "2", clean_text(self.payer_name, 60), "", "", "", "", "PI",
+                    clean_text(self.payer_id, 80))]
+
+    def line_segments(self, line: "ServiceLine", adjudication: LineAdjudication) -> list[Segment]:
+        procedure = composite("HC", clean_text(line.code, 48), clean_text(line.modifier, 2))
+        return [seg("SVD", clean_text(self.payer_id, 80), amount(adjudication.paid), procedure, "", str(line.units)),
+                *cas_segments(adjudication.adjustments),
+                seg("DTP", "573", "D8", self.adjudicated_on.strftime("%Y%m%d"))]
 
 
 @dataclass(frozen=True)
@@ -169,6 +252,7 @@ class ClaimInfo:  # loop 2300
     place_of_service: str = "11"
     frequency: str = "1"  # 1 original, 7 replacement of a prior claim
     original_reference: str = ""  # the payer's claim number being replaced (frequency 7)
+    other_payer: OtherPayer | None = None  # a secondary claim: the primary payer's adjudication
 
     @property
     def charge(self) -> int:
@@ -185,18 +269,26 @@ class ClaimInfo:  # loop 2300
             out.append(seg("REF", "F8", clean_text(self.original_reference, 50)))
         codes = [clean_text(code, 30).replace(".", "") for code in self.diagnosis_codes[:12]]
         out.append(seg("HI", *(composite("ABK" if index == 0 else "ABF", code) for index, code in enumerate(codes))))
+        other = self.other_payer
+        if other is not None:
+            if len(other.lines) != len(self.lines):
+                raise ValueError(f"claim {self.claim_number}: the other payer's lines do not match the claim's")
+            out += other.segments()
         for number, line in enumerate(self.lines, start=1):
             out += line.segments(number)
+            if other is not None:
+                out += other.line_segments(line, other.lines[number - 1])
         return out
 
 
 @dataclass(frozen=True)
 class ClaimUnit:
-    """One subscriber (2000B), their payer and one claim."""
+    """One subscriber (2000B), their payer and one claim; the patient (2000C) when it is not the subscriber."""
 
     subscriber: Subscriber
     payer: PayerName
     claim: ClaimInfo
+    patient: Dependent | None = None
 
 
 @dataclass(frozen=True)
@@ -230,10 +322,15 @@ class Transaction837:
         out += self.billing_provider.segments()
         for unit in self.claims:
             hl += 1
-            out.append(seg("HL", str(hl), str(provider_hl), "22", "0"))
-            out.append(unit.subscriber.sbr())
+            subscriber_hl = hl
+            out.append(seg("HL", str(subscriber_hl), str(provider_hl), "22", "0" if unit.patient is None else "1"))
+            out.append(unit.subscriber.sbr(is_patient=unit.patient is None))
             out += unit.subscriber.segments()
             out += unit.payer.segments()
+            if unit.patient is not None:
+                hl += 1
+                out.append(seg("HL", str(hl), str(subscriber_hl), "23", "0"))
+                out += unit.patient.segments()
             out += unit.claim.segments()
         out.append(seg("SE", str(len(out) + 1), st_control))
         return out

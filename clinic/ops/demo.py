@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from clinic.core import clock
 from clinic.ops import demo_book
 from clinic.ops.demo_billing import add_demo_billing
+from clinic.ops.demo_claims import add_demo_claims
 from clinic.ops.demo_history import add_histories
 from clinic.ops.demo_people import DemoPatient, add_identifiers_and_insurance, demo_patients
 from clinic.ops.demo_prescriptions import add_prescriptions
@@ -115,9 +116,11 @@ async def load_demo(zone: ZoneInfo, *, now: dt.datetime | None = None, patient_c
         await _note_last_visits(appointments)
         visits = await add_demo_visits(now.astimezone(dt.timezone.utc))
         invoices = await add_demo_billing()
+        claims = await add_demo_claims()
     await _give_the_clinic_an_address(zone)
     return {"staff": len(staff_rows), "patients": len(people), "appointments": len(appointments),
-            "chart_entries": chart_entries, "visits": visits, "prescriptions": prescriptions, "invoices": invoices}
+            "chart_entries": chart_entries, "visits": visits, "prescriptions": prescriptions, "invoices": invoices,
+            "claims": claims}
 
 
 DEMO_ADDRESS = {"address_line1": "120 Harbour Street", "address_line2": "Suite 4", "city": "Springfield",

@@ -193,6 +193,9 @@ def registration_details(rng: random.Random) -> dict:
     }
 
 
+HOLDERS = ("Maria", "James", "Linda", "Robert", "Patricia", "Michael", "Susan", "David")
+
+
 async def add_identifiers_and_insurance(rng: random.Random, people: list[DemoPatient], today: dt.date) -> None:
     """Social security numbers and insurance plans the patient's age allows (Medicare from 65)."""
     cipher = fields.cipher()
@@ -209,10 +212,14 @@ async def add_identifiers_and_insurance(rng: random.Random, people: list[DemoPat
             plan = rng.choice(plans_for(age))
             holders = subscriber_relations(age, plan)
             number = f"{plan.payer[:1]}{rng.randrange(10**8, 10**9)}"
+            group = "" if plan.own else f"G{rng.randrange(1000, 9999)}"
+            relation = rng.choices(list(holders), weights=list(holders.values()))[0]
+            # A holder who is not the patient is named as claims need it (no draw: the rest stays as it was).
+            holder = {} if relation == "self" else {"subscriber_last_name": patient.last_name,
+                                                     "subscriber_first_name": HOLDERS[patient.id % len(HOLDERS)]}
             policies.append((PatientInsurance(
-                patient=patient.id, payer_name=plan.payer, plan_name=plan.plan,
-                group_number="" if plan.own else f"G{rng.randrange(1000, 9999)}",
-                subscriber_relation=rng.choices(list(holders), weights=list(holders.values()))[0]), number))
+                patient=patient.id, payer_name=plan.payer, plan_name=plan.plan, group_number=group,
+                subscriber_relation=relation, **holder), number))
     for start in range(0, len(policies), 200):
         chunk = policies[start:start + 200]
         await PatientInsurance.insert(*[policy for policy, _ in chunk])

@@ -46,6 +46,8 @@ INSURANCE_FORM = FormSpec((
     Field("group_number", "Group number", max_length=40),
     Field("priority", "Priority", kind="choice", required=True, choices=tuple(PRIORITIES.items())),
     Field("subscriber_relation", "Policy holder", kind="choice", required=True, choices=tuple(RELATIONS.items())),
+    Field("subscriber_last_name", "Holder's last name", max_length=60, hint="When the holder is not the patient."),
+    Field("subscriber_first_name", "Holder's first name", max_length=35),
 ))
 
 MERGE_FORM = FormSpec((

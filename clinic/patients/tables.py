@@ -63,6 +63,9 @@ class PatientInsurance(Table, tablename="patient_insurance"):
     member_number_index = Varchar(length=64, default="")
     group_number = Varchar(length=40, default="")
     subscriber_relation = Varchar(length=20, default="self")
+    # When the subscriber is someone else (a spouse, a parent): who, as the payer knows them.
+    subscriber_last_name = Varchar(length=60, default="")
+    subscriber_first_name = Varchar(length=35, default="")
     # What the patient pays under this policy (billing's insurance split): minor units, and a whole percent.
     copay = BigInt(default=0)
     coinsurance_percent = Integer(default=0)

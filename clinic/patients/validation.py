@@ -67,6 +67,8 @@ def clean_insurance(values: dict) -> dict:
         "group_number": "".join(str(values.get("group_number", "")).split()).upper(),
         "priority": str(values.get("priority", "primary")),
         "subscriber_relation": str(values.get("subscriber_relation", "self")),
+        "subscriber_last_name": " ".join(str(values.get("subscriber_last_name", "")).split()),
+        "subscriber_first_name": " ".join(str(values.get("subscriber_first_name", "")).split()),
     }
     if not payer:
         errors["payer_name"] = "Enter the insurer's name."
@@ -82,6 +84,17 @@ def clean_insurance(values: dict) -> dict:
         errors["priority"] = "Choose primary or secondary."
     if clean["subscriber_relation"] not in RELATIONS:
         errors["subscriber_relation"] = "Choose who holds the policy."
+    elif clean["subscriber_relation"] == "self":
+        # The patient holds it: claims name the patient as the subscriber.
+        clean["subscriber_last_name"] = clean["subscriber_first_name"] = ""
+    else:
+        # Claims name the holder as the subscriber, as the payer knows them.
+        for name, limit, missing in (("subscriber_last_name", 60, "Enter the policy holder's last name."),
+                                     ("subscriber_first_name", 35, "Enter the policy holder's first name.")):
+            if not clean[name]:
+                errors[name] = missing
+            elif len(clean[name]) > limit:
+                errors[name] = f"Use at most {limit} characters."
     if errors:
         raise Invalid(errors)
     return clean

@@ -111,7 +111,13 @@ async def detail_context(request: Request, appointment_id: int, *, move_form: Fo
     types = {t["id"]: t["name"] for t in await setup.appointment_types()}
     names["type"] = types
     changes = [describe_change(change, names, locale) for change in await history(appointment_id)]
-    return {"appointment": row, "move_form": move_form, "move_spec": move_spec,
+    eligibility_flag = ""
+    if row["status"] not in ("cancelled", "no_show") and request.scope["user"].can("insurance.read"):
+        # At arrival front desk sees whether the patient's insurance needs checking again.
+        from clinic.claims.payers import arrival_flags
+
+        eligibility_flag = (await arrival_flags([row["patient"]], locale.today())).get(row["patient"], "")
+    return {"appointment": row, "eligibility_flag": eligibility_flag, "move_form": move_form, "move_spec": move_spec,
             "series_text": describe_rule(row["series_rule"]) if row.get("series_rule") else "",
             "cancel_form": cancel_form or Form(), "cancel_spec": book_forms.CANCEL_FORM,
             "status_label": STATUS_LABELS.get(row["status"], row["status"]),

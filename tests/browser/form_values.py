@@ -79,7 +79,8 @@ VALID: dict[str, str | Callable] = {
     # billing: a fee code the seeded schedule does not have yet, amounts as the clinic types money
     "code": export_or_fee_code, "price": "125.00", "unit_price": "40.00", "discount": "0", "no_show_fee": "25.00",
     "late_cancel_fee": "15.00", "amount": "10.00", "reference": "Slip 2044", "copay": "25.00",
-    "deductible": "500.00", "number": "1",
+    "deductible": "500.00", "number": "1", "payer_price": "80.00",
+    "subscriber_last_name": "Walker", "subscriber_first_name": "Sam",
     # claims: a payer, the clinic's identifiers, an 835 naming a claim nobody has (posted as an exception)
     "payer_code": "BSC01", "billing_npi": "1234567893", "tax_id": "123456789", "submitter_id": "CLINIC01",
     "receiver_id": "CLEARING01", "receiver_name": "Clearing House", "waiting_days": "30", "codes": "CO-16",

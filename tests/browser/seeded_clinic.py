@@ -273,6 +273,29 @@ async def seed_claims(walkers: dict) -> None:
                                                     "SVC*HC:99213*125*60**1~", "CAS*PR*3*25*1*2*20~",
                                                     "CAS*CO*45*20~"),
                                        clp(424242, "1", "10", "10", "0", "SVC*HC:99999*10*10**1~")), biller)
+    await seed_secondary_and_eligibility(policy["patient"], biller)
+
+
+async def seed_secondary_and_eligibility(patient_id: int, biller: Actor) -> None:
+    """A secondary policy with its payer (the paid claim's page offers the secondary claim), a payer
+    price on the fee schedule, and an old eligibility check (its history shows; Today flags it)."""
+    import datetime as dt
+
+    from clinic.billing.tables import FeeScheduleItem
+    from clinic.claims import fee_prices, payers
+    from clinic.patients.services import add_insurance
+    from tests.claims.claim_factories import add_payer
+
+    second = await add_payer("Second Mutual", "SEC01")
+    await add_insurance(patient_id, {"payer_name": "Second Mutual", "member_number": "S5550001",
+                                     "priority": "secondary", "subscriber_relation": "spouse",
+                                     "subscriber_last_name": "Abbott", "subscriber_first_name": "Jordan"}, biller)
+    fee = await FeeScheduleItem.select(FeeScheduleItem.id).first()
+    if fee:
+        await fee_prices.set_payer_price(fee["id"], second, 9000, biller)
+    policy = (await payers.eligibility_of(patient_id, dt.date.today()))[0]
+    await payers.record_eligibility(policy["id"], dt.date.today() - dt.timedelta(days=90), "active", "CALL-1182",
+                                    "Checked by phone", biller)
 
 
 async def session_token(app, staff_id: int) -> str:

@@ -38,8 +38,27 @@ def read_claims(text: str) -> list[dict]:
             for claim in model.claims():
                 hi = claim.claim.hi_segment[0]
                 codes = [getattr(hi, f"health_care_code_{n}") for n in range(1, 13)]
+                other_payers, adjudications = [], []
+                for other in claim.claim.loop_2320 or []:
+                    paid = next((amt.monetary_amount for amt in other.amt_segment or []
+                                 if amt.amount_qualifier_code == "D"), Decimal(0))
+                    other_payers.append({"payer": other.loop_2330b.nm1_segment.name_last_or_organization_name,
+                                         "payer_id": other.loop_2330b.nm1_segment.identification_code,
+                                         "paid": cents(paid)})
+                for line in claim.service_lines:
+                    adjudications.append([(cents(adj.svd_segment.service_line_paid_amount), [
+                        (cas.adjustment_group_code.value if hasattr(cas.adjustment_group_code, "value")
+                         else cas.adjustment_group_code, reason, cents(amount))
+                        for cas in adj.cas_segment or [] for reason, amount in cas_pairs(cas)])
+                        for adj in line.loop_2430 or []])
                 claims.append({
                     "number": claim.patient_control_number,
+                    "dependent": claim.is_dependent,
+                    "relationship": claim.relationship,
+                    "patient": claim.patient_name,
+                    "subscriber": claim.subscriber_name,
+                    "other_payers": other_payers,
+                    "line_adjudications": adjudications,
                     "charge": claim.charge,
                     "member_id": claim.member_id,
                     "payer": claim.payer_name,
@@ -49,6 +68,16 @@ def read_claims(text: str) -> list[dict]:
                               for line in claim.service_lines],
                 })
     return claims
+
+
+def cas_pairs(cas) -> list[tuple[str, Decimal]]:
+    """The reason/amount pairs of a CAS segment as x12sdk reads it (up to six)."""
+    pairs = []
+    for n in range(1, 7):
+        reason = getattr(cas, f"adjustment_reason_code_{n}", None)
+        if reason:
+            pairs.append((reason, getattr(cas, f"monetary_amount_{n}")))
+    return pairs
 
 
 def cents(value: Decimal) -> int:

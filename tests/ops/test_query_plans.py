@@ -34,7 +34,11 @@ from tests.factories import post
 PATIENTS, APPOINTMENTS = 2000, 8000
 # Tables that stay small whatever the clinic's size: scanning them is fine.
 SMALL_TABLES = {"staff", "clinic_setting", "clinic_profile", "opening_hours", "clinic_closure", "migration",
-                "audit_chain_head", "job", "kv_store"}
+                "audit_chain_head", "job", "kv_store",
+                # billing's set-up (fees, payers and their prices, settings) and its weekly files (claim
+                # batches, remittances): a few hundred rows after years
+                "fee_schedule_item", "fee_payer_price", "billing_settings", "payer", "claim_settings",
+                "claim_batch", "remittance"}
 # An index whose key is the same for nearly every row: searching it reads every live patient. MariaDB only:
 # on SQLite patient_archived_at holds archived patients alone (m0012, a partial index), because SQLite without
 # statistics (the app never runs ANALYZE) preferred it to a range on a name key for live patients.
@@ -166,3 +170,16 @@ def test_the_header_search_reads_through_indexes(screens):
     for text in (patient["last_name"][:3], patient["mrn"], patient["date_of_birth"].strftime("%m/%d/%Y"),
                  patient["phone"][-4:], f"{patient['first_name'][:3]} {patient['last_name'][:2]}"):
         assert_indexed(screens, lambda text=text: post(screens.client, "/patients/search", {"q": text}, htmx=True))
+
+
+def test_the_billing_screens_read_through_indexes(screens):
+    """The invoice screen, the patient's ledger and the claims queue (bench/billing.py's year of billing)."""
+    from clinic.billing.tables import Invoice
+
+    sign_in(screens, "billing")
+    invoices = screens.clinic.rows[Invoice]
+    busiest = max(invoices, key=lambda row: sum(other["patient"] == row["patient"] for other in invoices[:400]))
+    assert assert_indexed(screens, lambda: screens.client.get(
+        f"/patients/{busiest['patient']}/billing/invoices/{busiest['id']}")) >= 3
+    assert assert_indexed(screens, lambda: screens.client.get(f"/patients/{busiest['patient']}/billing")) >= 3
+    assert assert_indexed(screens, lambda: screens.client.get("/claims")) >= 3

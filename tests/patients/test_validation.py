@@ -208,7 +208,8 @@ def test_a_policy_is_stored_with_spaces_collapsed_and_numbers_in_capitals():
     clean = clean_insurance({**POLICY, "payer_name": "  Blue   Cross ", "plan_name": " PPO  Gold",
                              "member_number": "w123 456 789", "group_number": "grp 42"})
     assert clean == {"payer_name": "Blue Cross", "plan_name": "PPO Gold", "member_number": "W123456789",
-                     "group_number": "GRP42", "priority": "primary", "subscriber_relation": "self"}
+                     "group_number": "GRP42", "priority": "primary", "subscriber_relation": "self",
+                     "subscriber_last_name": "", "subscriber_first_name": ""}
 
 
 def test_a_policy_without_priority_or_holder_is_the_patients_own_primary_one():
