@@ -38,6 +38,13 @@
   tidyAlerts();
   document.body.addEventListener("htmx:afterSettle", tidyAlerts);
 
+  // On a phone the navigation scrolls sideways: show the current page's item, not always the first ones.
+  var currentItem = document.querySelector(".nav [aria-current]");
+  if (currentItem && currentItem.parentElement.scrollWidth > currentItem.parentElement.clientWidth) {
+    var nav = currentItem.parentElement;
+    nav.scrollLeft = currentItem.offsetLeft - nav.offsetLeft - (nav.clientWidth - currentItem.offsetWidth) / 2;
+  }
+
   function showProblem(text) {
     var region = alertsRegion();
     if (!region) return;
