@@ -146,7 +146,8 @@ async def financial_report(filters: Filters, zone: ZoneInfo, today: dt.date) -> 
             Column("paid", "Paid", MONEY), Column("adjusted", "Adjusted", MONEY),
             Column("paid_share", "Paid of charged", PERCENT)], payers, chart="paid_share", horizontal=True,
             chart_label="Share of the charge each payer paid",
-            note="Adjudicated claims made in the period; the best payer first."),
+            note="Adjudicated claims made in the period; the best payer first. Give a service code in the "
+                 "filters to compare payers for that service."),
         Table("ageing", "Still owed, by age", [Column("owed_by", "Owed by", TEXT), *age_columns,
                                                Column("total", "Total", MONEY)], ages,
               note="Open invoices today, by the day they were issued."),

@@ -78,7 +78,8 @@ def period_spec(providers: list[tuple[str, str]], *, payers: list[tuple[str, str
     if payers is not None:
         fields.append(Field("payer", "Payer", kind="choice", blank="All payers", choices=tuple(payers)))
     if code:
-        fields.append(Field("code", "Service code", max_length=20, hint="Which payer pays best for it"))
+        # No hint line under it: the filters line up on their inputs. The Payers table says what it does.
+        fields.append(Field("code", "Service code", max_length=20))
     return FormSpec(tuple(fields))
 
 
