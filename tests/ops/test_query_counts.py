@@ -61,8 +61,9 @@ EXPECTED = {
     "chart": (29, 1),
     # session; count; page; clinicians for the filter; read entry (4)
     "patient list": (8, 1),
-    # session; the day's visits; read entry (4)
-    "today": (6, 1),
+    # session; the day's visits; read entry (4); the day's patients' active policies and their eligibility
+    # checks (2, however many patients: clinic/claims/payers.py arrival_flags)
+    "today": (8, 1),
     # The appointment book, with two clinicians, four visits each today, types and rooms: none of these
     # grows with the rows shown (an N+1 would add four). Day: session; providers; their hours, time off,
     # the clinic's hours and closures; the appointments (one join); read entry (4). Week: the provider too.
