@@ -280,6 +280,10 @@ def measure_backend(backend: str, options: Options, clinic, texts: list[str], ge
                 entry[f"c{connections}"]["cpu_ms_per_request"] = round(
                     (server.cpu_seconds() - cpu) * 1000 / max(1, measured.requests), 3)
             result["screens"][screen.name] = entry
+            refused = entry["c1"]["errors"] + entry["c10"]["errors"]
+            if refused:  # a 4xx or 5xx answers quickly: its latency is not the screen's
+                options.say(f"[{backend}] {screen.name}: {refused} responses were errors or refusals; "
+                            f"its figures do not measure the screen")
             options.say(f"[{backend}] {screen.name:<20} p50 {entry['c1']['p50_ms']:6.2f} ms  p95 "
                         f"{entry['c1']['p95_ms']:6.2f} ms  c=10 {entry['c10']['rps']:7.1f} req/s  "
                         f"CPU {entry['c10']['cpu_ms_per_request']:.2f} ms/req  "
