@@ -58,7 +58,8 @@ async def appointment_report(filters: Filters, zone: ZoneInfo) -> Report:
     totals["provider"] = "All providers"
     found = {int(row["period"]): _with_rates(row) for row in by_period}
     period_kind = DATE if buckets.unit == "day" else MONTH
-    period_rows = [{"period": start, **found.get(index, _with_rates({}))} for index, start in enumerate(buckets.starts)]
+    # The bucket's start last: the row from SQL carries its index under "period" too.
+    period_rows = [{**found.get(index, _with_rates({})), "period": start} for index, start in enumerate(buckets.starts)]
     return Report("appointments", "Appointments", tables=[
         Table("providers", "By provider", [Column("provider", "Provider", TEXT), *COLUMNS], provider_rows,
               totals=totals if provider_rows else None),

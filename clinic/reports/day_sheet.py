@@ -18,7 +18,7 @@ KIND_LABELS = {"charge": "Charges", "payment": "Payments applied", "credit": "Cr
 async def by_provider(since, until, filters: Filters) -> list[dict]:
     condition = "1 = 1" if filters.provider is None else 'i."provider" = {}'
     rows = await fetch(
-        'SELECT s."full_name" AS "provider", '
+        'SELECT s."full_name" AS "provider", CASE WHEN l."invoice" IS NULL THEN 1 ELSE 0 END AS "loose", '
         'SUM(CASE WHEN l."kind" = \'charge\' THEN l."amount" ELSE 0 END) AS "charges", '
         'SUM(CASE WHEN l."kind" IN (\'payment\', \'credit\') THEN -l."amount" ELSE 0 END) AS "received", '
         'SUM(CASE WHEN l."kind" = \'adjustment\' THEN l."amount" ELSE 0 END) AS "adjustments", '
@@ -26,9 +26,13 @@ async def by_provider(since, until, filters: Filters) -> list[dict]:
         'FROM "ledger_entry" l LEFT JOIN "invoice" i ON i."id" = l."invoice" '
         'LEFT JOIN "staff" s ON s."id" = i."provider" '
         f'WHERE l."occurred_at" >= {{}} AND l."occurred_at" < {{}} AND {condition} '
-        'GROUP BY s."id", s."full_name" ORDER BY s."full_name"',
+        'GROUP BY s."id", s."full_name", CASE WHEN l."invoice" IS NULL THEN 1 ELSE 0 END '
+        'ORDER BY CASE WHEN s."full_name" IS NULL THEN 1 ELSE 0 END, s."full_name", '
+        'CASE WHEN l."invoice" IS NULL THEN 1 ELSE 0 END',
         since, until, *([] if filters.provider is None else [filters.provider]))
-    return [{"provider": row["provider"] or "No invoice (credit, refunds)",
+    # Entries on no invoice (credit kept, refunds) apart from invoices made by hand without a provider.
+    return [{"provider": row["provider"] or ("Not on an invoice (credit, refunds)" if as_int(row["loose"])
+                                             else "Invoices without a provider"),
              **{key: as_int(row[key]) for key in ("charges", "received", "adjustments", "refunds")}} for row in rows]
 
 

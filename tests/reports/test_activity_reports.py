@@ -37,6 +37,8 @@ def test_appointments_are_counted_per_provider_with_their_rates(harness):
     assert cells(tree, "providers", "booked")[1] == "2"
     assert total(tree, "providers", "booked") == "7"
     assert cells(tree, "rates", "booked") == ["5", "2"]
+    # Each day named as a date, with or without appointments (a day's row once showed its bucket's index).
+    assert cells(tree, "rates", "period") == ["03/09/2026", "03/10/2026"]
     only_b = html(harness.client.get(f"/reports/appointments?from={DAY_ONE}&to={DAY_TWO}&provider={dr_b['id']}"))
     assert cells(only_b, "rates", "booked") == ["0", "2"]
 
