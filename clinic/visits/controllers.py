@@ -144,57 +144,34 @@ class VisitController(Controller):
     async def add_diagnosis(self, request: Request, access: NamedDependency[PatientAccess],
                             visit_id: FromPath[int]) -> Response:
         form = await read_form(request)
-        try:
-            # A chosen result sends `code`; "Add the code typed" (and a browser without JavaScript) the search box.
-            await services.add_diagnosis(access.patient_id, visit_id, form.get("code") or form.get("code_query"),
-                                         actor_of(request))
-        except services.VisitNotFound:
-            raise NotFoundException() from None
-        except Invalid as invalid:
-            form.errors = invalid.errors
-            return await visit_page(request, access, visit_id, diagnosis_form=form, status_code=422,
-                                    block="visit_diagnoses")
-        return await visit_page(request, access, visit_id, notice="Diagnosis added.", block="visit_diagnoses")
+        # A chosen result sends `code`; "Add the code typed" (and a browser without JavaScript) the search box.
+        return await list_change(request, access, visit_id, lambda: services.add_diagnosis(
+            access.patient_id, visit_id, form.get("code") or form.get("code_query"), actor_of(request)),
+            block="visit_diagnoses", notice="Diagnosis added.", form=form, form_name="diagnosis_form")
 
     @post("/{visit_id:int}/diagnoses/{diagnosis_id:int}/remove", name="visits:diagnosis_remove", opt=WRITE,
           status_code=200)
     async def remove_diagnosis(self, request: Request, access: NamedDependency[PatientAccess],
                                visit_id: FromPath[int], diagnosis_id: FromPath[int]) -> Response:
-        try:
-            await services.remove_diagnosis(access.patient_id, visit_id, diagnosis_id, actor_of(request))
-        except services.VisitNotFound:
-            raise NotFoundException() from None
-        except Invalid as invalid:
-            return await visit_page(request, access, visit_id, error=next(iter(invalid.errors.values())),
-                                    status_code=409, block="visit_diagnoses")
-        return await visit_page(request, access, visit_id, notice="Diagnosis removed.", block="visit_diagnoses")
+        return await list_change(request, access, visit_id, lambda: services.remove_diagnosis(
+            access.patient_id, visit_id, diagnosis_id, actor_of(request)),
+            block="visit_diagnoses", notice="Diagnosis removed.")
 
     @post("/{visit_id:int}/services", name="visits:service_add", opt=WRITE, status_code=200)
     async def add_service(self, request: Request, access: NamedDependency[PatientAccess],
                           visit_id: FromPath[int]) -> Response:
         form = await read_form(request)
-        try:
-            await services.add_service(access.patient_id, visit_id, form.values, actor_of(request))
-        except services.VisitNotFound:
-            raise NotFoundException() from None
-        except Invalid as invalid:
-            form.errors = invalid.errors
-            return await visit_page(request, access, visit_id, service_form=form, status_code=422,
-                                    block="visit_services")
-        return await visit_page(request, access, visit_id, notice="Service added.", block="visit_services")
+        return await list_change(request, access, visit_id, lambda: services.add_service(
+            access.patient_id, visit_id, form.values, actor_of(request)),
+            block="visit_services", notice="Service added.", form=form, form_name="service_form")
 
     @post("/{visit_id:int}/services/{service_id:int}/remove", name="visits:service_remove", opt=WRITE,
           status_code=200)
     async def remove_service(self, request: Request, access: NamedDependency[PatientAccess],
                              visit_id: FromPath[int], service_id: FromPath[int]) -> Response:
-        try:
-            await services.remove_service(access.patient_id, visit_id, service_id, actor_of(request))
-        except services.VisitNotFound:
-            raise NotFoundException() from None
-        except Invalid as invalid:
-            return await visit_page(request, access, visit_id, error=next(iter(invalid.errors.values())),
-                                    status_code=409, block="visit_services")
-        return await visit_page(request, access, visit_id, notice="Service removed.", block="visit_services")
+        return await list_change(request, access, visit_id, lambda: services.remove_service(
+            access.patient_id, visit_id, service_id, actor_of(request)),
+            block="visit_services", notice="Service removed.")
 
     @post("/{visit_id:int}/sign", name="visits:sign", opt=WRITE, status_code=200)
     async def sign(self, request: Request, access: NamedDependency[PatientAccess], visit_id: FromPath[int]) -> Response:
@@ -255,3 +232,20 @@ async def visit_page(request: Request, access: PatientAccess, visit_id: int, *, 
         "allergies": await active_allergies(access.patient_id),
         "no_known_allergies": await allergy_review(access.patient_id),
     }, block=block, notice=notice, error=error, status_code=status_code, headers=headers)
+
+
+async def list_change(request: Request, access: PatientAccess, visit_id: int, change, *, block: str, notice: str,
+                      form=None, form_name: str = "") -> Response:
+    """Add to or take from a visit's diagnoses or services, answering with that block: refused additions come
+    back in their form with the input kept (422); a refused removal says why (409)."""
+    try:
+        await change()
+    except services.VisitNotFound:
+        raise NotFoundException() from None
+    except Invalid as invalid:
+        if form is None:
+            return await visit_page(request, access, visit_id, error=next(iter(invalid.errors.values())),
+                                    status_code=409, block=block)
+        form.errors = invalid.errors
+        return await visit_page(request, access, visit_id, **{form_name: form}, status_code=422, block=block)
+    return await visit_page(request, access, visit_id, notice=notice, block=block)
